@@ -1,0 +1,284 @@
+import { errnoOf } from './errors.js';
+import { type LinkToPlan, type PlanOutcome, type PlannedFix, planLink } from './fix/plan.js';
+import { isTempName } from './fix/temp-names.js';
+import { isWithin } from './paths.js';
+import { Resolver, type Resolution, type Status, type View } from './resolve.js';
+import { type LinkFacts, type Rule, type Severity, rules } from './rules/index.js';
+import { describeUnreadable, unreadable as unreadableRule } from './rules/unreadable.js';
+import { type AuditOptions, type Settings, settingsFrom } from './settings.js';
+import { walk, type WalkCounts } from './walk.js';
+
+export interface Finding {
+  rule: string;
+  code: string;
+  severity: Severity;
+  message: string;
+}
+
+/** One symlink, as both views see it, with what the rules say and what --fix would do. */
+export interface LinkRecord {
+  /** Host path of the link (byte string). */
+  path: string;
+  /** The link text exactly as readlink(2) returns it (byte string). */
+  target: string;
+  /** The link's own path inside the root. */
+  inside: string;
+  chroot: Resolution;
+  host: Resolution;
+  findings: Finding[];
+  fix: PlannedFix | null;
+  /** Why a link with findings has no fix. */
+  noFix: string | null;
+}
+
+/** A directory (or link) the walk could not read. */
+export interface UnreadableRecord {
+  path: string;
+  errno: string;
+  finding: Finding;
+}
+
+export type AuditEvent = { type: 'link'; link: LinkRecord } | { type: 'unreadable'; entry: UnreadableRecord };
+
+type StatusCounts = Record<Status, number>;
+
+export interface Summary {
+  links: number;
+  entries: number;
+  directories: number;
+  unreadable: number;
+  chroot: StatusCounts;
+  host: StatusCounts;
+  findings: Record<Severity, number>;
+  rules: Record<string, number>;
+  /** Links with at least one finding. */
+  problems: number;
+  /** Links --fix would rewrite. */
+  fixable: number;
+}
+
+export interface AuditResult {
+  schemaVersion: 1;
+  root: string;
+  scanned: string[];
+  links: LinkRecord[];
+  unreadable: UnreadableRecord[];
+  summary: Summary;
+}
+
+const zeroStatus = (): StatusCounts => ({ ok: 0, dangling: 0, loop: 0, notdir: 0, denied: 0, error: 0 });
+
+export function emptySummary(): Summary {
+  return {
+    links: 0,
+    entries: 0,
+    directories: 0,
+    unreadable: 0,
+    chroot: zeroStatus(),
+    host: zeroStatus(),
+    findings: { error: 0, warning: 0, info: 0 },
+    rules: Object.fromEntries(rules.map((r) => [r.id, 0])),
+    problems: 0,
+    fixable: 0,
+  };
+}
+
+/**
+ * One audit run: walks the scanned paths, resolves every link in both views, applies the rules
+ * and plans fixes, yielding one event per link in path order. Memory stays flat: a record is
+ * handed out and forgotten; only fix plans (small, one per problem link) are kept, because other
+ * links resolve through them.
+ */
+export class Auditor {
+  readonly settings: Settings;
+  readonly resolver: Resolver;
+  readonly jail: View;
+  readonly host: View = { rootHost: '' };
+  readonly summary: Summary = emptySummary();
+  /** Planned fixes in an order where every fix comes after those it relies on. */
+  readonly fixes: PlannedFix[] = [];
+  /** Temporary links of a fixer run (ours or an interrupted one's) met by the walk. */
+  readonly leftovers: string[] = [];
+  private readonly plans = new Map<string, PlanOutcome | 'pending'>();
+  private readonly counts: WalkCounts = { entries: 0, directories: 0 };
+  private readonly override = (hostPath: string): string | undefined => this.plannedText(hostPath);
+
+  constructor(settingsOrOptions: Settings | AuditOptions) {
+    this.settings = 'rootHost' in settingsOrOptions ? settingsOrOptions : settingsFrom(settingsOrOptions);
+    this.resolver = new Resolver(this.settings.fs);
+    this.jail = { rootHost: this.settings.rootHost };
+  }
+
+  *events(): Generator<AuditEvent> {
+    const s = this.settings;
+    for (const top of s.scanned) {
+      for (const ev of walk(s.fs, top, { exclude: s.exclude, oneFileSystem: s.oneFileSystem }, this.counts)) {
+        if (ev.type === 'unreadable') {
+          yield { type: 'unreadable', entry: this.unreadable(ev.path, ev.errno, 'directory') };
+          continue;
+        }
+        let text: string;
+        try {
+          text = s.fs.readlink(ev.path);
+        } catch (err) {
+          yield { type: 'unreadable', entry: this.unreadable(ev.path, errnoOf(err), 'link') };
+          continue;
+        }
+        if (isTempName(ev.name)) this.leftovers.push(ev.path);
+        const rec = this.evaluate(ev.dir, ev.path, text);
+        this.count(rec);
+        yield { type: 'link', link: rec };
+      }
+    }
+    this.summary.entries = this.counts.entries;
+    this.summary.directories = this.counts.directories;
+  }
+
+  /** Facts, findings and plan for the link at `path` whose text is `text`. */
+  evaluate(dir: string, path: string, text: string): LinkRecord {
+    const rootHost = this.settings.rootHost;
+    this.resolver.prime(path, 'link', text);
+    const inside = path.slice(rootHost.length);
+    const insideDir = dir.slice(rootHost.length) || '/';
+    const facts: LinkFacts = {
+      path,
+      text,
+      inside,
+      insideDir,
+      root: this.settings.root,
+      chroot: this.resolver.resolveLink(this.jail, insideDir, inside, text),
+      host: this.resolver.resolveLink(this.host, dir, path, text),
+    };
+    const findings: Finding[] = [];
+    for (const r of rules as readonly Rule[]) {
+      const hit = r.check(facts);
+      if (hit) findings.push({ rule: r.id, code: r.code, severity: hit.severity ?? r.severity, message: hit.message });
+    }
+    let outcome: PlanOutcome | null = null;
+    if (findings.length > 0 && !isTempName(path.slice(path.lastIndexOf('/') + 1))) outcome = this.plan({ path, dir, text, insideDir, inside });
+    else this.plans.set(path, { fix: null, reason: 'no findings' });
+    return {
+      path,
+      target: text,
+      inside,
+      chroot: facts.chroot,
+      host: facts.host,
+      findings,
+      fix: outcome?.fix ?? null,
+      noFix: outcome && !outcome.fix ? outcome.reason : null,
+    };
+  }
+
+  private plan(link: LinkToPlan): PlanOutcome {
+    const known = this.plans.get(link.path);
+    if (known !== undefined && known !== 'pending') return known;
+    this.plans.set(link.path, 'pending');
+    const s = this.settings;
+    const outcome = planLink(
+      {
+        resolver: this.resolver,
+        jail: this.jail,
+        host: this.host,
+        root: s.root,
+        scope: s.fixScope === 'tree' ? s.scanned : [s.root],
+        override: this.override,
+      },
+      link,
+    );
+    this.plans.set(link.path, outcome);
+    if (outcome.fix) this.fixes.push(outcome.fix);
+    return outcome;
+  }
+
+  /**
+   * The text a link will have once the plan is carried out, for links the plan may touch: this
+   * is what makes the plan a fixpoint in one pass. A link met here before the walk reaches it is
+   * evaluated (and planned) now; one being planned higher up the stack counts as unchanged.
+   */
+  private plannedText(hostPath: string): string | undefined {
+    const known = this.plans.get(hostPath);
+    if (known === 'pending') return undefined;
+    if (known !== undefined) return known.fix?.target;
+    if (!this.inScope(hostPath)) return undefined;
+    let text: string;
+    try {
+      text = this.settings.fs.readlink(hostPath);
+    } catch {
+      return undefined;
+    }
+    const dir = hostPath.slice(0, hostPath.lastIndexOf('/')) || '/';
+    return this.evaluate(dir, hostPath, text).fix?.target;
+  }
+
+  /** Whether a link belongs to what this run scans (and so may be fixed by it). */
+  private inScope(hostPath: string): boolean {
+    const s = this.settings;
+    for (const top of s.scanned) {
+      if (!isWithin(hostPath, top) || hostPath === top) continue;
+      if (!s.exclude) return true;
+      const rel = hostPath.slice(top === '/' ? 1 : top.length + 1);
+      const parts = rel.split('/');
+      for (let i = 1; i <= parts.length; i++) if (s.exclude(parts.slice(0, i).join('/'), i < parts.length)) return false;
+      return true;
+    }
+    return false;
+  }
+
+  private unreadable(path: string, errno: string, what: 'directory' | 'link'): UnreadableRecord {
+    this.summary.unreadable++;
+    this.summary.findings[unreadableRule.severity]++;
+    this.summary.rules[unreadableRule.id] = (this.summary.rules[unreadableRule.id] ?? 0) + 1;
+    return {
+      path,
+      errno,
+      finding: { rule: unreadableRule.id, code: unreadableRule.code, severity: unreadableRule.severity, message: describeUnreadable(path, errno, what) },
+    };
+  }
+
+  private count(rec: LinkRecord): void {
+    const s = this.summary;
+    s.links++;
+    s.chroot[rec.chroot.status]++;
+    s.host[rec.host.status]++;
+    if (rec.findings.length > 0) s.problems++;
+    for (const f of rec.findings) {
+      s.findings[f.severity]++;
+      s.rules[f.rule] = (s.rules[f.rule] ?? 0) + 1;
+    }
+    if (rec.fix) s.fixable++;
+  }
+
+  /** Everything, collected: for callers that want one value (small trees, tests, the JSON API). */
+  collect(): AuditResult {
+    const links: LinkRecord[] = [];
+    const unreadableEntries: UnreadableRecord[] = [];
+    for (const ev of this.events()) {
+      if (ev.type === 'link') links.push(ev.link);
+      else unreadableEntries.push(ev.entry);
+    }
+    return {
+      schemaVersion: 1,
+      root: this.settings.root,
+      scanned: [...this.settings.scanned],
+      links,
+      unreadable: unreadableEntries,
+      summary: this.summary,
+    };
+  }
+}
+
+/** Audits the given paths and returns everything found. Byte-string paths: see bytes.ts. */
+export function auditSync(options: AuditOptions): AuditResult {
+  return new Auditor(options).collect();
+}
+
+export async function audit(options: AuditOptions): Promise<AuditResult> {
+  return auditSync(options);
+}
+
+/** The audit as a stream of events, for huge trees: memory stays flat. */
+export async function* auditStream(options: AuditOptions): AsyncGenerator<AuditEvent, Summary> {
+  const a = new Auditor(options);
+  for (const ev of a.events()) yield ev;
+  return a.summary;
+}

@@ -1,0 +1,161 @@
+import { basename } from '../paths.js';
+import { Resolver } from '../resolve.js';
+import { hostOf } from '../rules/words.js';
+import type { Settings } from '../settings.js';
+import type { AppliedChange } from './change.js';
+import { type DirGate, type DirOps, gateFor } from './gate.js';
+import { Journal } from './journal.js';
+import type { PlannedFix } from './plan.js';
+import { isTempName, nextTempName, tempRunIsOver } from './temp-names.js';
+
+export type { AppliedChange } from './change.js';
+
+export interface ApplyOptions {
+  /** Append one JSON line per change here, fsynced before the rename. */
+  journal?: string | undefined;
+  /** Temp links (`.linkcheck-tmp.*`) the scan met: removed when their run is over. */
+  leftovers?: readonly string[] | undefined;
+}
+
+/** The fixer was asked to stop (SIGINT/SIGTERM): it stopped between two links, leaving nothing half done. */
+export class Interrupted extends Error {
+  constructor(
+    readonly signal: string,
+    readonly changes: AppliedChange[],
+  ) {
+    super(`interrupted by ${signal}: stopped between two links; ${changes.filter((c) => c.status === 'changed').length} changed so far`);
+  }
+}
+
+function dirOf(p: string): string {
+  return p.slice(0, p.lastIndexOf('/')) || '/';
+}
+
+/**
+ * Carries out a plan, one link at a time, never leaving a name missing: re-read the link (skip it
+ * if it changed since the scan), make the new link under a temporary name in the same directory
+ * with the old one's owner and times, check the old one once more, journal, rename over it,
+ * then resolve it afresh in both views and put the old text back the same way if it does not
+ * land where planned. Fixes run in the plan's order, so a link that resolves through another
+ * planned fix comes after it.
+ */
+export async function applyFixes(settings: Settings, fixes: readonly PlannedFix[], options: ApplyOptions = {}): Promise<AppliedChange[]> {
+  const changes: AppliedChange[] = [];
+  let stopSignal: string | null = null;
+  const onSignal = (sig: string): void => {
+    stopSignal = sig;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const journal = options.journal !== undefined ? new Journal(options.journal) : null;
+  const gate = gateFor(settings.fs);
+  try {
+    for (const path of options.leftovers ?? []) {
+      const c = removeLeftover(gate, path);
+      if (c) changes.push(c);
+    }
+    const pending = new Map(fixes.map((f) => [f.path, f.target]));
+    const confirmer = new Resolver(settings.fs, { noCache: true });
+    for (let i = 0; i < fixes.length; i++) {
+      // Let signal handlers run now and then; stopping happens only here, between two links.
+      if (i % 32 === 0) await new Promise((r) => setImmediate(r));
+      if (stopSignal) throw new Interrupted(stopSignal, changes);
+      const fix = fixes[i]!;
+      changes.push(applyOne(settings, gate, journal, confirmer, pending, fix));
+      pending.delete(fix.path);
+    }
+  } finally {
+    gate.close();
+    journal?.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return changes;
+}
+
+function change(fix: PlannedFix, status: AppliedChange['status'], reason: string | null): AppliedChange {
+  return { path: fix.path, old: fix.old, new: fix.target, status, reason };
+}
+
+function applyOne(
+  settings: Settings,
+  gate: DirGate,
+  journal: Journal | null,
+  confirmer: Resolver,
+  pending: Map<string, string>,
+  fix: PlannedFix,
+): AppliedChange {
+  const name = basename(fix.path);
+  const dir = dirOf(fix.path);
+  const ops = gate.enter(dir);
+  if (typeof ops === 'string') return change(fix, 'skipped', ops);
+  const before = ops.lstat(name);
+  if (!before) return change(fix, 'skipped', 'the link no longer exists');
+  if (before.kind !== 'link') return change(fix, 'skipped', 'no longer a symlink: never replaced');
+  if (ops.readlink(name) !== fix.old) return change(fix, 'skipped', 'changed since the scan');
+
+  const swapped = swap(ops, name, fix.old, fix.target, before.ino, before, journal, fix.path);
+  if (swapped !== null) return change(fix, 'skipped', swapped);
+
+  const override = (p: string): string | undefined => (p === fix.path ? undefined : pending.get(p));
+  const j = confirmer.resolvePath({ rootHost: settings.rootHost }, dirOf(fix.path.slice(settings.rootHost.length) || '/'), fix.target, override);
+  const h = confirmer.resolvePath({ rootHost: '' }, dir, fix.target, override);
+  if (j.status === 'ok' && j.resolved === fix.intended && h.status === 'ok' && h.resolved === hostOf(settings.root, fix.intended)) {
+    return change(fix, 'changed', null);
+  }
+  const now = ops.lstat(name);
+  const back = now && now.kind === 'link' ? swap(ops, name, fix.target, fix.old, now.ino, before, null, fix.path) : 'the new link vanished';
+  const where = `jail: ${j.status}${j.resolved ? ' ' + j.resolved : ''}, host: ${h.status}${h.resolved ? ' ' + h.resolved : ''}`;
+  return change(fix, 'failed', back === null ? `did not land on the target after the rename (${where}); the old text was put back` : `did not land on the target (${where}) and the old text could not be put back: ${back}`);
+}
+
+export interface Keep {
+  uid: number;
+  gid: number;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+}
+
+/**
+ * Replaces the link `name` (inode `ino`, text `expected`) with one saying `text`, atomically,
+ * with the owner and times in `keep`. Returns null when done, or why not (nothing changed then).
+ */
+export function swap(ops: DirOps, name: string, expected: string, text: string, ino: bigint, was: Keep, journal: Journal | null, path: string): string | null {
+  const tmp = nextTempName();
+  try {
+    ops.symlink(text, tmp);
+  } catch (err) {
+    return `could not create the temporary link (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+  }
+  try {
+    ops.lchown(tmp, was.uid, was.gid);
+    ops.lutimes(tmp, was.atimeNs, was.mtimeNs);
+    const again = ops.lstat(name);
+    if (!again || again.kind !== 'link' || again.ino !== ino || ops.readlink(name) !== expected) {
+      ops.unlink(tmp);
+      return 'changed while being fixed';
+    }
+    journal?.append({ path, old: expected, new: text, uid: was.uid, gid: was.gid, mtime: was.mtimeNs, atime: was.atimeNs, time: new Date().toISOString() });
+    ops.rename(tmp, name);
+    return null;
+  } catch (err) {
+    try {
+      ops.unlink(tmp);
+    } catch {
+      // already gone
+    }
+    return `could not replace the link (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+  }
+}
+
+function removeLeftover(gate: DirGate, path: string): AppliedChange | null {
+  const name = basename(path);
+  if (!isTempName(name) || !tempRunIsOver(name)) return null;
+  const ops = gate.enter(dirOf(path));
+  if (typeof ops === 'string') return null;
+  const st = ops.lstat(name);
+  if (!st || st.kind !== 'link') return null;
+  const text = ops.readlink(name);
+  ops.unlink(name);
+  return { path, old: text, new: '', status: 'removed', reason: 'temporary link left by an interrupted run' };
+}

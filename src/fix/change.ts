@@ -1,0 +1,9 @@
+/** What happened to one planned fix. Paths and texts are byte strings. */
+export interface AppliedChange {
+  path: string;
+  old: string;
+  new: string;
+  /** changed: rewritten and confirmed; planned: --dry-run; skipped: left alone (see reason); failed: put back, see reason; removed: a stale temporary link cleaned up. */
+  status: 'changed' | 'planned' | 'skipped' | 'failed' | 'removed';
+  reason: string | null;
+}

@@ -1,0 +1,125 @@
+import { afterRootPrefix, components, isAbsolute, isWithin, normalise, relative } from '../paths.js';
+import type { Resolution, Resolver, TextOverride, View } from '../resolve.js';
+import { hostOf } from '../rules/words.js';
+
+/** A fix as data: what the link says now, what it should say, and why. Nothing is written yet. */
+export interface PlannedFix {
+  /** Host path of the link. */
+  path: string;
+  /** The text the link had when planned; apply skips the link if it changed since. */
+  old: string;
+  /** The new, relative, clean text. */
+  target: string;
+  /** Where the link should lead, inside the root ('/'-based). */
+  intended: string;
+  /**
+   * `safe`: the jail view lands where it did before; `repair`: the jail view was broken (or
+   * went elsewhere) and now lands where the host view did (the Capistrano case).
+   */
+  safety: 'safe' | 'repair';
+  why: string;
+}
+
+export type PlanOutcome = { fix: PlannedFix; reason: null } | { fix: null; reason: string };
+
+/** What the planner needs to know about the world; the auditor provides it. */
+export interface PlanContext {
+  resolver: Resolver;
+  jail: View;
+  host: View;
+  /** Host path of the root ('/' for none). */
+  root: string;
+  /** Where intended targets must lie (host paths): the root, or the scanned paths with --fix-scope tree. */
+  scope: readonly string[];
+  /** The text of a link that the rest of the plan will give it, so resolution sees the fixed tree. */
+  override: TextOverride;
+}
+
+export interface LinkToPlan {
+  path: string;
+  /** Host path of the link's parent directory (a real directory). */
+  dir: string;
+  text: string;
+  /** The link's parent inside the root. */
+  insideDir: string;
+  inside: string;
+}
+
+/**
+ * Plans one link. The intended target is the jail view's answer when it resolves; else, for a
+ * text that starts with the root's host path, the host view's answer when that lies inside the
+ * root; else there is nothing safe to aim at. The new text keeps the links the old text went
+ * through (current/public, not releases/2007.../public) when both views still land on the
+ * target through them, and otherwise takes the physical path; either way it is checked in both
+ * views, through the rest of the plan, before it is accepted.
+ */
+export function planLink(ctx: PlanContext, link: LinkToPlan): PlanOutcome {
+  const { resolver, jail, host, root, override } = ctx;
+  const j = resolver.resolveLink(jail, link.insideDir, link.inside, link.text, override);
+  let intended: string;
+  let safety: PlannedFix['safety'];
+  const prefixed = afterRootPrefix(link.text, root);
+  if (j.status === 'ok') {
+    intended = j.resolved!;
+    safety = 'safe';
+  } else {
+    const h = resolver.resolveLink(host, link.dir, link.path, link.text, override);
+    if (prefixed !== null && h.status === 'ok' && isWithin(h.resolved!, root)) {
+      intended = root === '/' ? h.resolved! : h.resolved!.slice(root.length) || '/';
+      safety = 'repair';
+    } else return { fix: null, reason: unplannable(j, h, prefixed !== null, root) };
+  }
+  const intendedHost = hostOf(root, intended);
+  if (!ctx.scope.some((s) => isWithin(intendedHost, s))) return { fix: null, reason: 'its target is outside the fix scope (--fix-scope tree)' };
+  for (const candidate of candidates(link, intended, prefixed)) {
+    if (candidate === link.text) return { fix: null, reason: 'already relative and clean' };
+    if (landsOn(ctx, link, candidate, intended, intendedHost)) {
+      return {
+        fix: { path: link.path, old: link.text, target: candidate, intended, safety, why: whyText(link.text, safety) },
+        reason: null,
+      };
+    }
+  }
+  return { fix: null, reason: 'no relative text lands on the same target in both views' };
+}
+
+/** The texts worth trying, best first: the old text's own route, then the physical path. */
+function candidates(link: LinkToPlan, intended: string, prefixed: string[] | null): string[] {
+  const out: string[] = [];
+  const comps = prefixed ?? components(link.text);
+  const fromDir = isAbsolute(link.text) ? [] : link.insideDir === '/' ? [] : link.insideDir.slice(1).split('/');
+  // Folding 'x/..' by text is wrong when x is a link (the kernel goes to the parent of where x
+  // points); such a route simply fails the check in landsOn and the physical path is used.
+  out.push(relative(link.insideDir, normaliseClamped([...fromDir, ...comps])));
+  const physical = relative(link.insideDir, intended);
+  if (!out.includes(physical)) out.push(physical);
+  return out;
+}
+
+/** The jail reads '..' above the root as the root itself. */
+function normaliseClamped(comps: string[]): string {
+  const n = normalise(comps);
+  while (n[0] === '..') n.shift();
+  return '/' + n.join('/');
+}
+
+function landsOn(ctx: PlanContext, link: LinkToPlan, text: string, intended: string, intendedHost: string): boolean {
+  const j = ctx.resolver.resolvePath(ctx.jail, link.insideDir, text, ctx.override);
+  if (j.status !== 'ok' || j.resolved !== intended) return false;
+  const h = ctx.resolver.resolvePath(ctx.host, link.dir, text, ctx.override);
+  return h.status === 'ok' && h.resolved === intendedHost;
+}
+
+function unplannable(j: Resolution, h: Resolution, prefixed: boolean, root: string): string {
+  if (j.status === 'loop') return 'it loops in the jail';
+  if (h.status !== 'ok') return 'dangling in both views';
+  if (!isWithin(h.resolved!, root)) return 'its target is outside the root';
+  if (!prefixed) return 'it dangles in the jail and its text is not a host path into the root';
+  return 'no safe target';
+}
+
+function whyText(old: string, safety: PlannedFix['safety']): string {
+  if (safety === 'repair') return 'host path into the root: made relative so it resolves in the jail too';
+  if (isAbsolute(old)) return 'absolute: made relative so it resolves the same in the jail and on the host';
+  return 'made relative and clean, staying inside the root';
+}

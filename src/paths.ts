@@ -1,0 +1,93 @@
+/** Pure, lexical path helpers over byte strings. Nothing here touches the file system. */
+
+/**
+ * The components of a path text in order, with empty ones (from `//`) dropped. A trailing slash
+ * becomes a final `.`: POSIX resolves `x/` exactly as `x/.`, which demands that x be a directory.
+ */
+export function components(text: string): string[] {
+  const parts = text.split('/');
+  const out: string[] = [];
+  for (const p of parts) if (p !== '') out.push(p);
+  if (out.length > 0 && text.endsWith('/')) out.push('.');
+  return out;
+}
+
+export function isAbsolute(text: string): boolean {
+  return text.charCodeAt(0) === 47; // '/'
+}
+
+/** `/`-based view path of a list of components ('/' for none). */
+export function fromComponents(comps: readonly string[]): string {
+  return '/' + comps.join('/');
+}
+
+/** Parent view path of a '/'-based path ('/' stays '/'). */
+export function dirname(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i <= 0 ? '/' : p.slice(0, i);
+}
+
+export function basename(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
+
+/** `child` is `parent` or inside it, as whole components. `parent` '/' contains everything. */
+export function isWithin(child: string, parent: string): boolean {
+  if (parent === '/' || parent === '') return child.startsWith('/');
+  return child === parent || (child.startsWith(parent) && child.charCodeAt(parent.length) === 47);
+}
+
+/**
+ * Whether walking `comps` lexically from `depth` components below the top climbs above it
+ * (more `..` than there is room for). Links are not consulted: this is the text's own intent.
+ */
+export function climbsAbove(depth: number, comps: readonly string[]): boolean {
+  let d = depth;
+  for (const c of comps) {
+    if (c === '..') {
+      if (d === 0) return true;
+      d--;
+    } else if (c !== '.') d++;
+  }
+  return false;
+}
+
+/**
+ * When `text` begins with `rootHost` as whole components (repeated slashes collapsed, so
+ * `//srv/lighty/x` does and `/srv/lighty2/x` does not), the components after that prefix;
+ * otherwise null. `rootHost` '/' never matches: there is no prefix to strip.
+ */
+export function afterRootPrefix(text: string, rootHost: string): string[] | null {
+  if (rootHost === '/' || !isAbsolute(text)) return null;
+  const rootComps = components(rootHost);
+  const comps = text.split('/').filter((c) => c !== '');
+  if (comps.length < rootComps.length) return null;
+  for (let i = 0; i < rootComps.length; i++) if (comps[i] !== rootComps[i]) return null;
+  const rest = comps.slice(rootComps.length);
+  if (rest.length > 0 && text.endsWith('/')) rest.push('.');
+  return rest;
+}
+
+/** The lexically clean form of a list of components: `.` dropped, `x/..` folded where possible. */
+export function normalise(comps: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const c of comps) {
+    if (c === '.') continue;
+    if (c === '..' && out.length > 0 && out[out.length - 1] !== '..') out.pop();
+    else out.push(c);
+  }
+  return out;
+}
+
+/** The relative text that leads from directory `from` to `to` (both '/'-based, clean). */
+export function relative(from: string, to: string): string {
+  const a = from === '/' ? [] : from.slice(1).split('/');
+  const b = to === '/' ? [] : to.slice(1).split('/');
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const up = a.length - i;
+  const parts: string[] = [];
+  for (let k = 0; k < up; k++) parts.push('..');
+  for (let k = i; k < b.length; k++) parts.push(b[k]!);
+  return parts.length === 0 ? '.' : parts.join('/');
+}

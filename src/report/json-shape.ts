@@ -1,0 +1,49 @@
+import type { AuditEvent, LinkRecord, Summary, UnreadableRecord } from '../audit.js';
+import { toJsonText } from '../bytes.js';
+import type { Resolution } from '../resolve.js';
+
+/**
+ * The JSON shapes of the report (schemaVersion 1). Paths and texts go through toJsonText: valid
+ * UTF-8 as is, other bytes as lone surrogates \udcXX, so every name round-trips exactly.
+ */
+export const SCHEMA_VERSION = 1;
+
+function view(r: Resolution): object {
+  return {
+    status: r.status,
+    resolved: r.resolved === null ? null : toJsonText(r.resolved),
+    errno: r.errno,
+    failedAt: r.failedAt === null ? null : toJsonText(r.failedAt),
+    hops: r.hops.length,
+  };
+}
+
+export function linkJson(rec: LinkRecord): object {
+  return {
+    path: toJsonText(rec.path),
+    target: toJsonText(rec.target),
+    inside: toJsonText(rec.inside),
+    chroot: view(rec.chroot),
+    host: view(rec.host),
+    findings: rec.findings.map((f) => ({ rule: f.rule, code: f.code, severity: f.severity, message: f.message })),
+    fix: rec.fix
+      ? { target: toJsonText(rec.fix.target), intended: toJsonText(rec.fix.intended), safety: rec.fix.safety, why: rec.fix.why }
+      : null,
+    noFix: rec.noFix,
+  };
+}
+
+export function unreadableJson(u: UnreadableRecord): object {
+  return { path: toJsonText(u.path), errno: u.errno, findings: [u.finding] };
+}
+
+export interface ReportHeader {
+  root: string;
+  scanned: readonly string[];
+}
+
+export function headerJson(h: ReportHeader): { schemaVersion: number; root: string; scanned: string[] } {
+  return { schemaVersion: SCHEMA_VERSION, root: toJsonText(h.root), scanned: h.scanned.map(toJsonText) };
+}
+
+export type { AuditEvent, Summary };

@@ -1,0 +1,32 @@
+import { UsageError } from '../errors.js';
+import { findRule, rules } from '../rules/index.js';
+import type { Rule } from '../rules/types.js';
+
+export function listRules(): string {
+  const rows = (rules as readonly Rule[]).map((r) => `${r.code}  ${r.id.padEnd(14)} ${r.severity.padEnd(8)} ${r.fixable ? 'fixable' : '       '}  ${r.title}`);
+  return `${rows.join('\n')}\n\nRun "linkcheck explain <id|code>" for what a rule flags, why it matters and how --fix deals with it.\n`;
+}
+
+export function explainRule(key: string): string {
+  const r = findRule(key);
+  if (!r) throw new UsageError(`unknown rule "${key}": run "linkcheck rules" for the list`);
+  const ex = r.docs.example;
+  return [
+    `${r.id} (${r.code}), default severity ${r.severity}${r.fixable ? ', fixable' : ''}`,
+    r.title,
+    '',
+    'What it flags',
+    `  ${r.docs.what}`,
+    '',
+    'Why it matters',
+    `  ${r.docs.why}`,
+    '',
+    'Example',
+    `  root: ${ex.root}`,
+    `  ${ex.link} -> ${ex.text}${ex.tree ? `\n  (${ex.tree})` : ''}`,
+    '',
+    'Fix',
+    `  ${r.docs.fix}`,
+    '',
+  ].join('\n');
+}

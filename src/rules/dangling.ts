@@ -1,0 +1,23 @@
+import type { Rule } from './types.js';
+import { failure, shown } from './words.js';
+
+export const dangling = {
+  id: 'dangling',
+  code: 'LC003',
+  severity: 'error',
+  title: 'Link does not resolve in the jail',
+  fixable: true,
+  docs: {
+    what:
+      'A link that the jailed process cannot follow: a component is missing (ENOENT), is not a directory (ENOTDIR, also for a trailing / after a file), is not searchable (EACCES) or fails otherwise.',
+    why:
+      'The jailed program gets "No such file or directory" when it opens the path: a missing log directory, a pid file that cannot be written, a release that cannot be loaded. Host-side tools (symlinks, rmlint, find -xtype l) judge from the host and miss it, or flag the wrong links.',
+    example: { root: '/srv/lighty', link: '/srv/lighty/var/www/rails/current/log', text: '/srv/lighty/var/www/rails/shared/log' },
+    fix: 'When the text is a host path into the root (Capistrano) and the host view lands inside the root, --fix rewrites it to a relative text that works in both views. A link dangling in both views is never deleted by --fix; it is reported with the missing component.',
+  },
+  check(f) {
+    if (f.chroot.status === 'ok' || f.chroot.status === 'loop') return null;
+    const host = f.host.status === 'ok' ? `; on the host it resolves to ${shown(f.host.resolved!)}` : '';
+    return { message: `dangles in the jail: ${failure(f.chroot)}${host}` };
+  },
+} satisfies Rule;

@@ -1,0 +1,23 @@
+import { absolute } from './absolute.js';
+import { dangling } from './dangling.js';
+import { escapesRoot } from './escapes-root.js';
+import { loop } from './loop.js';
+import { nonCanonical } from './non-canonical.js';
+import type { Rule } from './types.js';
+import { unreadable } from './unreadable.js';
+import { viewMismatch } from './view-mismatch.js';
+
+export type { Hit, LinkFacts, Rule, RuleDocs, Severity } from './types.js';
+
+/** Every rule, in code order. A rule's id and code are never reused once published. */
+export const rules = [absolute, escapesRoot, dangling, loop, viewMismatch, nonCanonical, unreadable] as const satisfies readonly Rule[];
+
+export type RuleId = (typeof rules)[number]['id'];
+
+/** A rule by id (`absolute`) or code (`LC001`, any case). */
+export function findRule(key: string): Rule | undefined {
+  const k = key.trim();
+  return rules.find((r) => r.id === k || r.code.toLowerCase() === k.toLowerCase());
+}
+
+export const SEVERITY_RANK = { info: 1, warning: 2, error: 3 } as const;

@@ -1,0 +1,24 @@
+import { cycleMembers } from '../resolve.js';
+import type { Rule } from './types.js';
+import { shown } from './words.js';
+
+export const loop = {
+  id: 'loop',
+  code: 'LC004',
+  severity: 'error',
+  title: 'Link loops in the jail',
+  fixable: false,
+  docs: {
+    what: 'A link whose resolution in the jail follows more than 40 links (ELOOP): a cycle, or a chain too long for the kernel.',
+    why: 'Every open of the path fails with "Too many levels of symbolic links"; walkers that follow links can spin on it.',
+    example: { root: '/srv/lighty', link: '/srv/lighty/var/www/a', text: 'b', tree: 'b -> a' },
+    fix: 'Not fixable automatically: which member of the cycle is wrong is a human decision. The message names the cycle.',
+  },
+  check(f) {
+    if (f.chroot.status !== 'loop') return null;
+    const members = cycleMembers(f.chroot);
+    if (members.length === 0)
+      return { message: `loops in the jail: a chain of more than 40 links starting at ${shown(f.inside)}` };
+    return { message: `loops in the jail: cycle through ${members.map((m) => shown(m)).join(', ')}` };
+  },
+} satisfies Rule;

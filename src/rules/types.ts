@@ -1,0 +1,50 @@
+import type { Resolution } from '../resolve.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** Everything the rules may look at for one link. Paths are byte strings. */
+export interface LinkFacts {
+  /** Host path of the link itself. */
+  path: string;
+  /** The link text exactly as readlink(2) returns it. */
+  text: string;
+  /** The link's path inside the root ('/'-based). */
+  inside: string;
+  /** The link's parent directory inside the root ('/'-based). */
+  insideDir: string;
+  /** Host path of the root ('/' when none was given). */
+  root: string;
+  chroot: Resolution;
+  host: Resolution;
+}
+
+export interface Hit {
+  severity?: Severity;
+  message: string;
+}
+
+export interface RuleDocs {
+  /** What the rule flags. */
+  what: string;
+  /** Why it matters. */
+  why: string;
+  /** A small example: the root, the link and its text. */
+  example: { root: string; link: string; text: string; tree?: string };
+  /** How --fix deals with it. */
+  fix: string;
+}
+
+/**
+ * A rule is data plus a pure check. `code` is stable and never reused, so a code in a CI log or a
+ * suppression keeps meaning the same thing after renames.
+ */
+export interface Rule {
+  id: string;
+  code: string;
+  severity: Severity;
+  title: string;
+  /** Whether --fix can repair what this rule flags (where a safe target exists). */
+  fixable: boolean;
+  docs: RuleDocs;
+  check(facts: LinkFacts): Hit | null;
+}

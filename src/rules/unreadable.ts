@@ -1,0 +1,24 @@
+import type { Rule } from './types.js';
+import { shown } from './words.js';
+
+export const unreadable = {
+  id: 'unreadable',
+  code: 'LC007',
+  severity: 'warning',
+  title: 'Directory or link could not be read',
+  fixable: false,
+  docs: {
+    what: 'A directory that could not be listed, or a link whose text could not be read, during the walk.',
+    why: 'Links below it were not audited, so a clean report does not cover that part of the tree. The walk goes on with the rest.',
+    example: { root: '/srv/lighty', link: '/srv/lighty/var/www/rails/private', text: '(a directory with mode 000, scanned by a non-root user)' },
+    fix: 'Not fixable: run linkcheck as a user who can read the directory, or exclude it with --exclude.',
+  },
+  // Unreadable entries are not links: the audit reports them through `describe`.
+  check() {
+    return null;
+  },
+} satisfies Rule;
+
+export function describeUnreadable(path: string, errno: string, what: 'directory' | 'link'): string {
+  return `${what} ${shown(path)} could not be read (${errno}); nothing below it was checked`;
+}

@@ -1,0 +1,31 @@
+import type { Rule } from './types.js';
+import { failure, hostOf, shown } from './words.js';
+
+export const viewMismatch = {
+  id: 'view-mismatch',
+  code: 'LC005',
+  severity: 'warning',
+  title: 'Jail and host disagree',
+  fixable: true,
+  docs: {
+    what: 'A link that resolves to different places in the jail and on the host, or resolves on one side only.',
+    why:
+      'Anything that looks at the tree from the host (backups, deploy scripts, monitoring, log rotation) then acts on a different file than the jailed service: logs rotated that the server never writes, a pid file checked in the wrong place.',
+    example: { root: '/srv/lighty', link: '/srv/lighty/var/www/rails/current/tmp/pids', text: '/var/www/rails/shared/pids' },
+    fix: '--fix rewrites the link to a relative text that lands on its jail target from both sides.',
+  },
+  check(f) {
+    const c = f.chroot;
+    const h = f.host;
+    if (c.status !== 'ok' && h.status !== 'ok') return null;
+    if (c.status === 'ok' && h.status === 'ok') {
+      const expected = hostOf(f.root, c.resolved!);
+      if (h.resolved === expected) return null;
+      return {
+        message: `jail and host disagree: in the jail it is ${shown(c.resolved!)} (${shown(expected)} on the host), the host resolves it to ${shown(h.resolved!)}`,
+      };
+    }
+    if (c.status === 'ok') return { message: `resolves in the jail to ${shown(c.resolved!)} but not on the host (${failure(h)})` };
+    return { message: `resolves on the host to ${shown(h.resolved!)} but not in the jail (${failure(c)})` };
+  },
+} satisfies Rule;

@@ -1,0 +1,91 @@
+import type { DirEntry, FsPort } from './fs-port.js';
+import { errnoOf } from './errors.js';
+
+export type WalkEvent =
+  /** A symlink: `dir` is the host byte path of its (real) parent directory. */
+  | { type: 'link'; dir: string; name: string; path: string }
+  /** A directory that could not be listed: it is reported and the walk goes on. */
+  | { type: 'unreadable'; path: string; errno: string };
+
+export interface WalkOptions {
+  /** Called with the path relative to the walk's top; true leaves the entry out (and what is below). */
+  exclude?: ((relative: string, isDir: boolean) => boolean) | undefined;
+  /** Stay on the file system (st_dev) of the top directory, as find -xdev. */
+  oneFileSystem?: boolean | undefined;
+}
+
+/** Counts that the walk keeps as it goes, for the summary. */
+export interface WalkCounts {
+  entries: number;
+  directories: number;
+}
+
+interface Frame {
+  path: string;
+  rel: string;
+  entries: DirEntry[];
+  next: number;
+}
+
+/**
+ * Walks `top` depth first without ever following a link, dot files included, and yields every
+ * symlink. Entries are visited in byte order of their full paths (a directory sorts as its name
+ * plus '/'), so the output is deterministic and sorted by path. Sync readdir with file types:
+ * measured as the fastest walk in Node (see docs/performance.md), and it needs no lstat per entry.
+ */
+export function* walk(fs: FsPort, top: string, options: WalkOptions = {}, counts?: WalkCounts): Generator<WalkEvent> {
+  const c = counts ?? { entries: 0, directories: 0 };
+  const exclude = options.exclude;
+  let dev: bigint | undefined;
+  if (options.oneFileSystem) dev = fs.lstat(top).dev;
+  const stack: Frame[] = [];
+  const open = (path: string, rel: string): WalkEvent | null => {
+    let entries: DirEntry[];
+    try {
+      entries = fs.readdir(path);
+    } catch (err) {
+      return { type: 'unreadable', path, errno: errnoOf(err) };
+    }
+    c.directories++;
+    stack.push({ path, rel, entries: sortEntries(entries), next: 0 });
+    return null;
+  };
+  const topKind = fs.kind(top);
+  if (topKind !== 'dir') return;
+  const first = open(top, '');
+  if (first) yield first;
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1]!;
+    if (f.next >= f.entries.length) {
+      stack.pop();
+      continue;
+    }
+    const e = f.entries[f.next++]!;
+    const rel = f.rel === '' ? e.name : f.rel + '/' + e.name;
+    if (exclude && exclude(rel, e.kind === 'dir')) continue;
+    c.entries++;
+    const path = (f.path === '/' ? '' : f.path) + '/' + e.name;
+    if (e.kind === 'link') {
+      yield { type: 'link', dir: f.path, name: e.name, path };
+    } else if (e.kind === 'dir') {
+      if (dev !== undefined) {
+        let d: bigint;
+        try {
+          d = fs.lstat(path).dev;
+        } catch (err) {
+          yield { type: 'unreadable', path, errno: errnoOf(err) };
+          continue;
+        }
+        if (d !== dev) continue;
+      }
+      const bad = open(path, rel);
+      if (bad) yield bad;
+    }
+  }
+}
+
+function sortEntries(entries: DirEntry[]): DirEntry[] {
+  const keyed = entries.map((e) => ({ e, k: e.kind === 'dir' ? e.name + '/' : e.name }));
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  return keyed.map((x) => x.e);
+}
