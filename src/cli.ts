@@ -47,7 +47,7 @@ interface AuditFlags {
 
 function version(): string {
   const require = createRequire(import.meta.url);
-  return (require('../package.json') as { version: string }).version;
+  return (require('../../package.json') as { version: string }).version;
 }
 
 /** Runs linkcheck with `argv` (without node and script) and returns the exit code. Never exits the process. */

@@ -12,7 +12,12 @@ export const absolute = {
       'A link whose text starts with "/". Inside a chroot "/" is the jail root, on the host it is the host root, so the same text names two different places.',
     why:
       'Deploy tools such as Capistrano write host paths (current -> /srv/lighty/var/www/rails/releases/...). They work on the host and dangle in the jail, so the jailed server cannot find its code, logs or pid files. This is an error when the link dangles in the jail but works on the host, and a warning otherwise: an absolute link that works in the jail still breaks as soon as the tree is looked at from the other side or moved.',
-    example: { root: '/srv/lighty', link: '/srv/lighty/var/www/rails/current', text: '/srv/lighty/var/www/rails/releases/20070506135654' },
+    example: {
+      root: '/srv/lighty',
+      link: '/var/www/rails/current',
+      text: '/srv/lighty/var/www/rails/releases/20070506135654',
+      exists: ['var/www/rails/releases/20070506135654/'],
+    },
     fix: 'linkcheck --fix rewrites it to the shortest relative text that lands on the same target from both sides (here: releases/20070506135654), keeping intermediate links such as current so it follows the next deploy.',
   },
   check(f) {

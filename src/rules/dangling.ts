@@ -12,7 +12,7 @@ export const dangling = {
       'A link that the jailed process cannot follow: a component is missing (ENOENT), is not a directory (ENOTDIR, also for a trailing / after a file), is not searchable (EACCES) or fails otherwise.',
     why:
       'The jailed program gets "No such file or directory" when it opens the path: a missing log directory, a pid file that cannot be written, a release that cannot be loaded. Host-side tools (symlinks, rmlint, find -xtype l) judge from the host and miss it, or flag the wrong links.',
-    example: { root: '/srv/lighty', link: '/srv/lighty/var/www/rails/current/log', text: '/srv/lighty/var/www/rails/shared/log' },
+    example: { root: '/srv/lighty', link: '/var/www/rails/current/log', text: '../shared/log', exists: ['var/www/rails/current/'] },
     fix: 'When the text is a host path into the root (Capistrano) and the host view lands inside the root, --fix rewrites it to a relative text that works in both views. A link dangling in both views is never deleted by --fix; it is reported with the missing component.',
   },
   check(f) {

@@ -29,7 +29,7 @@ export const escapesRoot = {
       'A link whose text climbs above the root (../../.. past it, /../x, or the root\'s own host path followed by ..), or whose host view resolves outside the root.',
     why:
       'In the jail the kernel clamps .. at the root, on the host it does not: the link names a file inside the jail and another one outside it. A tree that should be self-contained (a chroot, a sysroot, a container root) then depends on, or exposes, the host.',
-    example: { root: '/srv/lighty', link: '/srv/lighty/var/www/rails/shared/passwd', text: '../../../../../../etc/passwd' },
+    example: { root: '/srv/lighty', link: '/var/www/rails/shared/passwd', text: '../../../../../../etc/passwd', exists: ['etc/passwd'] },
     fix: 'When the jail view resolves, --fix rewrites the text to the relative path of that target that stays inside the root (../../../../etc/passwd), so both sides agree; otherwise the link is left alone and reported.',
   },
   check(f) {

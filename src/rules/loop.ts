@@ -11,7 +11,7 @@ export const loop = {
   docs: {
     what: 'A link whose resolution in the jail follows more than 40 links (ELOOP): a cycle, or a chain too long for the kernel.',
     why: 'Every open of the path fails with "Too many levels of symbolic links"; walkers that follow links can spin on it.',
-    example: { root: '/srv/lighty', link: '/srv/lighty/var/www/a', text: 'b', tree: 'b -> a' },
+    example: { root: '/srv/lighty', link: '/var/www/a', text: 'b', exists: ['var/www/'], links: { '/var/www/b': 'a' } },
     fix: 'Not fixable automatically: which member of the cycle is wrong is a human decision. The message names the cycle.',
   },
   check(f) {

@@ -28,8 +28,12 @@ export interface RuleDocs {
   what: string;
   /** Why it matters. */
   why: string;
-  /** A small example: the root, the link and its text. */
-  example: { root: string; link: string; text: string; tree?: string };
+  /**
+   * A small, complete example that the meta-tests build and audit: the link (its path inside the
+   * root) and its text, plus what else exists inside the root (paths ending in '/' are
+   * directories, others files; `links` are other links). It must yield exactly this rule once.
+   */
+  example: { root: string; link: string; text: string; exists?: string[]; links?: Record<string, string> };
   /** How --fix deals with it. */
   fix: string;
 }

@@ -10,7 +10,7 @@ export const unreadable = {
   docs: {
     what: 'A directory that could not be listed, or a link whose text could not be read, during the walk.',
     why: 'Links below it were not audited, so a clean report does not cover that part of the tree. The walk goes on with the rest.',
-    example: { root: '/srv/lighty', link: '/srv/lighty/var/www/rails/private', text: '(a directory with mode 000, scanned by a non-root user)' },
+    example: { root: '/srv/lighty', link: '/var/www/rails/private', text: '(a directory with mode 000, listed by a non-root user)' },
     fix: 'Not fixable: run linkcheck as a user who can read the directory, or exclude it with --exclude.',
   },
   // Unreadable entries are not links: the audit reports them through `describe`.

@@ -11,7 +11,7 @@ export const viewMismatch = {
     what: 'A link that resolves to different places in the jail and on the host, or resolves on one side only.',
     why:
       'Anything that looks at the tree from the host (backups, deploy scripts, monitoring, log rotation) then acts on a different file than the jailed service: logs rotated that the server never writes, a pid file checked in the wrong place.',
-    example: { root: '/srv/lighty', link: '/srv/lighty/var/www/rails/current/tmp/pids', text: '/var/www/rails/shared/pids' },
+    example: { root: '/srv/lighty', link: '/var/www/rails/current/tmp/pids', text: '/var/www/rails/shared/pids', exists: ['var/www/rails/shared/pids/'] },
     fix: '--fix rewrites the link to a relative text that lands on its jail target from both sides.',
   },
   check(f) {

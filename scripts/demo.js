@@ -1,0 +1,32 @@
+// The README's demo: a fresh copy of the Capistrano-in-chroot story under a temp dir, audited,
+// planned, fixed and audited again, with the real CLI. `--keep` leaves the copy for a look.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { capistrano, JAIL, APP } from '../dist/fixtures/capistrano.js';
+import { materialise } from '../dist/fixtures/tree.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const bin = path.join(here, '..', 'bin', 'linkcheck.js');
+const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'linkcheck-demo-')));
+materialise(fs, base, capistrano);
+const root = path.join(base, JAIL);
+const app = root + APP;
+
+const step = (title, args) => {
+  process.stdout.write(`\n\x1b[1m== ${title}\x1b[0m\n$ linkcheck ${args.map((a) => a.replace(base, '$DEMO')).join(' ')}\n\n`);
+  const r = spawnSync(process.execPath, [bin, ...args], { stdio: 'inherit' });
+  process.stdout.write(`(exit code ${r.status})\n`);
+  return r.status;
+};
+
+process.stdout.write(`A copy of the story: lighttpd jailed at ${root} ($DEMO=${base}),\nCapistrano links written as host paths.\n`);
+step('1. Audit, as a pre-restart check would', [app, '--root', root]);
+step('2. What --fix would change', [app, '--root', root, '--fix', '--dry-run', '--quiet']);
+step('3. Repair, as the cron job does (quiet unless it changed something)', [app, '--root', root, '--fix', '--quiet', '--journal', path.join(base, 'linkcheck.journal')]);
+const code = step('4. Audit again', [app, '--root', root]);
+if (process.argv.includes('--keep')) process.stdout.write(`\nThe copy is kept at ${base}\n`);
+else fs.rmSync(base, { recursive: true, force: true });
+process.exitCode = code === 0 ? 0 : 1;
