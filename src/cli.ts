@@ -45,9 +45,18 @@ interface AuditFlags {
   journal?: string;
 }
 
+/** Our package.json sits two levels up from dist/src and one from src (tests run the sources). */
 function version(): string {
   const require = createRequire(import.meta.url);
-  return (require('../../package.json') as { version: string }).version;
+  for (const p of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = require(p) as { name?: string; version?: string };
+      if (pkg.name === 'linkcheck' && pkg.version) return pkg.version;
+    } catch {
+      // try the next place
+    }
+  }
+  return '0.0.0';
 }
 
 /** Runs linkcheck with `argv` (without node and script) and returns the exit code. Never exits the process. */

@@ -1,0 +1,213 @@
+import { spawnSync } from 'node:child_process';
+import * as nodeFs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { capistrano, JAIL, APP } from '../../fixtures/capistrano.js';
+import { cli, diskSandbox, memfsSandbox } from '../helpers.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+describe('exit codes and usage errors', () => {
+  const sb = memfsSandbox(capistrano);
+  const root = `${sb.base}/${JAIL}`;
+  const app = root + APP;
+  const bad: Array<[string, string[], RegExp]> = [
+    ['a missing path', ['/nope', '--root', root], /path \/nope does not exist/],
+    ['a root that is not a directory', [app, '--root', `${root}/etc/lighttpd.conf`], /is not a directory/],
+    ['a missing root', [app, '--root', '/nope'], /root \/nope does not exist/],
+    ['a path outside the root', [`${sb.base}/srv`, '--root', root], /is not under the root/],
+    ['a bad --format', [app, '--format', 'xml'], /--format.*xml.*invalid/],
+    ['a bad --fail-on', [app, '--fail-on', 'sometimes'], /--fail-on.*invalid/],
+    ['a bad --fix-scope', [app, '--fix', '--fix-scope', 'all'], /--fix-scope.*invalid/],
+    ['an unknown option', [app, '--frobnicate'], /unknown option '--frobnicate'/],
+    ['no path', [], /missing required argument/],
+    ['--dry-run without --fix', [app, '--dry-run'], /--dry-run goes with --fix/],
+    ['--journal without --fix', [app, '--journal', '/j'], /--journal goes with --fix/],
+    ['an unknown rule', ['explain', 'nope'], /unknown rule "nope"/],
+    ['an empty path', [''], /empty path/],
+    ['an empty --exclude', [app, '--exclude', ''], /empty --exclude/],
+  ];
+  it.each(bad)('%s: exit 2, one line on stderr, nothing on stdout', async (_what, argv, message) => {
+    const r = await cli(argv, { fs: sb.fs });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^linkcheck: /);
+    expect(r.stderr).not.toMatch(/\bat .*\(.*:\d+:\d+\)/);
+  });
+
+  it('exits 1 on the Capistrano tree (errors), and --fail-on decides the threshold', async () => {
+    expect((await cli([app, '--root', root], { fs: sb.fs })).code).toBe(1);
+    expect((await cli([app, '--root', root, '--fail-on', 'never'], { fs: sb.fs })).code).toBe(0);
+  });
+
+  it('exits 0 on warnings with the default --fail-on error, 1 with --fail-on warning', async () => {
+    const w = memfsSandbox({ jail: { b: {}, a: { l: { link: '/b' } } } });
+    const args = [`${w.base}/jail`, '--root', `${w.base}/jail`];
+    expect((await cli(args, { fs: w.fs })).code).toBe(0);
+    expect((await cli([...args, '--fail-on', 'warning'], { fs: w.fs })).code).toBe(1);
+    expect((await cli([...args, '--fail-on', 'info'], { fs: w.fs })).code).toBe(1);
+  });
+
+  it('exits 0 for an info finding unless --fail-on info', async () => {
+    const w = memfsSandbox({ jail: { b: {}, a: { l: { link: '..//b' } } } });
+    const args = [`${w.base}/jail`, '--root', `${w.base}/jail`];
+    expect((await cli(args, { fs: w.fs })).code).toBe(0);
+    expect((await cli([...args, '--fail-on', 'warning'], { fs: w.fs })).code).toBe(0);
+    expect((await cli([...args, '--fail-on', 'info'], { fs: w.fs })).code).toBe(1);
+  });
+
+  it('--help and --version exit 0', async () => {
+    const h = await cli(['--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/Exit codes: 0/);
+    const v = await cli(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('reports', () => {
+  const sb = memfsSandbox(capistrano);
+  const root = `${sb.base}/${JAIL}`;
+  const app = root + APP;
+
+  it('pretty: each problem link with both views, the would-fix line, and a summary', async () => {
+    const r = await cli([app, '--root', root], { fs: sb.fs });
+    expect(r.stdout).toContain(`${app}/current -> ${sb.base}/${JAIL}${APP}/releases/20070506135654`);
+    expect(r.stdout).toMatch(/jail: dangling, \/base does not exist/);
+    expect(r.stdout).toMatch(/would fix: releases\/20070506135654/);
+    expect(r.stdout).toMatch(/would fix: \.\.\/\.\.\/\.\.\/shared\/pids/);
+    expect(r.stdout).toMatch(/✖ 11 problems \(6 errors, 5 warnings, 0 info\) in 4 links in \d+ entries; 4 fixable with --fix/);
+    expect(r.stdout).not.toMatch(/\x1b\[/);
+  });
+
+  it('colour: on for a terminal, off with NO_COLOR or --no-color, forced by FORCE_COLOR', async () => {
+    const args = [app, '--root', root];
+    expect((await cli(args, { fs: sb.fs, isTTY: true })).stdout).toMatch(/\x1b\[/);
+    expect((await cli(args, { fs: sb.fs, isTTY: true, env: { NO_COLOR: '1' } })).stdout).not.toMatch(/\x1b\[/);
+    expect((await cli([...args, '--no-color'], { fs: sb.fs, isTTY: true })).stdout).not.toMatch(/\x1b\[/);
+    expect((await cli(args, { fs: sb.fs, isTTY: false, env: { FORCE_COLOR: '1' } })).stdout).toMatch(/\x1b\[/);
+  });
+
+  it('json: one document with the contract fields, links sorted by path', async () => {
+    const r = await cli([app, '--root', root, '--format', 'json'], { fs: sb.fs });
+    const doc = JSON.parse(r.stdout);
+    expect(doc.schemaVersion).toBe(1);
+    expect(doc.root).toBe(root);
+    expect(doc.scanned).toEqual([app]);
+    expect(doc.links.map((l: { path: string }) => l.path)).toEqual([
+      `${app}/current`,
+      `${app}/releases/20070506135654/log`,
+      `${app}/releases/20070506135654/public/system`,
+      `${app}/releases/20070506135654/tmp/pids`,
+    ]);
+    const current = doc.links[0];
+    expect(current.target).toBe(`${root}${APP}/releases/20070506135654`);
+    expect(current.chroot).toMatchObject({ status: 'dangling', resolved: null });
+    expect(current.host).toMatchObject({ status: 'ok', resolved: `${root}${APP}/releases/20070506135654` });
+    expect(current.findings.map((f: { rule: string }) => f.rule).sort()).toEqual(['absolute', 'dangling', 'view-mismatch']);
+    expect(current.fix).toMatchObject({ target: 'releases/20070506135654' });
+    const pids = doc.links[3];
+    expect(pids.chroot).toMatchObject({ status: 'ok', resolved: '/var/www/rails/shared/pids' });
+    expect(pids.host).toMatchObject({ status: 'dangling', resolved: null });
+    expect(pids.findings.map((f: { rule: string; severity: string }) => `${f.rule}:${f.severity}`).sort()).toEqual(['absolute:warning', 'view-mismatch:warning']);
+    expect(doc.summary).toMatchObject({ links: 4, problems: 4, fixable: 4, findings: { error: 6, warning: 5, info: 0 } });
+  });
+
+  it('ndjson: one link a line, then one summary line', async () => {
+    const r = await cli([app, '--root', root, '--format', 'ndjson'], { fs: sb.fs });
+    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(5);
+    expect(lines.slice(0, 4).every((l) => typeof l.path === 'string' && l.chroot && l.host)).toBe(true);
+    expect(lines[4]).toMatchObject({ type: 'summary', schemaVersion: 1, root, summary: { links: 4 } });
+  });
+
+  it('--quiet prints nothing when clean, and the problems when not', async () => {
+    const clean = memfsSandbox({ jail: { b: {}, l: { link: 'b' } } });
+    const q = await cli([`${clean.base}/jail`, '--root', `${clean.base}/jail`, '--quiet'], { fs: clean.fs });
+    expect(q).toEqual({ code: 0, stdout: '', stderr: '' });
+    const loud = await cli([`${clean.base}/jail`, '--root', `${clean.base}/jail`], { fs: clean.fs });
+    expect(loud.stdout).toMatch(/✔ 1 link in 2 entries: no problems/);
+    const dirty = await cli([app, '--root', root, '--quiet'], { fs: sb.fs });
+    expect(dirty.stdout).toMatch(/current ->/);
+  });
+
+  it('rules and explain', async () => {
+    const list = await cli(['rules']);
+    for (const id of ['absolute', 'escapes-root', 'dangling', 'loop', 'view-mismatch', 'non-canonical', 'unreadable']) expect(list.stdout).toContain(id);
+    const byId = await cli(['explain', 'dangling']);
+    const byCode = await cli(['explain', 'lc003']);
+    expect(byId.code).toBe(0);
+    expect(byId.stdout).toBe(byCode.stdout);
+    expect(byId.stdout).toMatch(/What it flags[\s\S]*Why it matters[\s\S]*Example[\s\S]*Fix/);
+  });
+
+  it('a scan path named like a command is written ./undo', async () => {
+    const u = memfsSandbox({ undo: { l: { link: '/x' } } });
+    const r = await cli(['./undo', '--format', 'json', '--fail-on', 'never'], { fs: u.fs, cwd: u.base });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).links).toHaveLength(1);
+  });
+});
+
+describe('hostile names', () => {
+  // A newline, an escape sequence, a bidi override and a non-UTF-8 byte in names and link texts.
+  const sb = diskSandbox({
+    jail: {
+      'new\nline': { link: '/x\n/fake -> ok' },
+      'esc\u001b[31mred': { link: '../nope' },
+      'bidi\u202etxt.exe': { link: '/nope' },
+      'bytes:6e6f6e2dff75746638': { link: '/nope' },
+      'back\\slash': { link: '/nope' },
+    },
+  });
+  afterAll(() => sb.cleanup());
+  const root = `${sb.base}/jail`;
+
+  it('json keeps every name exact (non-UTF-8 bytes as \\udcXX) and parses', async () => {
+    const r = await cli([root, '--root', root, '--format', 'json']);
+    const doc = JSON.parse(r.stdout);
+    const names = doc.links.map((l: { path: string }) => l.path.slice(root.length + 1));
+    expect(names).toContain('new\nline');
+    expect(names).toContain('non-\udcffutf8');
+    expect(doc.links.find((l: { path: string }) => l.path.endsWith('new\nline')).target).toBe('/x\n/fake -> ok');
+  });
+
+  it('ndjson: a newline in a name cannot break a line', async () => {
+    const r = await cli([root, '--root', root, '--format', 'ndjson']);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(6);
+    for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
+  });
+
+  it('pretty escapes control, bidi and invalid bytes, so no name can fake a line or recolour the terminal', async () => {
+    const r = await cli([root, '--root', root]);
+    expect(r.stdout).toContain('new\\nline -> /x\\n/fake -> ok');
+    expect(r.stdout).toContain('esc\\x1b[31mred');
+    expect(r.stdout).toContain('bidi\\u202etxt.exe');
+    expect(r.stdout).toContain('non-\\xffutf8');
+    expect(r.stdout).toContain('back\\\\slash');
+    expect(r.stdout).not.toMatch(/[\x1b\u202e]/);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('/fake'))).toEqual([]);
+  });
+});
+
+describe('the installed command', () => {
+  const sb = diskSandbox(capistrano);
+  afterAll(() => sb.cleanup());
+  const bin = path.join(repo, 'bin', 'linkcheck.js');
+  const built = nodeFs.existsSync(path.join(repo, 'dist', 'src', 'main.js'));
+
+  it.skipIf(!built)('runs from bin/ with real exit codes and a one-line error', () => {
+    const root = `${sb.base}/${JAIL}`;
+    const ok = spawnSync(process.execPath, [bin, root + APP, '--root', root, '--format', 'json'], { encoding: 'utf8' });
+    expect(ok.status).toBe(1);
+    expect(JSON.parse(ok.stdout).links).toHaveLength(4);
+    const bad = spawnSync(process.execPath, [bin, '/does/not/exist'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe('linkcheck: path /does/not/exist does not exist\n');
+  });
+});
