@@ -7,6 +7,7 @@ import { type LinkFacts, type Rule, type Severity, rules } from './rules/index.j
 import { describeUnreadable, unreadable as unreadableRule } from './rules/unreadable.js';
 import { type AuditOptions, type Settings, settingsFrom } from './settings.js';
 import { walk, type WalkCounts } from './walk.js';
+import type { DirEntry } from './fs-port.js';
 
 export interface Finding {
   rule: string;
@@ -101,7 +102,9 @@ export class Auditor {
   readonly leftovers: string[] = [];
   private readonly plans = new Map<string, PlanOutcome | 'pending'>();
   private readonly counts: WalkCounts = { entries: 0, directories: 0 };
-  private readonly override = (hostPath: string): string | undefined => this.plannedText(hostPath);
+  private readonly override = (hostPath: string, diskText: string): string | undefined => this.plannedText(hostPath, diskText);
+  /** Links evaluated before the walk reached them (another link resolved through them). */
+  private readonly early = new Map<string, LinkRecord>();
 
   constructor(settingsOrOptions: Settings | AuditOptions) {
     this.settings = 'rootHost' in settingsOrOptions ? settingsOrOptions : settingsFrom(settingsOrOptions);
@@ -112,7 +115,8 @@ export class Auditor {
   *events(): Generator<AuditEvent> {
     const s = this.settings;
     for (const top of s.scanned) {
-      for (const ev of walk(s.fs, top, { exclude: s.exclude, oneFileSystem: s.oneFileSystem }, this.counts)) {
+      const onListing = (dir: string, entries: readonly DirEntry[]): void => this.resolver.primeDir(dir, entries);
+      for (const ev of walk(s.fs, top, { exclude: s.exclude, oneFileSystem: s.oneFileSystem, onListing }, this.counts)) {
         if (ev.type === 'unreadable') {
           yield { type: 'unreadable', entry: this.unreadable(ev.path, ev.errno, 'directory') };
           continue;
@@ -125,7 +129,9 @@ export class Auditor {
           continue;
         }
         if (isTempName(ev.name)) this.leftovers.push(ev.path);
-        const rec = this.evaluate(ev.dir, ev.path, text);
+        const early = this.early.get(ev.path);
+        if (early !== undefined) this.early.delete(ev.path);
+        const rec = early?.target === text ? early : this.evaluate(ev.dir, ev.path, text);
         this.count(rec);
         yield { type: 'link', link: rec };
       }
@@ -137,7 +143,8 @@ export class Auditor {
   /** Facts, findings and plan for the link at `path` whose text is `text`. */
   evaluate(dir: string, path: string, text: string): LinkRecord {
     const rootHost = this.settings.rootHost;
-    this.resolver.prime(path, 'link', text);
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    this.resolver.prime(dir, name, text);
     const inside = path.slice(rootHost.length);
     const insideDir = dir.slice(rootHost.length) || '/';
     const facts: LinkFacts = {
@@ -146,8 +153,8 @@ export class Auditor {
       inside,
       insideDir,
       root: this.settings.root,
-      chroot: this.resolver.resolveLink(this.jail, insideDir, inside, text),
-      host: this.resolver.resolveLink(this.host, dir, path, text),
+      chroot: this.resolver.resolveLink(this.jail, dir, name, text),
+      host: this.resolver.resolveLink(this.host, dir, name, text),
     };
     const findings: Finding[] = [];
     for (const r of rules as readonly Rule[]) {
@@ -155,7 +162,7 @@ export class Auditor {
       if (hit) findings.push({ rule: r.id, code: r.code, severity: hit.severity ?? r.severity, message: hit.message });
     }
     let outcome: PlanOutcome | null = null;
-    if (findings.length > 0 && !isTempName(path.slice(path.lastIndexOf('/') + 1))) outcome = this.plan({ path, dir, text, insideDir, inside });
+    if (findings.length > 0 && !isTempName(name)) outcome = this.plan({ path, dir, name, text, insideDir, inside }, facts);
     else this.plans.set(path, { fix: null, reason: 'no findings' });
     return {
       path,
@@ -169,7 +176,7 @@ export class Auditor {
     };
   }
 
-  private plan(link: LinkToPlan): PlanOutcome {
+  private plan(link: LinkToPlan, facts: LinkFacts): PlanOutcome {
     const known = this.plans.get(link.path);
     if (known !== undefined && known !== 'pending') return known;
     this.plans.set(link.path, 'pending');
@@ -184,6 +191,7 @@ export class Auditor {
         override: this.override,
       },
       link,
+      facts,
     );
     this.plans.set(link.path, outcome);
     if (outcome.fix) this.fixes.push(outcome.fix);
@@ -195,19 +203,15 @@ export class Auditor {
    * is what makes the plan a fixpoint in one pass. A link met here before the walk reaches it is
    * evaluated (and planned) now; one being planned higher up the stack counts as unchanged.
    */
-  private plannedText(hostPath: string): string | undefined {
+  private plannedText(hostPath: string, text: string): string | undefined {
     const known = this.plans.get(hostPath);
     if (known === 'pending') return undefined;
     if (known !== undefined) return known.fix?.target;
     if (!this.inScope(hostPath)) return undefined;
-    let text: string;
-    try {
-      text = this.settings.fs.readlink(hostPath);
-    } catch {
-      return undefined;
-    }
     const dir = hostPath.slice(0, hostPath.lastIndexOf('/')) || '/';
-    return this.evaluate(dir, hostPath, text).fix?.target;
+    const rec = this.evaluate(dir, hostPath, text);
+    this.early.set(hostPath, rec);
+    return rec.fix?.target;
   }
 
   /** Whether a link belongs to what this run scans (and so may be fixed by it). */

@@ -101,7 +101,10 @@ const UNSAFE_DISPLAY = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u202
  * bidi-control or invalid byte as a backslash escape (`\n`, `\x1b`, `\xff`, `\u202e`). The
  * backslash itself is doubled, so the escaped form is unambiguous.
  */
+const PRINTABLE_ASCII = /^[\x20-\x5b\x5d-\x7e]*$/;
+
 export function toDisplay(b: string): string {
+  if (PRINTABLE_ASCII.test(b)) return b;
   const s = toJsonText(b);
   return s.replace(UNSAFE_DISPLAY, (ch) => {
     const cp = ch.charCodeAt(0);

@@ -59,13 +59,25 @@ export function climbsAbove(depth: number, comps: readonly string[]): boolean {
  */
 export function afterRootPrefix(text: string, rootHost: string): string[] | null {
   if (rootHost === '/' || !isAbsolute(text)) return null;
-  const rootComps = components(rootHost);
+  // Cheap rejection first: the text must contain the root's last component.
+  const rootComps = rootComponents(rootHost);
+  if (!text.includes(rootComps[rootComps.length - 1]!)) return null;
   const comps = text.split('/').filter((c) => c !== '');
   if (comps.length < rootComps.length) return null;
   for (let i = 0; i < rootComps.length; i++) if (comps[i] !== rootComps[i]) return null;
   const rest = comps.slice(rootComps.length);
   if (rest.length > 0 && text.endsWith('/')) rest.push('.');
   return rest;
+}
+
+let lastRoot = '';
+let lastRootComps: string[] = [];
+function rootComponents(rootHost: string): string[] {
+  if (rootHost !== lastRoot) {
+    lastRoot = rootHost;
+    lastRootComps = components(rootHost);
+  }
+  return lastRootComps;
 }
 
 /** The lexically clean form of a list of components: `.` dropped, `x/..` folded where possible. */

@@ -1,6 +1,5 @@
-import type { FsPort, Kind } from './fs-port.js';
+import type { DirEntry, FsPort } from './fs-port.js';
 import { errnoOf } from './errors.js';
-import { components, isAbsolute } from './paths.js';
 
 /** The kernel's answer for a path, in linkcheck's words (see the JSON contract). */
 export type Status = 'ok' | 'dangling' | 'loop' | 'notdir' | 'denied' | 'error';
@@ -19,7 +18,7 @@ export interface Resolution {
   errno: string | null;
   /** The path (in the view's terms) of the component that could not be resolved. */
   failedAt: string | null;
-  /** Every link followed, in order, starting with the link itself. */
+  /** Every link followed, in order, starting with the link itself when resolving a link. */
   hops: Hop[];
 }
 
@@ -47,135 +46,236 @@ export interface View {
   rootHost: string;
 }
 
-export interface ResolverOptions {
-  /** Lookups kept in memory before the cache is dropped and refilled (keeps memory flat). */
-  cacheLimit?: number;
-  /** Ask the file system every time: for confirming a fix just written, when nothing cached may be trusted. */
-  noCache?: boolean;
-}
-
 /**
  * Answers the text a link at a host path should be taken to have instead of its text on disk,
  * or undefined for "as on disk". The fix planner resolves through links as if fixed already.
  */
-export type TextOverride = (hostPath: string) => string | undefined;
+export type TextOverride = (hostPath: string, diskText: string) => string | undefined;
 
-type Lookup = Kind | string; // a Kind, or an errno code (codes start with 'E')
+export interface ResolverOptions {
+  /** Entries kept in memory before the cache is dropped and refilled (keeps memory flat). */
+  cacheLimit?: number;
+  /** Ask the file system afresh for every resolution: for confirming a fix just written. */
+  noCache?: boolean;
+}
+
+/** A real directory the resolver has looked into; children are filled in as they are asked for. */
+interface DirNode {
+  parent: DirNode | null;
+  /** Host path, '' for '/'. */
+  path: string;
+  children: Map<string, Entry>;
+}
+interface LinkEntry {
+  text: string | null;
+}
+/** A directory, a link, or a string: 'file' / 'other' for other kinds, an errno code for failures. */
+type Entry = DirNode | LinkEntry | string;
+
+const isDir = (e: Entry): e is DirNode => typeof e === 'object' && 'children' in e;
 
 /**
  * Resolves paths component by component with lstat and readlink only, the way the kernel's path
  * walk does under openat2's RESOLVE_IN_ROOT: absolute text restarts at the view's root, `..`
  * never climbs above it, every nested link is re-rooted the same way, a trailing slash demands a
- * directory, and the 41st link followed is a loop. Never uses realpath or stat: those answer for
- * the host and would be wrong for the jail.
+ * directory, and the 41st link followed is a loop. Never realpath or stat: those answer for the
+ * host and would be wrong for the jail.
  *
- * Lookups and link texts are cached by host path and shared by both views, so links that share
- * directory prefixes or targets cost one system call per distinct path, not one per link.
- * A TextOverride lets a caller resolve as if some links already had other texts (the fix planner).
+ * What it learns is kept as a tree of directories shared by both views and every link, keyed by
+ * name: a directory prefix or a target that many links share costs one system call in all, and
+ * a step costs a lookup by a short name rather than hashing a full path. The tree is dropped and
+ * refilled when it grows past `cacheLimit` entries, so memory stays flat on huge trees.
  */
 export class Resolver {
-  private readonly kinds = new Map<string, Lookup>();
-  private readonly texts = new Map<string, string>();
+  private root: DirNode = newRoot();
+  private size = 0;
   private readonly limit: number;
+  private readonly fresh: boolean;
+  private lastDir = '\0';
+  private lastNode: DirNode | null = null;
+  private roots = new Map<string, DirNode | null>();
 
   constructor(
     private readonly fs: FsPort,
     options: ResolverOptions = {},
   ) {
-    this.limit = options.noCache ? 0 : (options.cacheLimit ?? 200_000);
+    this.fresh = options.noCache === true;
+    this.limit = options.cacheLimit ?? 250_000;
   }
 
-  /** Tells the cache what the walker already knows, so resolution need not ask again. */
-  prime(hostPath: string, kind: Kind, text?: string): void {
-    if (this.limit === 0) return;
-    if (this.kinds.size >= this.limit) this.clear();
-    this.kinds.set(hostPath, kind);
-    if (text !== undefined) this.texts.set(hostPath, text);
-  }
-
+  /** Drops everything learnt; the next resolution asks the file system again. */
   clear(): void {
-    this.kinds.clear();
-    this.texts.clear();
-  }
-
-  private lookup(hostPath: string): Lookup {
-    let k = this.kinds.get(hostPath);
-    if (k === undefined) {
-      try {
-        k = this.fs.kind(hostPath) ?? 'ENOENT';
-      } catch (err) {
-        k = errnoOf(err);
-      }
-      if (this.kinds.size >= this.limit) this.clear();
-      if (this.limit > 0) this.kinds.set(hostPath, k);
-    }
-    return k;
-  }
-
-  private readText(hostPath: string, override: TextOverride | undefined): string {
-    const o = override?.(hostPath);
-    if (o !== undefined) return o;
-    let t = this.texts.get(hostPath);
-    if (t === undefined) {
-      t = this.fs.readlink(hostPath);
-      if (this.limit > 0) this.texts.set(hostPath, t);
-    }
-    return t;
+    this.root = newRoot();
+    this.size = 0;
+    this.lastDir = '\0';
+    this.lastNode = null;
+    this.roots.clear();
   }
 
   /**
-   * Follows the link at view path `linkPath` (whose parent `dir` is a real directory, as the
-   * walker guarantees) with text `text`: the link itself is the first hop.
+   * Tells the resolver what the walker just listed in a directory, so lookups there need no
+   * system call. Entries already known (a directory with what was learnt below it) are kept.
    */
-  resolveLink(view: View, dir: string, linkPath: string, text: string, override?: TextOverride): Resolution {
-    const hops: Hop[] = [{ path: linkPath, text }];
-    return this.walk(view, dir, text, hops, override);
+  primeDir(hostDir: string, entries: readonly DirEntry[]): void {
+    const node = this.dirNode(hostDir);
+    if (!node) return;
+    const ch = node.children;
+    const base = node.path + '/';
+    for (const d of entries) {
+      if (ch.has(d.name)) continue;
+      ch.set(d.name, d.kind === 'dir' ? { parent: node, path: base + d.name, children: new Map() } : d.kind === 'link' ? { text: null } : d.kind);
+    }
+    this.size += entries.length;
   }
 
-  /** Resolves `text` from view directory `dir` ('/'-based, a real directory), following links. */
-  resolvePath(view: View, dir: string, text: string, override?: TextOverride): Resolution {
-    return this.walk(view, dir, text, [], override);
+  /** Tells the resolver a link's text the walker already read, so it need not ask again. */
+  prime(hostDir: string, name: string, text: string): void {
+    const node = this.dirNode(hostDir);
+    if (!node) return;
+    const e = node.children.get(name);
+    if (e === undefined) {
+      node.children.set(name, { text });
+      this.size++;
+    } else if (typeof e === 'object' && !isDir(e)) e.text = text;
   }
 
-  private walk(view: View, startDir: string, text: string, hops: Hop[], override: TextOverride | undefined): Resolution {
-    const root = view.rootHost;
-    // `cur` is the view path of a real directory, '' for the root: '/a/b' is `root + '/a/b'` on the host.
-    let cur = isAbsolute(text) ? '' : startDir === '/' ? '' : startDir;
-    const pending = components(text).reverse();
+  /**
+   * Follows the link `name` in the real directory `hostDir` (host path, as the walker found it),
+   * whose text is `text`, in `view`: the link itself is the first hop.
+   */
+  resolveLink(view: View, hostDir: string, name: string, text: string, override?: TextOverride): Resolution {
+    this.maybeReset();
+    const start = this.dirNode(hostDir);
+    const linkPath = viewPath(view, (hostDir === '/' ? '' : hostDir) + '/' + name);
+    if (!start) return fail('ENOENT', viewPath(view, hostDir), [{ path: linkPath, text }]);
+    return this.walk(view, start, text, [{ path: linkPath, text }], override);
+  }
+
+  /** Resolves `text` from the real directory `hostDir` in `view`, following links. */
+  resolvePath(view: View, hostDir: string, text: string, override?: TextOverride): Resolution {
+    this.maybeReset();
+    const start = this.dirNode(hostDir);
+    if (!start) return fail('ENOENT', viewPath(view, hostDir), []);
+    return this.walk(view, start, text, [], override);
+  }
+
+  private maybeReset(): void {
+    if (this.fresh || this.size > this.limit) this.clear();
+  }
+
+  /** The node of a real directory by host path, or null when it is not one (any more). */
+  private dirNode(hostDir: string): DirNode | null {
+    if (hostDir === this.lastDir && this.lastNode) return this.lastNode;
+    let node = this.root;
+    let i = 1;
+    const n = hostDir.length;
+    while (i < n) {
+      let j = hostDir.indexOf('/', i);
+      if (j < 0) j = n;
+      if (j > i) {
+        const e = this.lookup(node, hostDir.slice(i, j));
+        if (!isDir(e)) return null;
+        node = e;
+      }
+      i = j + 1;
+    }
+    this.lastDir = hostDir;
+    this.lastNode = node;
+    return node;
+  }
+
+  private lookup(dir: DirNode, name: string): Entry {
+    let e = dir.children.get(name);
+    if (e !== undefined) return e;
+    const path = dir.path + '/' + name;
+    try {
+      const k = this.fs.kind(path);
+      if (k === undefined) e = 'ENOENT';
+      else if (k === 'dir') e = { parent: dir, path, children: new Map() };
+      else if (k === 'link') e = { text: null };
+      else e = k;
+    } catch (err) {
+      e = errnoOf(err);
+    }
+    dir.children.set(name, e);
+    this.size++;
+    return e;
+  }
+
+  private walk(view: View, start: DirNode, text: string, hops: Hop[], override: TextOverride | undefined): Resolution {
+    let rootNode = view.rootHost === '' ? this.root : this.roots.get(view.rootHost);
+    if (rootNode === undefined) {
+      rootNode = this.dirNode(view.rootHost);
+      this.roots.set(view.rootHost, rootNode);
+    }
+    if (!rootNode) return fail('ENOENT', '/', hops);
+    let cur = text.charCodeAt(0) === 47 ? rootNode : start;
+    // Components still to walk, last first; a trailing slash is a final '.', as POSIX reads it.
+    const pending: string[] = [];
+    pushComponents(pending, text);
     while (pending.length > 0) {
       const c = pending.pop()!;
       if (c === '.') continue;
       if (c === '..') {
-        cur = cur.slice(0, cur.lastIndexOf('/'));
+        if (cur !== rootNode && cur.parent) cur = cur.parent;
         continue;
       }
-      const next = cur + '/' + c;
-      const k = this.lookup(root + next);
-      if (k === 'dir') {
-        cur = next;
-        continue;
-      }
-      if (k === 'link') {
-        if (hops.length >= MAX_HOPS) return fail('ELOOP', next, hops);
-        let t: string;
-        try {
-          t = this.readText(root + next, override);
-        } catch (err) {
-          return fail(errnoOf(err), next, hops);
+      const e = this.lookup(cur, c);
+      if (typeof e === 'string') {
+        if (e === 'file' || e === 'other') {
+          if (pending.length > 0) return fail('ENOTDIR', viewPath(view, cur.path + '/' + c), hops);
+          return { status: 'ok', resolved: viewPath(view, cur.path + '/' + c), errno: null, failedAt: null, hops };
         }
-        hops.push({ path: next, text: t });
-        if (isAbsolute(t)) cur = '';
-        const tc = components(t);
-        for (let i = tc.length - 1; i >= 0; i--) pending.push(tc[i]!);
+        return fail(e, viewPath(view, cur.path + '/' + c), hops);
+      }
+      if (isDir(e)) {
+        cur = e;
         continue;
       }
-      if (k === 'file' || k === 'other') {
-        if (pending.length > 0) return fail('ENOTDIR', next, hops);
-        return { status: 'ok', resolved: next, errno: null, failedAt: null, hops };
+      const at = cur.path + '/' + c;
+      if (hops.length >= MAX_HOPS) return fail('ELOOP', viewPath(view, at), hops);
+      if (e.text === null) {
+        try {
+          e.text = this.fs.readlink(at);
+        } catch (err) {
+          return fail(errnoOf(err), viewPath(view, at), hops);
+        }
       }
-      return fail(k, next, hops);
+      const t = override?.(at, e.text) ?? e.text;
+      hops.push({ path: viewPath(view, at), text: t });
+      if (t.charCodeAt(0) === 47) cur = rootNode;
+      pushComponents(pending, t);
     }
-    return { status: 'ok', resolved: cur === '' ? '/' : cur, errno: null, failedAt: null, hops };
+    return { status: 'ok', resolved: viewPath(view, cur.path), errno: null, failedAt: null, hops };
+  }
+}
+
+function newRoot(): DirNode {
+  return { parent: null, path: '', children: new Map() };
+}
+
+/** A host path in the view's terms: inside the jail, '/'-based. */
+function viewPath(view: View, hostPath: string): string {
+  const p = view.rootHost === '' ? hostPath : hostPath.slice(view.rootHost.length);
+  return p === '' ? '/' : p;
+}
+
+/** Pushes the components of `text` onto a last-first stack, ahead of what is pending. */
+function pushComponents(stack: string[], text: string): void {
+  let end = text.length;
+  if (end > 1 && text.charCodeAt(end - 1) === 47) {
+    // x/ is x/. : the last component must be a directory. (A text of only slashes has none.)
+    let k = end;
+    while (k > 0 && text.charCodeAt(k - 1) === 47) k--;
+    if (k > 0) stack.push('.');
+    end = k;
+  }
+  while (end > 0) {
+    let start = text.lastIndexOf('/', end - 1) + 1;
+    if (start < end) stack.push(text.slice(start, end));
+    end = start - 1;
+    while (end > 0 && text.charCodeAt(end - 1) === 47) end--;
+    if (start === 0) break;
   }
 }
 

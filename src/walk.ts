@@ -12,6 +12,8 @@ export interface WalkOptions {
   exclude?: ((relative: string, isDir: boolean) => boolean) | undefined;
   /** Stay on the file system (st_dev) of the top directory, as find -xdev. */
   oneFileSystem?: boolean | undefined;
+  /** Hears every listing as it is read (before exclusion), so the resolver can learn from it. */
+  onListing?: ((dir: string, entries: readonly DirEntry[]) => void) | undefined;
 }
 
 /** Counts that the walk keeps as it goes, for the summary. */
@@ -47,6 +49,7 @@ export function* walk(fs: FsPort, top: string, options: WalkOptions = {}, counts
       return { type: 'unreadable', path, errno: errnoOf(err) };
     }
     c.directories++;
+    options.onListing?.(path, entries);
     stack.push({ path, rel, entries: sortEntries(entries), next: 0 });
     return null;
   };
@@ -84,8 +87,16 @@ export function* walk(fs: FsPort, top: string, options: WalkOptions = {}, counts
   }
 }
 
+/**
+ * Byte order of full paths: a directory compares as its name plus '/', which matters only when
+ * one name is a prefix of the other ("a" the directory sorts after "a-c" and "a.txt").
+ */
 function sortEntries(entries: DirEntry[]): DirEntry[] {
-  const keyed = entries.map((e) => ({ e, k: e.kind === 'dir' ? e.name + '/' : e.name }));
-  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-  return keyed.map((x) => x.e);
+  return entries.sort((a, b) => {
+    const x = a.name;
+    const y = b.name;
+    if (y.length > x.length && y.startsWith(x)) return a.kind === 'dir' ? 47 - y.charCodeAt(x.length) : -1;
+    if (x.length > y.length && x.startsWith(y)) return b.kind === 'dir' ? x.charCodeAt(y.length) - 47 : 1;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
 }

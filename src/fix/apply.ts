@@ -98,7 +98,7 @@ function applyOne(
   if (swapped !== null) return change(fix, 'skipped', swapped);
 
   const override = (p: string): string | undefined => (p === fix.path ? undefined : pending.get(p));
-  const j = confirmer.resolvePath({ rootHost: settings.rootHost }, dirOf(fix.path.slice(settings.rootHost.length) || '/'), fix.target, override);
+  const j = confirmer.resolvePath({ rootHost: settings.rootHost }, dir, fix.target, override);
   const h = confirmer.resolvePath({ rootHost: '' }, dir, fix.target, override);
   if (j.status === 'ok' && j.resolved === fix.intended && h.status === 'ok' && h.resolved === hostOf(settings.root, fix.intended)) {
     return change(fix, 'changed', null);

@@ -39,6 +39,7 @@ export interface LinkToPlan {
   path: string;
   /** Host path of the link's parent directory (a real directory). */
   dir: string;
+  name: string;
   text: string;
   /** The link's parent inside the root. */
   insideDir: string;
@@ -53,9 +54,10 @@ export interface LinkToPlan {
  * target through them, and otherwise takes the physical path; either way it is checked in both
  * views, through the rest of the plan, before it is accepted.
  */
-export function planLink(ctx: PlanContext, link: LinkToPlan): PlanOutcome {
+export function planLink(ctx: PlanContext, link: LinkToPlan, now?: { chroot: Resolution; host: Resolution }): PlanOutcome {
   const { resolver, jail, host, root, override } = ctx;
-  const j = resolver.resolveLink(jail, link.insideDir, link.inside, link.text, override);
+  // A resolution that followed no link but this one cannot change when other links are fixed.
+  const j = now && now.chroot.hops.length <= 1 ? now.chroot : resolver.resolveLink(jail, link.dir, link.name, link.text, override);
   let intended: string;
   let safety: PlannedFix['safety'];
   const prefixed = afterRootPrefix(link.text, root);
@@ -63,7 +65,7 @@ export function planLink(ctx: PlanContext, link: LinkToPlan): PlanOutcome {
     intended = j.resolved!;
     safety = 'safe';
   } else {
-    const h = resolver.resolveLink(host, link.dir, link.path, link.text, override);
+    const h = now && now.host.hops.length <= 1 ? now.host : resolver.resolveLink(host, link.dir, link.name, link.text, override);
     if (prefixed !== null && h.status === 'ok' && isWithin(h.resolved!, root)) {
       intended = root === '/' ? h.resolved! : h.resolved!.slice(root.length) || '/';
       safety = 'repair';
@@ -104,7 +106,7 @@ function normaliseClamped(comps: string[]): string {
 }
 
 function landsOn(ctx: PlanContext, link: LinkToPlan, text: string, intended: string, intendedHost: string): boolean {
-  const j = ctx.resolver.resolvePath(ctx.jail, link.insideDir, text, ctx.override);
+  const j = ctx.resolver.resolvePath(ctx.jail, link.dir, text, ctx.override);
   if (j.status !== 'ok' || j.resolved !== intended) return false;
   const h = ctx.resolver.resolvePath(ctx.host, link.dir, text, ctx.override);
   return h.status === 'ok' && h.resolved === intendedHost;

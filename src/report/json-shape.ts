@@ -33,6 +33,38 @@ export function linkJson(rec: LinkRecord): object {
   };
 }
 
+// Printable ASCII without '"' and '\\': such a string is its own JSON body, and the same as a byte string.
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** A byte string as a JSON string literal (see toJsonText). */
+function bytesLit(b: string): string {
+  return PLAIN.test(b) ? '"' + b + '"' : JSON.stringify(toJsonText(b));
+}
+
+/** An ordinary string as a JSON string literal. */
+function textLit(s: string): string {
+  return PLAIN.test(s) ? '"' + s + '"' : JSON.stringify(s);
+}
+
+function viewText(r: Resolution): string {
+  return `{"status":"${r.status}","resolved":${r.resolved === null ? 'null' : bytesLit(r.resolved)},"errno":${r.errno === null ? 'null' : textLit(r.errno)},"failedAt":${r.failedAt === null ? 'null' : bytesLit(r.failedAt)},"hops":${r.hops.length}}`;
+}
+
+/**
+ * JSON.stringify(linkJson(rec)), written directly: the report's hot path on big trees builds
+ * no intermediate objects. A test holds the two equal.
+ */
+export function linkJsonText(rec: LinkRecord): string {
+  let findings = '';
+  for (const f of rec.findings) {
+    findings += `${findings === '' ? '' : ','}{"rule":"${f.rule}","code":"${f.code}","severity":"${f.severity}","message":${textLit(f.message)}}`;
+  }
+  const fix = rec.fix
+    ? `{"target":${bytesLit(rec.fix.target)},"intended":${bytesLit(rec.fix.intended)},"safety":"${rec.fix.safety}","why":${textLit(rec.fix.why)}}`
+    : 'null';
+  return `{"path":${bytesLit(rec.path)},"target":${bytesLit(rec.target)},"inside":${bytesLit(rec.inside)},"chroot":${viewText(rec.chroot)},"host":${viewText(rec.host)},"findings":[${findings}],"fix":${fix},"noFix":${rec.noFix === null ? 'null' : textLit(rec.noFix)}}`;
+}
+
 export function unreadableJson(u: UnreadableRecord): object {
   return { path: toJsonText(u.path), errno: u.errno, findings: [u.finding] };
 }

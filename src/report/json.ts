@@ -1,5 +1,5 @@
 import { changeJson } from './changes.js';
-import { headerJson, linkJson, unreadableJson } from './json-shape.js';
+import { headerJson, linkJsonText, unreadableJson } from './json-shape.js';
 import type { Reporter } from './reporter.js';
 
 /**
@@ -19,7 +19,7 @@ export function jsonReporter(): Reporter {
         unreadable.push(unreadableJson(ev.entry));
         return '';
       }
-      const s = (first ? '\n' : ',\n') + JSON.stringify(linkJson(ev.link));
+      const s = (first ? '\n' : ',\n') + linkJsonText(ev.link);
       first = false;
       return s;
     },

@@ -1,5 +1,5 @@
 import { changeJson } from './changes.js';
-import { headerJson, linkJson, unreadableJson } from './json-shape.js';
+import { headerJson, linkJsonText, unreadableJson } from './json-shape.js';
 import type { Reporter } from './reporter.js';
 
 /**
@@ -20,7 +20,7 @@ export function ndjsonReporter(): Reporter {
         unreadable.push(unreadableJson(ev.entry));
         return '';
       }
-      return JSON.stringify(linkJson(ev.link)) + '\n';
+      return linkJsonText(ev.link) + '\n';
     },
     end(summary, changes) {
       return JSON.stringify({ type: 'summary', ...header, unreadable, changes: changes.map(changeJson), summary }) + '\n';

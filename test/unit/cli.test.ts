@@ -211,3 +211,30 @@ describe('the installed command', () => {
     expect(bad.stderr).toBe('linkcheck: path /does/not/exist does not exist\n');
   });
 });
+
+describe('the JSON writer', () => {
+  it('writes exactly what JSON.stringify writes for every link, hostile names included', async () => {
+    const { Auditor } = await import('../../src/audit.js');
+    const { linkJson, linkJsonText } = await import('../../src/report/json-shape.js');
+    const sb = diskSandbox({
+      jail: {
+        'new\nline': { link: '/x\n"q"\\' },
+        'bytes:6e6f6e2dff75746638': { link: '../\u00e9\u202e' },
+        plain: { link: '/srv//x/' },
+        cyc: { link: 'cyc' },
+      },
+    });
+    try {
+      const a = new Auditor({ paths: [`${sb.base}/jail`], root: `${sb.base}/jail` });
+      let n = 0;
+      for (const ev of a.events()) {
+        if (ev.type !== 'link') continue;
+        n++;
+        expect(linkJsonText(ev.link)).toBe(JSON.stringify(linkJson(ev.link)));
+      }
+      expect(n).toBe(4);
+    } finally {
+      sb.cleanup();
+    }
+  });
+});
