@@ -128,16 +128,29 @@ export class Auditor {
           yield { type: 'unreadable', entry: this.unreadable(ev.path, errnoOf(err), 'link') };
           continue;
         }
-        if (isTempName(ev.name)) this.leftovers.push(ev.path);
-        const early = this.early.get(ev.path);
-        if (early !== undefined) this.early.delete(ev.path);
-        const rec = early?.target === text ? early : this.evaluate(ev.dir, ev.path, text);
-        this.count(rec);
-        yield { type: 'link', link: rec };
+        yield this.link(ev.dir, ev.name, ev.path, text);
       }
     }
-    this.summary.entries = this.counts.entries;
-    this.summary.directories = this.counts.directories;
+    this.finish(this.counts);
+  }
+
+  /**
+   * One link the walk met (its text already read): the step `events` takes per link, public so
+   * a walk done elsewhere (another thread) can feed the auditor.
+   */
+  link(dir: string, name: string, path: string, text: string): AuditEvent {
+    if (isTempName(name)) this.leftovers.push(path);
+    const early = this.early.get(path);
+    if (early !== undefined) this.early.delete(path);
+    const rec = early?.target === text ? early : this.evaluate(dir, path, text);
+    this.count(rec);
+    return { type: 'link', link: rec };
+  }
+
+  /** Records the walk's totals in the summary. */
+  finish(counts: WalkCounts): void {
+    this.summary.entries = counts.entries;
+    this.summary.directories = counts.directories;
   }
 
   /** Facts, findings and plan for the link at `path` whose text is `text`. */
@@ -228,7 +241,7 @@ export class Auditor {
     return false;
   }
 
-  private unreadable(path: string, errno: string, what: 'directory' | 'link'): UnreadableRecord {
+  unreadable(path: string, errno: string, what: 'directory' | 'link'): UnreadableRecord {
     this.summary.unreadable++;
     this.summary.findings[unreadableRule.severity]++;
     this.summary.rules[unreadableRule.id] = (this.summary.rules[unreadableRule.id] ?? 0) + 1;

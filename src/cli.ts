@@ -1,5 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { auditInParallel } from './parallel.js';
 import { Auditor, type Summary } from './audit.js';
 import { UsageError } from './errors.js';
 import { applyFixes, type ApplyOptions, Interrupted } from './fix/apply.js';
@@ -23,6 +25,8 @@ export interface CliIo {
   cwd: string;
   /** The file system; the real disk when absent. */
   fs?: FsPort;
+  /** The file descriptor behind `stdout`, when there is one: lets a second thread write the report. */
+  stdoutFd?: number;
 }
 
 /** Exit codes: documented in the README and in --help. */
@@ -43,6 +47,7 @@ interface AuditFlags {
   dryRun?: boolean;
   fixScope: 'root' | 'tree';
   journal?: string;
+  jobs: string;
 }
 
 /** Our package.json sits two levels up from dist/src and one from src (tests run the sources). */
@@ -95,6 +100,7 @@ A scan path named like a command (rules, explain, undo) is written ./undo.`,
     .option('--dry-run', 'with --fix: print the plan and change nothing')
     .addOption(new Option('--fix-scope <scope>', 'fix links whose target is inside the root, or only inside the scanned tree').choices(['root', 'tree']).default('root'))
     .option('--journal <file>', 'with --fix: append one JSON line per change, for "linkcheck undo"')
+    .option('-j, --jobs <n>', 'threads for an audit: 1, or 2 to walk on one core and resolve on another', String(Math.min(2, availableParallelism())))
     .action(async (paths: string[], flags: AuditFlags) => {
       code = await auditCommand(paths, flags, io);
     });
@@ -169,6 +175,7 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
   if (flags.dryRun && !flags.fix) throw new UsageError('--dry-run goes with --fix: add --fix to see the plan');
   if (flags.journal !== undefined && !flags.fix) throw new UsageError('--journal goes with --fix');
   if (flags.journal !== undefined && flags.dryRun) throw new UsageError('--journal records changes; --dry-run makes none: use one of them');
+  if (flags.jobs !== '1' && flags.jobs !== '2') throw new UsageError(`--jobs takes 1 or 2, not "${flags.jobs}"`);
   const settings = settingsFrom({
     paths,
     root: flags.root,
@@ -182,6 +189,15 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
   const ctx: ReportContext = { color: colorWanted(flags.color, io.env, io.isTTY), quiet: flags.quiet === true, mode };
   const out = bufferedWriter(io.stdout);
 
+  if (mode === 'audit' && flags.jobs === '2' && io.stdoutFd !== undefined && io.fs === undefined) {
+    const summary = await auditInParallel(settings, {
+      options: { paths, root: flags.root, exclude: flags.exclude, oneFileSystem: flags.oneFileSystem, fixScope: flags.fixScope, cwd: io.cwd },
+      format: flags.format,
+      ctx,
+      fd: io.stdoutFd,
+    });
+    return exitCodeFor(summary, flags.failOn);
+  }
   let changes: AppliedChange[] = [];
   let auditor = new Auditor(settings);
   if (mode === 'fix') {

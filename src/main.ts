@@ -17,6 +17,7 @@ export async function main(): Promise<void> {
       env: process.env,
       isTTY: process.stdout.isTTY === true,
       cwd: process.cwd(),
+      stdoutFd: 1,
     });
   } catch (err) {
     process.stderr.write(`linkcheck: internal error, please report it with the command line that caused it:\n${(err as Error)?.stack ?? String(err)}\n`);
