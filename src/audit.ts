@@ -1,5 +1,6 @@
 import { errnoOf } from './errors.js';
 import { type LinkToPlan, type PlanOutcome, type PlannedFix, planLink } from './fix/plan.js';
+import { canEnter } from './fix/gate.js';
 import { isTempName } from './fix/temp-names.js';
 import { isWithin } from './paths.js';
 import { Resolver, type Resolution, type Status, type View } from './resolve.js';
@@ -202,6 +203,7 @@ export class Auditor {
         root: s.root,
         scope: s.fixScope === 'tree' ? s.scanned : [s.root],
         override: this.override,
+        enterable: (dir) => canEnter(s.fs, dir),
       },
       link,
       facts,

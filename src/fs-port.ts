@@ -66,10 +66,14 @@ function kindOf(s: { isDirectory(): boolean; isSymbolicLink(): boolean; isFile()
 }
 
 const NS_PER_S = 1_000_000_000n;
+/**
+ * Node takes times as seconds in a double (good to about ±120 ns today) and keeps whole
+ * microseconds, truncating. Aiming at the middle of the microsecond makes it land on the right
+ * one: times are kept exactly to the microsecond, which is as exact as Node allows.
+ */
 function nsToSeconds(ns: bigint): number {
-  // Whole seconds and the fraction separately: a double of the full nanosecond count would round
-  // to about 256 ns, and Node's utimes takes seconds as a double anyway.
-  return Number(ns / NS_PER_S) + Number(ns % NS_PER_S) / 1e9;
+  const mid = (ns / 1000n) * 1000n + 500n;
+  return Number(mid / NS_PER_S) + Number(mid % NS_PER_S) / 1e9;
 }
 
 /** The real disk, through node:fs, with names as raw bytes. */

@@ -22,6 +22,11 @@ export interface DirGate {
   close(): void;
 }
 
+/** Whether the gate for `fs` can reach `dir` at all: chdir takes UTF-8 text only. */
+export function canEnter(fs: FsPort, dir: string): boolean {
+  return !fs.real || /^[\x00-\x7f]*$/.test(dir) || components(dir).every(isUtf8);
+}
+
 export function gateFor(fs: FsPort): DirGate {
   return fs.real ? new ChdirGate(fs) : new PathGate(fs);
 }

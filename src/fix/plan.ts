@@ -33,6 +33,8 @@ export interface PlanContext {
   scope: readonly string[];
   /** The text of a link that the rest of the plan will give it, so resolution sees the fixed tree. */
   override: TextOverride;
+  /** Whether the fixer can reach a directory to write in it (see fix/gate.ts); all when absent. */
+  enterable?: ((hostDir: string) => boolean) | undefined;
 }
 
 export interface LinkToPlan {
@@ -54,8 +56,9 @@ export interface LinkToPlan {
  * target through them, and otherwise takes the physical path; either way it is checked in both
  * views, through the rest of the plan, before it is accepted.
  */
-export function planLink(ctx: PlanContext, link: LinkToPlan, now?: { chroot: Resolution; host: Resolution }): PlanOutcome {
+export function planLink(ctx: PlanContext, link: LinkToPlan, now: { chroot: Resolution; host: Resolution }): PlanOutcome {
   const { resolver, jail, host, root, override } = ctx;
+  if (ctx.enterable && !ctx.enterable(link.dir)) return { fix: null, reason: 'a directory on the way is not valid UTF-8, so the fixer cannot enter it safely' };
   // A resolution that followed no link but this one cannot change when other links are fixed.
   const j = now && now.chroot.hops.length <= 1 ? now.chroot : resolver.resolveLink(jail, link.dir, link.name, link.text, override);
   let intended: string;
@@ -63,7 +66,7 @@ export function planLink(ctx: PlanContext, link: LinkToPlan, now?: { chroot: Res
   const prefixed = afterRootPrefix(link.text, root);
   if (j.status === 'ok') {
     intended = j.resolved!;
-    safety = 'safe';
+    safety = now.chroot.status === 'ok' && now.chroot.resolved === intended ? 'safe' : 'repair';
   } else {
     const h = now && now.host.hops.length <= 1 ? now.host : resolver.resolveLink(host, link.dir, link.name, link.text, override);
     if (prefixed !== null && h.status === 'ok' && isWithin(h.resolved!, root)) {
