@@ -10,7 +10,7 @@ import type { WalkCounts } from './walk.js';
 // The second half of auditInParallel: resolve, judge, plan and report what the walk sends.
 const input = workerData as WorkerInput;
 const counters = new Int32Array(input.progress);
-const auditor = new Auditor(input.options);
+const auditor = new Auditor(input.options, { collectFixes: false });
 const reporter = input.format === 'json' ? jsonReporter() : input.format === 'ndjson' ? ndjsonReporter() : prettyReporter(input.ctx);
 
 let buf = '';

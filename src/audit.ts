@@ -97,17 +97,22 @@ export class Auditor {
   readonly jail: View;
   readonly host: View = { rootHost: '' };
   readonly summary: Summary = emptySummary();
-  /** Planned fixes in an order where every fix comes after those it relies on. */
+  /** Planned fixes in an order where every fix comes after those it relies on (unless not collected). */
   readonly fixes: PlannedFix[] = [];
+  private readonly collectFixes: boolean;
   /** Temporary links of a fixer run (ours or an interrupted one's) met by the walk. */
   readonly leftovers: string[] = [];
-  private readonly plans = new Map<string, PlanOutcome | 'pending'>();
+  /** Each link's planned text once known (null: stays as it is). Only texts: memory per link stays small. */
+  private readonly planned = new Map<string, string | null>();
+  private readonly pending = new Set<string>();
   private readonly counts: WalkCounts = { entries: 0, directories: 0 };
   private readonly override = (hostPath: string, diskText: string): string | undefined => this.plannedText(hostPath, diskText);
   /** Links evaluated before the walk reached them (another link resolved through them). */
   private readonly early = new Map<string, LinkRecord>();
 
-  constructor(settingsOrOptions: Settings | AuditOptions) {
+  /** `collectFixes: false` keeps no list of fixes (an audit that will not apply them). */
+  constructor(settingsOrOptions: Settings | AuditOptions, options: { collectFixes?: boolean } = {}) {
+    this.collectFixes = options.collectFixes ?? true;
     this.settings = 'rootHost' in settingsOrOptions ? settingsOrOptions : settingsFrom(settingsOrOptions);
     this.resolver = new Resolver(this.settings.fs);
     this.jail = { rootHost: this.settings.rootHost };
@@ -177,7 +182,7 @@ export class Auditor {
     }
     let outcome: PlanOutcome | null = null;
     if (findings.length > 0 && !isTempName(name)) outcome = this.plan({ path, dir, name, text, insideDir, inside }, facts);
-    else this.plans.set(path, { fix: null, reason: 'no findings' });
+    else this.planned.set(path, null);
     return {
       path,
       target: text,
@@ -191,9 +196,8 @@ export class Auditor {
   }
 
   private plan(link: LinkToPlan, facts: LinkFacts): PlanOutcome {
-    const known = this.plans.get(link.path);
-    if (known !== undefined && known !== 'pending') return known;
-    this.plans.set(link.path, 'pending');
+    if (this.pending.has(link.path)) return { fix: null, reason: 'it resolves through itself' };
+    this.pending.add(link.path);
     const s = this.settings;
     const outcome = planLink(
       {
@@ -208,8 +212,9 @@ export class Auditor {
       link,
       facts,
     );
-    this.plans.set(link.path, outcome);
-    if (outcome.fix) this.fixes.push(outcome.fix);
+    this.pending.delete(link.path);
+    this.planned.set(link.path, outcome.fix?.target ?? null);
+    if (outcome.fix && this.collectFixes) this.fixes.push(outcome.fix);
     return outcome;
   }
 
@@ -219,9 +224,9 @@ export class Auditor {
    * evaluated (and planned) now; one being planned higher up the stack counts as unchanged.
    */
   private plannedText(hostPath: string, text: string): string | undefined {
-    const known = this.plans.get(hostPath);
-    if (known === 'pending') return undefined;
-    if (known !== undefined) return known.fix?.target;
+    if (this.pending.has(hostPath)) return undefined;
+    const known = this.planned.get(hostPath);
+    if (known !== undefined) return known ?? undefined;
     if (!this.inScope(hostPath)) return undefined;
     const dir = hostPath.slice(0, hostPath.lastIndexOf('/')) || '/';
     const rec = this.evaluate(dir, hostPath, text);

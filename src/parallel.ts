@@ -20,6 +20,7 @@ export type WalkedEntry = [string, string, string, string] | [string, string, st
 
 const BATCH = 512;
 const IN_FLIGHT = 32;
+const YOUNG_MB = Number(process.env.LC_YOUNG ?? 8);
 
 /**
  * The audit on two cores: this thread walks (readdir, readlink: the system calls that set the
@@ -30,7 +31,12 @@ const IN_FLIGHT = 32;
 export async function auditInParallel(settings: Settings, input: Omit<WorkerInput, 'progress'>): Promise<Summary> {
   const progress = new SharedArrayBuffer(8);
   const counters = new Int32Array(progress);
-  const worker = new Worker(new URL('./audit-worker.js', import.meta.url), { workerData: { ...input, progress } satisfies WorkerInput });
+  // A small young generation: the worker makes short-lived garbage fast, and a large nursery
+  // only raises peak memory (measured in docs/performance.md).
+  const worker = new Worker(new URL('./audit-worker.js', import.meta.url), {
+    workerData: { ...input, progress } satisfies WorkerInput,
+    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB },
+  });
   const result = new Promise<Summary>((resolve, reject) => {
     worker.once('message', (m: { summary?: Summary; error?: string }) => (m.summary ? resolve(m.summary) : reject(new Error(m.error))));
     worker.once('error', reject);

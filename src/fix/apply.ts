@@ -92,7 +92,9 @@ function applyOne(
   const before = ops.lstat(name);
   if (!before) return change(fix, 'skipped', 'the link no longer exists');
   if (before.kind !== 'link') return change(fix, 'skipped', 'no longer a symlink: never replaced');
-  if (ops.readlink(name) !== fix.old) return change(fix, 'skipped', 'changed since the scan');
+  const text = readlinkOrNull(ops, name);
+  if (text === null) return change(fix, 'skipped', 'changed while being read: no longer a symlink');
+  if (text !== fix.old) return change(fix, 'skipped', 'changed since the scan');
 
   const swapped = swap(ops, name, fix.old, fix.target, before.ino, before, journal, fix.path);
   if (swapped !== null) return change(fix, 'skipped', swapped);
@@ -131,7 +133,7 @@ export function swap(ops: DirOps, name: string, expected: string, text: string, 
     ops.lchown(tmp, was.uid, was.gid);
     ops.lutimes(tmp, was.atimeNs, was.mtimeNs);
     const again = ops.lstat(name);
-    if (!again || again.kind !== 'link' || again.ino !== ino || ops.readlink(name) !== expected) {
+    if (!again || again.kind !== 'link' || again.ino !== ino || readlinkOrNull(ops, name) !== expected) {
       ops.unlink(tmp);
       return 'changed while being fixed';
     }
@@ -148,14 +150,28 @@ export function swap(ops: DirOps, name: string, expected: string, text: string, 
   }
 }
 
+/** The link's text, or null when it is gone or no longer a link (it can change under us). */
+export function readlinkOrNull(ops: DirOps, name: string): string | null {
+  try {
+    return ops.readlink(name);
+  } catch {
+    return null;
+  }
+}
+
+/** Removes a stale temp link; another run may be cleaning up at the same time, so losing the race is fine. */
 function removeLeftover(gate: DirGate, path: string): AppliedChange | null {
   const name = basename(path);
   if (!isTempName(name) || !tempRunIsOver(name)) return null;
   const ops = gate.enter(dirOf(path));
   if (typeof ops === 'string') return null;
-  const st = ops.lstat(name);
-  if (!st || st.kind !== 'link') return null;
-  const text = ops.readlink(name);
-  ops.unlink(name);
-  return { path, old: text, new: '', status: 'removed', reason: 'temporary link left by an interrupted run' };
+  try {
+    const st = ops.lstat(name);
+    if (!st || st.kind !== 'link') return null;
+    const text = ops.readlink(name);
+    ops.unlink(name);
+    return { path, old: text, new: '', status: 'removed', reason: 'temporary link left by an interrupted run' };
+  } catch {
+    return null;
+  }
 }

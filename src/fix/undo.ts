@@ -3,7 +3,7 @@ import { type FsPort, nodeFsPort } from '../fs-port.js';
 import { basename } from '../paths.js';
 import { gateFor } from './gate.js';
 import { readJournal } from './journal.js';
-import { swap } from './apply.js';
+import { readlinkOrNull, swap } from './apply.js';
 
 export interface UndoOptions {
   journal: string;
@@ -57,7 +57,11 @@ export function undoJournal(options: UndoOptions): UndoResult {
         skip(e.path, 'no longer a symlink: never replaced');
         continue;
       }
-      const now = ops.readlink(name);
+      const now = readlinkOrNull(ops, name);
+      if (now === null) {
+        skip(e.path, 'changed while being read: no longer a symlink');
+        continue;
+      }
       if (now !== e.new) {
         skip(e.path, now === e.old ? 'already holds the old text' : `it no longer holds the fixed text (now ${toDisplay(now)})`);
         continue;

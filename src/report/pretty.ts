@@ -64,6 +64,7 @@ function changeLines(changes: readonly AppliedChange[], ctx: ReportContext, c: R
     else if (ch.status === 'planned') out += `${c.cyan('would fix')} ${line}\n`;
     else if (ch.status === 'skipped') out += `${c.yellow('skipped')} ${line} (${ch.reason ?? ''})\n`;
     else if (ch.status === 'failed') out += `${c.red('failed')} ${line} (${ch.reason ?? ''})\n`;
+    else if (ch.status === 'removed') out += `${c.green('removed')} ${toDisplay(ch.path)} (${ch.reason ?? ''})\n`;
   }
   if (out && !(ctx.quiet && ctx.mode !== 'audit')) out += '\n';
   return out;
