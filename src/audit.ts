@@ -2,8 +2,8 @@ import { errnoOf } from './errors.js';
 import { type LinkToPlan, type PlanOutcome, type PlannedFix, planLink } from './fix/plan.js';
 import { canEnter } from './fix/gate.js';
 import { isTempName } from './fix/temp-names.js';
-import { isWithin } from './paths.js';
-import { Resolver, type Resolution, type Status, type View } from './resolve.js';
+import { climbsAbove, components, isWithin } from './paths.js';
+import { hostFromJail, Resolver, type Resolution, type Status, type View } from './resolve.js';
 import { type LinkFacts, type Rule, type Severity, rules } from './rules/index.js';
 import { describeUnreadable, unreadable as unreadableRule } from './rules/unreadable.js';
 import { type AuditOptions, type Settings, settingsFrom } from './settings.js';
@@ -166,15 +166,12 @@ export class Auditor {
     this.resolver.prime(dir, name, text);
     const inside = path.slice(rootHost.length);
     const insideDir = dir.slice(rootHost.length) || '/';
-    const facts: LinkFacts = {
-      path,
-      text,
-      inside,
-      insideDir,
-      root: this.settings.root,
-      chroot: this.resolver.resolveLink(this.jail, dir, name, text),
-      host: this.resolver.resolveLink(this.host, dir, name, text),
-    };
+    const chroot = this.resolver.resolveLink(this.jail, dir, name, text);
+    const host =
+      (rootHost === '' ? { ...chroot, hops: chroot.hops.map((h) => ({ ...h })) } : null) ??
+      hostFromJail(chroot, rootHost, path, climbsAbove(insideDir === '/' ? 0 : depthOf(insideDir), components(text))) ??
+      this.resolver.resolveLink(this.host, dir, name, text);
+    const facts: LinkFacts = { path, text, inside, insideDir, root: this.settings.root, chroot, host };
     const findings: Finding[] = [];
     for (const r of rules as readonly Rule[]) {
       const hit = r.check(facts);
@@ -289,6 +286,12 @@ export class Auditor {
       summary: this.summary,
     };
   }
+}
+
+function depthOf(insideDir: string): number {
+  let n = 0;
+  for (let i = 0; i < insideDir.length; i++) if (insideDir.charCodeAt(i) === 47) n++;
+  return n;
 }
 
 /** Audits the given paths and returns everything found. Byte-string paths: see bytes.ts. */

@@ -1,4 +1,4 @@
-import type { DirEntry, FsPort } from './fs-port.js';
+import type { DirEntry, FsPort, Kind } from './fs-port.js';
 import { errnoOf } from './errors.js';
 
 /** The kernel's answer for a path, in linkcheck's words (see the JSON contract). */
@@ -65,6 +65,8 @@ interface DirNode {
   /** Host path, '' for '/'. */
   path: string;
   children: Map<string, Entry>;
+  /** The children are the whole listing: a name not among them does not exist. */
+  complete: boolean;
 }
 interface LinkEntry {
   text: string | null;
@@ -119,13 +121,15 @@ export class Resolver {
   primeDir(hostDir: string, entries: readonly DirEntry[]): void {
     const node = this.dirNode(hostDir);
     if (!node) return;
-    const ch = node.children;
-    const base = node.path + '/';
-    for (const d of entries) {
-      if (ch.has(d.name)) continue;
-      ch.set(d.name, d.kind === 'dir' ? { parent: node, path: base + d.name, children: new Map() } : d.kind === 'link' ? { text: null } : d.kind);
-    }
+    for (const d of entries) this.learn(node, d.name, d.kind);
     this.size += entries.length;
+    node.complete = true;
+  }
+
+  private learn(node: DirNode, name: string, kind: Kind): void {
+    const ch = node.children;
+    if (ch.has(name)) return;
+    ch.set(name, kind === 'dir' ? { parent: node, path: node.path + '/' + name, children: new Map(), complete: false } : kind === 'link' ? { text: null } : kind);
   }
 
   /** Tells the resolver a link's text the walker already read, so it need not ask again. */
@@ -187,11 +191,12 @@ export class Resolver {
   private lookup(dir: DirNode, name: string): Entry {
     let e = dir.children.get(name);
     if (e !== undefined) return e;
+    if (dir.complete) return 'ENOENT';
     const path = dir.path + '/' + name;
     try {
       const k = this.fs.kind(path);
       if (k === undefined) e = 'ENOENT';
-      else if (k === 'dir') e = { parent: dir, path, children: new Map() };
+      else if (k === 'dir') e = { parent: dir, path, children: new Map(), complete: false };
       else if (k === 'link') e = { text: null };
       else e = k;
     } catch (err) {
@@ -251,7 +256,7 @@ export class Resolver {
 }
 
 function newRoot(): DirNode {
-  return { parent: null, path: '', children: new Map() };
+  return { parent: null, path: '', children: new Map(), complete: false };
 }
 
 /** A host path in the view's terms: inside the jail, '/'-based. */
@@ -277,6 +282,27 @@ function pushComponents(stack: string[], text: string): void {
     while (end > 0 && text.charCodeAt(end - 1) === 47) end--;
     if (start === 0) break;
   }
+}
+
+/**
+ * The host view of a link, derived from its jail view where the two must agree: the text is
+ * relative, does not climb above the root, and the jail walk followed no link but this one. Then
+ * both walks step through the same real directories (a '..' from a real directory is its
+ * physical parent in both), so they meet the same entries and end the same way. Null when that
+ * does not hold and the host view must be walked.
+ */
+export function hostFromJail(jail: Resolution, rootHost: string, hostLinkPath: string, climbs: boolean): Resolution | null {
+  if (climbs || jail.hops.length !== 1) return null;
+  const text = jail.hops[0]!.text;
+  if (text.charCodeAt(0) === 47) return null;
+  const host = (p: string): string => (p === '/' ? rootHost || '/' : rootHost + p);
+  return {
+    status: jail.status,
+    resolved: jail.resolved === null ? null : host(jail.resolved),
+    errno: jail.errno,
+    failedAt: jail.failedAt === null ? null : host(jail.failedAt),
+    hops: [{ path: hostLinkPath, text }],
+  };
 }
 
 function fail(errno: string, at: string, hops: Hop[]): Resolution {

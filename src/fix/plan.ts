@@ -111,6 +111,10 @@ function normaliseClamped(comps: string[]): string {
 function landsOn(ctx: PlanContext, link: LinkToPlan, text: string, intended: string, intendedHost: string): boolean {
   const j = ctx.resolver.resolvePath(ctx.jail, link.dir, text, ctx.override);
   if (j.status !== 'ok' || j.resolved !== intended) return false;
+  // A candidate is relative and never climbs above the root (relative() from inside it): when
+  // the jail walk followed no link, the host walk steps through the same real directories and
+  // lands on the same entry (see hostFromJail), so it is known without walking it again.
+  if (j.hops.length === 0) return true;
   const h = ctx.resolver.resolvePath(ctx.host, link.dir, text, ctx.override);
   return h.status === 'ok' && h.resolved === intendedHost;
 }
