@@ -191,7 +191,9 @@ export class Resolver {
   private lookup(dir: DirNode, name: string): Entry {
     let e = dir.children.get(name);
     if (e !== undefined) return e;
-    if (dir.complete) return 'ENOENT';
+    // A full listing settles that a name is absent, except for one too long to exist at all,
+    // where the kernel says ENAMETOOLONG: ask the file system about those.
+    if (dir.complete && name.length <= 255) return 'ENOENT';
     const path = dir.path + '/' + name;
     try {
       const k = this.fs.kind(path);
