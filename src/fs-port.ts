@@ -119,21 +119,10 @@ export function nodeFsPort(fs: NodeLikeFs = nodeFs): FsPort {
     realpath(p) {
       return fs.realpathSync.native(n(p), { encoding: 'latin1' as BufferEncoding }) as string;
     },
-    symlink(target, p) {
-      fs.symlinkSync(n(target), n(p));
-    },
     rename(from, to) {
       fs.renameSync(n(from), n(to));
     },
-    unlink(p) {
-      fs.unlinkSync(n(p));
-    },
-    lchown(p, uid, gid) {
-      fs.lchownSync(n(p), uid, gid);
-    },
-    lutimes(p, atimeNs, mtimeNs) {
-      fs.lutimesSync(n(p), nsToSeconds(atimeNs), nsToSeconds(mtimeNs));
-    },
+    ...simpleWrites(fs, n),
   };
 }
 
@@ -167,9 +156,7 @@ export function memFsPort(fs: NodeLikeFs): FsPort {
     realpath(p) {
       return fromText(String(fs.realpathSync(u(p))));
     },
-    symlink(target, p) {
-      fs.symlinkSync(u(target), u(p));
-    },
+    ...simpleWrites(fs, u),
     rename(from, to) {
       const src = fs.lstatSync(u(from), { bigint: true });
       if (!src.isSymbolicLink()) return fs.renameSync(u(from), u(to));
@@ -182,14 +169,23 @@ export function memFsPort(fs: NodeLikeFs): FsPort {
       fs.lutimesSync(u(to), nsToSeconds(src.atimeNs), nsToSeconds(src.mtimeNs));
       fs.unlinkSync(u(from));
     },
+  };
+}
+
+/** The writes that need nothing but the path converted: the same for both ports. */
+function simpleWrites(fs: NodeLikeFs, conv: (b: string) => string | Buffer): Pick<FsPort, 'symlink' | 'unlink' | 'lchown' | 'lutimes'> {
+  return {
+    symlink(target, p) {
+      fs.symlinkSync(conv(target), conv(p));
+    },
     unlink(p) {
-      fs.unlinkSync(u(p));
+      fs.unlinkSync(conv(p));
     },
     lchown(p, uid, gid) {
-      fs.lchownSync(u(p), uid, gid);
+      fs.lchownSync(conv(p), uid, gid);
     },
     lutimes(p, atimeNs, mtimeNs) {
-      fs.lutimesSync(u(p), nsToSeconds(atimeNs), nsToSeconds(mtimeNs));
+      fs.lutimesSync(conv(p), nsToSeconds(atimeNs), nsToSeconds(mtimeNs));
     },
   };
 }

@@ -98,8 +98,13 @@ export function cli(args: string[], options: { cwd?: string } = {}): CliResult {
 
 /** Runs the built CLI without blocking the test's event loop. */
 export function cliAsync(args: string[]): Promise<CliResult> {
+  return nodeAsync([BIN, ...args]);
+}
+
+/** Runs node with `args` (a script and its arguments) and collects what it prints. */
+export function nodeAsync(args: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, NO_COLOR: '1' } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
