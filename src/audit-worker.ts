@@ -1,21 +1,27 @@
 import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Auditor } from './audit.js';
+import { DONE, FAILED, type WalkedEntry, type WorkerInput, type WorkerResult } from './parallel.js';
 import { jsonReporter } from './report/json.js';
 import { ndjsonReporter } from './report/ndjson.js';
 import { prettyReporter } from './report/pretty.js';
-import type { WalkedEntry, WorkerInput } from './parallel.js';
 import type { WalkCounts } from './walk.js';
 
 // The second half of auditInParallel: resolve, judge, plan and report what the walk sends.
 const input = workerData as WorkerInput;
 const counters = new Int32Array(input.progress);
-const auditor = new Auditor(input.options, { collectFixes: false });
-const reporter = input.format === 'json' ? jsonReporter() : input.format === 'ndjson' ? ndjsonReporter() : prettyReporter(input.ctx);
+
+/** Tells the walking thread to stop waiting for us, then the error itself. */
+function fail(err: unknown): void {
+  Atomics.store(counters, FAILED, 1);
+  Atomics.notify(counters, DONE);
+  parentPort!.postMessage({ error: (err as Error)?.stack ?? String(err) });
+}
+process.on('uncaughtException', fail);
 
 let buf = '';
 function out(s: string): void {
-  if (s === '') return;
+  if (!input.report || s === '') return;
   buf += s;
   if (buf.length > 1 << 16) flush();
 }
@@ -29,32 +35,41 @@ function flush(): void {
     } catch (err) {
       // A non-blocking pipe that is full: wait for the reader a moment.
       if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-      Atomics.wait(counters, 0, Atomics.load(counters, 0) + 1, 5);
+      Atomics.wait(counters, FAILED, 0, 5);
     }
   }
 }
 
-const head = { root: auditor.settings.root, scanned: auditor.settings.scanned };
-const begun = reporter.begin(head);
-if (!(input.ctx.quiet && input.format === 'pretty')) out(begun);
+try {
+  const auditor = new Auditor(input.options, { collectFixes: input.collectFixes });
+  const reporter = input.format === 'json' ? jsonReporter() : input.format === 'ndjson' ? ndjsonReporter() : prettyReporter(input.ctx);
+  const begun = reporter.begin({ root: auditor.settings.root, scanned: auditor.settings.scanned });
+  if (!(input.ctx.quiet && input.format === 'pretty')) out(begun);
 
-parentPort!.on('message', (m: WalkedEntry[] | { end: WalkCounts }) => {
-  try {
-    if (!Array.isArray(m)) {
-      auditor.finish(m.end);
-      out(reporter.end(auditor.summary, []));
-      flush();
-      parentPort!.postMessage({ summary: auditor.summary });
-      return;
+  parentPort!.on('message', (m: WalkedEntry[] | { end: WalkCounts }) => {
+    try {
+      if (!Array.isArray(m)) {
+        auditor.finish(m.end);
+        const changes =
+          input.ctx.mode === 'dry-run'
+            ? auditor.fixes.map((f) => ({ path: f.path, old: f.old, new: f.target, status: 'planned' as const, reason: null }))
+            : input.changes;
+        out(reporter.end(auditor.summary, changes));
+        flush();
+        parentPort!.postMessage({ summary: auditor.summary, fixes: auditor.fixes, leftovers: auditor.leftovers } satisfies WorkerResult);
+        return;
+      }
+      for (const e of m) {
+        if (e[4] === undefined) out(reporter.event(auditor.link(e[0], e[1], e[2], e[3])));
+        else out(reporter.event({ type: 'unreadable', entry: auditor.unreadable(e[2], e[3], e[4] === 'd' ? 'directory' : 'link') }));
+      }
+      Atomics.add(counters, DONE, 1);
+      Atomics.notify(counters, DONE);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
+      fail(err);
     }
-    for (const e of m) {
-      if (e[4] === undefined) out(reporter.event(auditor.link(e[0], e[1], e[2], e[3])));
-      else out(reporter.event({ type: 'unreadable', entry: auditor.unreadable(e[2], e[3], e[4] === 'd' ? 'directory' : 'link') }));
-    }
-    Atomics.add(counters, 1, 1);
-    Atomics.notify(counters, 1);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
-    parentPort!.postMessage({ error: (err as Error).stack ?? String(err) });
-  }
-});
+  });
+} catch (err) {
+  fail(err);
+}

@@ -4,7 +4,8 @@ import { availableParallelism } from 'node:os';
 import { auditInParallel } from './parallel.js';
 import { Auditor, type Summary } from './audit.js';
 import { UsageError } from './errors.js';
-import { applyFixes, type ApplyOptions, Interrupted } from './fix/apply.js';
+import { applyFixes, Interrupted } from './fix/apply.js';
+import type { PlannedFix } from './fix/plan.js';
 import type { AppliedChange } from './fix/change.js';
 import { undoJournal } from './fix/undo.js';
 import type { FsPort } from './fs-port.js';
@@ -187,43 +188,51 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
   });
   const mode: ReportContext['mode'] = !flags.fix ? 'audit' : flags.dryRun ? 'dry-run' : 'fix';
   const ctx: ReportContext = { color: colorWanted(flags.color, io.env, io.isTTY), quiet: flags.quiet === true, mode };
-  const out = bufferedWriter(io.stdout);
 
-  if (mode === 'audit' && flags.jobs === '2' && io.stdoutFd !== undefined && io.fs === undefined) {
-    const summary = await auditInParallel(settings, {
-      options: { paths, root: flags.root, exclude: flags.exclude, oneFileSystem: flags.oneFileSystem, fixScope: flags.fixScope, cwd: io.cwd },
-      format: flags.format,
-      ctx,
-      fd: io.stdoutFd,
-    });
-    return exitCodeFor(summary, flags.failOn);
-  }
+  // Two threads where the report goes to a real file descriptor and the disk is the real one.
+  const parallel = flags.jobs === '2' && io.stdoutFd !== undefined && io.fs === undefined;
+  const job = {
+    options: { paths, root: flags.root, exclude: flags.exclude, oneFileSystem: flags.oneFileSystem, fixScope: flags.fixScope, cwd: io.cwd },
+    format: flags.format,
+    ctx,
+    fd: io.stdoutFd ?? 1,
+  };
   let changes: AppliedChange[] = [];
-  let auditor = new Auditor(settings);
   if (mode === 'fix') {
-    for (const _ of auditor.events());
-    const options: ApplyOptions = { journal: flags.journal, leftovers: auditor.leftovers };
+    let fixes: PlannedFix[];
+    let leftovers: string[];
+    if (parallel) ({ fixes, leftovers } = await auditInParallel(settings, { ...job, report: false, collectFixes: true, changes: [] }));
+    else {
+      const planner = new Auditor(settings);
+      for (const _ of planner.events());
+      ({ fixes, leftovers } = planner);
+    }
     try {
-      changes = await applyFixes(settings, auditor.fixes, options);
+      changes = await applyFixes(settings, fixes, { journal: flags.journal, leftovers });
     } catch (err) {
       if (!(err instanceof Interrupted)) throw err;
       io.stderr(`linkcheck: ${err.message}; run linkcheck --fix again to finish\n`);
       return EXIT.interrupted;
     }
-    auditor = new Auditor(settings);
   }
+  const failed = changes.some((c) => c.status === 'failed');
+  const codeFor = (summary: Summary): number => Math.max(exitCodeFor(summary, flags.failOn), failed ? EXIT.findings : EXIT.clean);
+  if (parallel) {
+    const { summary } = await auditInParallel(settings, { ...job, report: true, collectFixes: mode === 'dry-run', changes });
+    return codeFor(summary);
+  }
+  const out = bufferedWriter(io.stdout);
+  const auditor = new Auditor(settings, { collectFixes: mode === 'dry-run' });
   const reporter = reporterFor(flags.format, ctx);
-  const events = auditor.events();
   const head = { root: settings.root, scanned: settings.scanned };
-  if (!(ctx.quiet && flags.format === 'pretty')) out.write(reporter.begin(head));
-  else reporter.begin(head);
-  for (const ev of events) out.write(reporter.event(ev));
+  const begun = reporter.begin(head);
+  if (!(ctx.quiet && flags.format === 'pretty')) out.write(begun);
+  for (const ev of auditor.events()) out.write(reporter.event(ev));
   if (mode === 'dry-run')
     changes = auditor.fixes.map((f) => ({ path: f.path, old: f.old, new: f.target, status: 'planned' as const, reason: null }));
   out.write(reporter.end(auditor.summary, changes));
   out.flush();
-  const failed = changes.some((c) => c.status === 'failed');
-  return Math.max(exitCodeFor(auditor.summary, flags.failOn), failed ? EXIT.findings : EXIT.clean);
+  return codeFor(auditor.summary);
 }
 
 function undoCommand(journal: string, flags: { dryRun?: boolean }, io: CliIo): number {

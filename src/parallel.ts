@@ -1,6 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { Summary } from './audit.js';
 import { errnoOf } from './errors.js';
+import type { AppliedChange } from './fix/change.js';
+import type { PlannedFix } from './fix/plan.js';
 import type { ReportContext } from './report/reporter.js';
 import type { AuditOptions, Settings } from './settings.js';
 import { walk, type WalkCounts } from './walk.js';
@@ -11,8 +13,20 @@ export interface WorkerInput {
   format: 'pretty' | 'json' | 'ndjson';
   ctx: ReportContext;
   fd: number;
-  /** [batches sent, batches done], for backpressure. */
+  /** Write the report (false: only plan, for --fix). */
+  report: boolean;
+  /** Keep the plan's fixes and send them back (for --fix). */
+  collectFixes: boolean;
+  /** What --fix did, for the report's end. */
+  changes: AppliedChange[];
+  /** [batches sent, batches done, worker failed], for backpressure and failure. */
   progress: SharedArrayBuffer;
+}
+
+export interface WorkerResult {
+  summary: Summary;
+  fixes: PlannedFix[];
+  leftovers: string[];
 }
 
 /** One walked entry: [dir, name, path, text] for a link; ['', '', path, errno, 'd' | 'l'] for a directory or link that could not be read. */
@@ -20,27 +34,35 @@ export type WalkedEntry = [string, string, string, string] | [string, string, st
 
 const BATCH = 512;
 const IN_FLIGHT = 32;
-const YOUNG_MB = Number(process.env.LC_YOUNG ?? 8);
+/** Slots of the shared counters. */
+export const SENT = 0;
+export const DONE = 1;
+export const FAILED = 2;
 
 /**
  * The audit on two cores: this thread walks (readdir, readlink: the system calls that set the
  * pace) while a worker resolves, applies the rules, plans fixes and writes the report to `fd`.
  * The report is the same byte for byte as the single-threaded run (a test holds them equal).
- * Batches in flight are bounded, so memory stays flat however far the walk runs ahead.
+ * Batches in flight are bounded, so memory stays flat however far the walk runs ahead; a worker
+ * that fails raises a shared flag, so the walk never waits for it in vain.
  */
-export async function auditInParallel(settings: Settings, input: Omit<WorkerInput, 'progress'>): Promise<Summary> {
-  const progress = new SharedArrayBuffer(8);
+export async function auditInParallel(settings: Settings, input: Omit<WorkerInput, 'progress'>): Promise<WorkerResult> {
+  const progress = new SharedArrayBuffer(12);
   const counters = new Int32Array(progress);
   // A small young generation: the worker makes short-lived garbage fast, and a large nursery
   // only raises peak memory (measured in docs/performance.md).
   const worker = new Worker(new URL('./audit-worker.js', import.meta.url), {
     workerData: { ...input, progress } satisfies WorkerInput,
-    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB },
+    resourceLimits: { maxYoungGenerationSizeMb: 8 },
   });
-  const result = new Promise<Summary>((resolve, reject) => {
-    worker.once('message', (m: { summary?: Summary; error?: string }) => (m.summary ? resolve(m.summary) : reject(new Error(m.error))));
+  let failure: Error | null = null;
+  const result = new Promise<WorkerResult>((resolve, reject) => {
+    worker.once('message', (m: WorkerResult | { error: string }) => ('error' in m ? reject(new Error(m.error)) : resolve(m)));
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the audit thread stopped (exit code ${code})`)));
+  }).catch((err: Error) => {
+    failure = err;
+    throw err;
   });
   const counts: WalkCounts = { entries: 0, directories: 0 };
   let batch: WalkedEntry[] = [];
@@ -50,12 +72,13 @@ export async function auditInParallel(settings: Settings, input: Omit<WorkerInpu
     batch = [];
     sent++;
     for (;;) {
-      const done = Atomics.load(counters, 1);
-      if (sent - done <= IN_FLIGHT) break;
-      Atomics.wait(counters, 1, done, 100);
+      if (Atomics.load(counters, FAILED) !== 0) return;
+      const done = Atomics.load(counters, DONE);
+      if (sent - done <= IN_FLIGHT) return;
+      Atomics.wait(counters, DONE, done, 100);
     }
   };
-  for (const top of settings.scanned) {
+  walking: for (const top of settings.scanned) {
     for (const ev of walk(settings.fs, top, { exclude: settings.exclude, oneFileSystem: settings.oneFileSystem }, counts)) {
       if (ev.type === 'unreadable') batch.push(['', '', ev.path, ev.errno, 'd']);
       else {
@@ -68,13 +91,18 @@ export async function auditInParallel(settings: Settings, input: Omit<WorkerInpu
         }
         batch.push([ev.dir, ev.name, ev.path, text]);
       }
-      if (batch.length >= BATCH) send();
+      if (batch.length >= BATCH) {
+        send();
+        if (Atomics.load(counters, FAILED) !== 0) break walking;
+      }
     }
   }
   if (batch.length > 0) send();
   worker.postMessage({ end: counts });
   try {
     return await result;
+  } catch (err) {
+    throw failure ?? err;
   } finally {
     await worker.terminate();
   }

@@ -55,7 +55,9 @@ export async function applyFixes(settings: Settings, fixes: readonly PlannedFix[
       if (c) changes.push(c);
     }
     const pending = new Map(fixes.map((f) => [f.path, f.target]));
-    const confirmer = new Resolver(settings.fs, { noCache: true });
+    // Directories do not change under a fix (only link texts do, and each change is told to the
+    // resolver), so what it learns is kept; the link itself is read back after every rename.
+    const confirmer = new Resolver(settings.fs);
     for (let i = 0; i < fixes.length; i++) {
       // Let signal handlers run now and then; stopping happens only here, between two links.
       if (i % 32 === 0) await new Promise((r) => setImmediate(r));
@@ -99,14 +101,17 @@ function applyOne(
   const swapped = swap(ops, name, fix.old, fix.target, before.ino, before, journal, fix.path);
   if (swapped !== null) return change(fix, 'skipped', swapped);
 
+  const readBack = readlinkOrNull(ops, name);
+  confirmer.prime(dir, name, readBack ?? fix.target);
   const override = (p: string): string | undefined => (p === fix.path ? undefined : pending.get(p));
   const j = confirmer.resolvePath({ rootHost: settings.rootHost }, dir, fix.target, override);
   const h = confirmer.resolvePath({ rootHost: '' }, dir, fix.target, override);
-  if (j.status === 'ok' && j.resolved === fix.intended && h.status === 'ok' && h.resolved === hostOf(settings.root, fix.intended)) {
+  if (readBack === fix.target && j.status === 'ok' && j.resolved === fix.intended && h.status === 'ok' && h.resolved === hostOf(settings.root, fix.intended)) {
     return change(fix, 'changed', null);
   }
   const now = ops.lstat(name);
   const back = now && now.kind === 'link' ? swap(ops, name, fix.target, fix.old, now.ino, before, null, fix.path) : 'the new link vanished';
+  if (back === null) confirmer.prime(dir, name, fix.old);
   const where = `jail: ${j.status}${j.resolved ? ' ' + j.resolved : ''}, host: ${h.status}${h.resolved ? ' ' + h.resolved : ''}`;
   return change(fix, 'failed', back === null ? `did not land on the target after the rename (${where}); the old text was put back` : `did not land on the target (${where}) and the old text could not be put back: ${back}`);
 }

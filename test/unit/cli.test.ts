@@ -196,7 +196,7 @@ describe('hostile names', () => {
 });
 
 describe('the installed command', () => {
-  const sb = diskSandbox(capistrano);
+  const sb = diskSandbox({ ...capistrano, odd: { 'new\nline': { link: '/x' }, 'bytes:6e6f6e2dff': { link: '../srv' } } });
   afterAll(() => sb.cleanup());
   const bin = path.join(repo, 'bin', 'linkcheck.js');
   const built = nodeFs.existsSync(path.join(repo, 'dist', 'src', 'main.js'));
@@ -206,6 +206,14 @@ describe('the installed command', () => {
     const ok = spawnSync(process.execPath, [bin, root + APP, '--root', root, '--format', 'json'], { encoding: 'utf8' });
     expect(ok.status).toBe(1);
     expect(JSON.parse(ok.stdout).links).toHaveLength(4);
+    for (const format of ['json', 'ndjson', 'pretty']) {
+      const args = [bin, sb.base, '--format', format, '--fail-on', 'never'];
+      const one = spawnSync(process.execPath, [...args, '-j', '1'], { encoding: 'latin1' });
+      const two = spawnSync(process.execPath, [...args, '-j', '2'], { encoding: 'latin1' });
+      expect(one.status, format).toBe(0);
+      expect(two.stdout, `${format}: the two-thread report is the one-thread report`).toBe(one.stdout);
+      expect(one.stdout.length).toBeGreaterThan(100);
+    }
     const bad = spawnSync(process.execPath, [bin, '/does/not/exist'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe('linkcheck: path /does/not/exist does not exist\n');
