@@ -132,9 +132,13 @@ export class Resolver {
     ch.set(name, kind === 'dir' ? { parent: node, path: node.path + '/' + name, children: new Map(), complete: false } : kind === 'link' ? { text: null } : kind);
   }
 
-  /** Tells the resolver a link's text the walker already read, so it need not ask again. */
+  /**
+   * Tells the resolver a link's text the walker already read, so it need not ask again. The
+   * walker has just listed `hostDir` and every directory above it, so they are taken as real
+   * directories without asking the disk.
+   */
   prime(hostDir: string, name: string, text: string): void {
-    const node = this.dirNode(hostDir);
+    const node = this.dirNode(hostDir, true);
     if (!node) return;
     const e = node.children.get(name);
     if (e === undefined) {
@@ -168,7 +172,7 @@ export class Resolver {
   }
 
   /** The node of a real directory by host path, or null when it is not one (any more). */
-  private dirNode(hostDir: string): DirNode | null {
+  private dirNode(hostDir: string, trusted = false): DirNode | null {
     if (hostDir === this.lastDir && this.lastNode) return this.lastNode;
     let node = this.root;
     let i = 1;
@@ -177,7 +181,13 @@ export class Resolver {
       let j = hostDir.indexOf('/', i);
       if (j < 0) j = n;
       if (j > i) {
-        const e = this.lookup(node, hostDir.slice(i, j));
+        const name = hostDir.slice(i, j);
+        let e = trusted ? node.children.get(name) : this.lookup(node, name);
+        if (e === undefined || (trusted && !isDir(e))) {
+          e = { parent: node, path: node.path + '/' + name, children: new Map(), complete: false };
+          node.children.set(name, e);
+          this.size++;
+        }
         if (!isDir(e)) return null;
         node = e;
       }
