@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { auditInParallel } from './parallel.js';
+import { auditInParallel, type Walked } from './parallel.js';
 import { Auditor, type Summary } from './audit.js';
 import { UsageError } from './errors.js';
 import { applyFixes, Interrupted } from './fix/apply.js';
@@ -198,10 +198,13 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
     fd: io.stdoutFd ?? 1,
   };
   let changes: AppliedChange[] = [];
+  // After --fix the report replays the planning walk's links, each read again: the fixer
+  // changes link texts only, so walking every directory a second time would learn nothing.
+  const walked: Walked = { entries: [], counts: { entries: 0, directories: 0 } };
   if (mode === 'fix') {
     let fixes: PlannedFix[];
     let leftovers: string[];
-    if (parallel) ({ fixes, leftovers } = await auditInParallel(settings, { ...job, report: false, collectFixes: true, changes: [] }));
+    if (parallel) ({ fixes, leftovers } = await auditInParallel(settings, { ...job, report: false, collectFixes: true, changes: [] }, { keep: walked }));
     else {
       const planner = new Auditor(settings);
       for (const _ of planner.events());
@@ -218,7 +221,7 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
   const failed = changes.some((c) => c.status === 'failed');
   const codeFor = (summary: Summary): number => Math.max(exitCodeFor(summary, flags.failOn), failed ? EXIT.findings : EXIT.clean);
   if (parallel) {
-    const { summary } = await auditInParallel(settings, { ...job, report: true, collectFixes: mode === 'dry-run', changes });
+    const { summary } = await auditInParallel(settings, { ...job, report: true, collectFixes: mode === 'dry-run', changes }, mode === 'fix' ? { replay: walked } : {});
     return codeFor(summary);
   }
   const out = bufferedWriter(io.stdout);

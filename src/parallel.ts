@@ -29,6 +29,12 @@ export interface WorkerResult {
   leftovers: string[];
 }
 
+/** What one walk met, kept so a later report can replay it (after --fix) without walking again. */
+export interface Walked {
+  entries: WalkedEntry[];
+  counts: WalkCounts;
+}
+
 /** One walked entry: [dir, name, path, text] for a link; ['', '', path, errno, 'd' | 'l'] for a directory or link that could not be read. */
 export type WalkedEntry = [string, string, string, string] | [string, string, string, string, 'd' | 'l'];
 
@@ -46,7 +52,11 @@ export const FAILED = 2;
  * Batches in flight are bounded, so memory stays flat however far the walk runs ahead; a worker
  * that fails raises a shared flag, so the walk never waits for it in vain.
  */
-export async function auditInParallel(settings: Settings, input: Omit<WorkerInput, 'progress'>): Promise<WorkerResult> {
+export async function auditInParallel(
+  settings: Settings,
+  input: Omit<WorkerInput, 'progress'>,
+  how: { keep?: Walked; replay?: Walked } = {},
+): Promise<WorkerResult> {
   const progress = new SharedArrayBuffer(12);
   const counters = new Int32Array(progress);
   // A small young generation: the worker makes short-lived garbage fast, and a large nursery
@@ -64,7 +74,7 @@ export async function auditInParallel(settings: Settings, input: Omit<WorkerInpu
     failure = err;
     throw err;
   });
-  const counts: WalkCounts = { entries: 0, directories: 0 };
+  const counts: WalkCounts = how.replay ? how.replay.counts : { entries: 0, directories: 0 };
   let batch: WalkedEntry[] = [];
   let sent = 0;
   const send = (): void => {
@@ -78,24 +88,50 @@ export async function auditInParallel(settings: Settings, input: Omit<WorkerInpu
       Atomics.wait(counters, DONE, done, 100);
     }
   };
-  walking: for (const top of settings.scanned) {
-    for (const ev of walk(settings.fs, top, { exclude: settings.exclude, oneFileSystem: settings.oneFileSystem }, counts)) {
-      if (ev.type === 'unreadable') batch.push(['', '', ev.path, ev.errno, 'd']);
-      else {
-        let text: string;
-        try {
-          text = settings.fs.readlink(ev.path);
-        } catch (err) {
-          batch.push(['', '', ev.path, errnoOf(err), 'l']);
+  const add = (e: WalkedEntry): boolean => {
+    batch.push(e);
+    how.keep?.entries.push(e);
+    if (batch.length < BATCH) return true;
+    send();
+    return Atomics.load(counters, FAILED) === 0;
+  };
+  if (how.replay) {
+    // --fix changes link texts, never directories: the same links, each read again.
+    for (const e of how.replay.entries) {
+      if (e[4] !== undefined) {
+        if (!add(e)) break;
+        continue;
+      }
+      let text: string;
+      try {
+        text = settings.fs.readlink(e[2]);
+      } catch (err) {
+        const code = errnoOf(err);
+        if (code === 'ENOENT') {
+          counts.entries--; // a temporary link the fixer removed, or gone meanwhile
           continue;
         }
-        batch.push([ev.dir, ev.name, ev.path, text]);
+        if (!add(['', '', e[2], code, 'l'])) break;
+        continue;
       }
-      if (batch.length >= BATCH) {
-        send();
-        if (Atomics.load(counters, FAILED) !== 0) break walking;
+      if (!add([e[0], e[1], e[2], text])) break;
+    }
+  } else {
+    walking: for (const top of settings.scanned) {
+      for (const ev of walk(settings.fs, top, { exclude: settings.exclude, oneFileSystem: settings.oneFileSystem }, counts)) {
+        let ok: boolean;
+        if (ev.type === 'unreadable') ok = add(['', '', ev.path, ev.errno, 'd']);
+        else {
+          try {
+            ok = add([ev.dir, ev.name, ev.path, settings.fs.readlink(ev.path)]);
+          } catch (err) {
+            ok = add(['', '', ev.path, errnoOf(err), 'l']);
+          }
+        }
+        if (!ok) break walking;
       }
     }
+    if (how.keep) how.keep.counts = counts;
   }
   if (batch.length > 0) send();
   worker.postMessage({ end: counts });

@@ -105,7 +105,12 @@ function applyOne(
   confirmer.prime(dir, name, readBack ?? fix.target);
   const override = (p: string): string | undefined => (p === fix.path ? undefined : pending.get(p));
   const j = confirmer.resolvePath({ rootHost: settings.rootHost }, dir, fix.target, override);
-  const h = confirmer.resolvePath({ rootHost: '' }, dir, fix.target, override);
+  // As in the plan: a relative text inside the root whose jail walk followed no link lands on
+  // the same entry on the host; only otherwise is the host walked again.
+  const h =
+    j.status === 'ok' && j.hops.length === 0
+      ? { ...j, resolved: hostOf(settings.root, j.resolved!) }
+      : confirmer.resolvePath({ rootHost: '' }, dir, fix.target, override);
   if (readBack === fix.target && j.status === 'ok' && j.resolved === fix.intended && h.status === 'ok' && h.resolved === hostOf(settings.root, fix.intended)) {
     return change(fix, 'changed', null);
   }

@@ -214,6 +214,20 @@ describe('the installed command', () => {
       expect(two.stdout, `${format}: the two-thread report is the one-thread report`).toBe(one.stdout);
       expect(one.stdout.length).toBeGreaterThan(100);
     }
+    // --fix: the two-thread run replays the planning walk for its report; it must say the same.
+    const reports = ['1', '2'].map((j) => {
+      const copy = diskSandbox(capistrano);
+      try {
+        const root = `${copy.base}/${JAIL}`;
+        const r = spawnSync(process.execPath, [bin, root + APP, '--root', root, '--fix', '--format', 'json', '-j', j], { encoding: 'utf8' });
+        expect(r.status).toBe(0);
+        return r.stdout.split(copy.base).join('BASE');
+      } finally {
+        copy.cleanup();
+      }
+    });
+    expect(reports[1]).toBe(reports[0]);
+    expect(JSON.parse(reports[0]!).changes).toHaveLength(4);
     const bad = spawnSync(process.execPath, [bin, '/does/not/exist'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe('linkcheck: path /does/not/exist does not exist\n');
