@@ -102,8 +102,12 @@ export class Auditor {
   private readonly collectFixes: boolean;
   /** Temporary links of a fixer run (ours or an interrupted one's) met by the walk. */
   readonly leftovers: string[] = [];
-  /** Each link's planned text once known (null: stays as it is). Only texts: memory per link stays small. */
-  private readonly planned = new Map<string, string | null>();
+  /**
+   * The new text of every link planned for a fix so far. A walked link that is not here keeps
+   * its text; links are walked in path order, so `walkedUpTo` tells walked from not yet walked.
+   */
+  private readonly planned = new Map<string, string>();
+  private walkedUpTo = '';
   private readonly pending = new Set<string>();
   private readonly counts: WalkCounts = { entries: 0, directories: 0 };
   private readonly override = (hostPath: string, diskText: string): string | undefined => this.plannedText(hostPath, diskText);
@@ -149,6 +153,7 @@ export class Auditor {
     const early = this.early.get(path);
     if (early !== undefined) this.early.delete(path);
     const rec = early?.target === text ? early : this.evaluate(dir, path, text);
+    this.walkedUpTo = path;
     this.count(rec);
     return { type: 'link', link: rec };
   }
@@ -179,7 +184,6 @@ export class Auditor {
     }
     let outcome: PlanOutcome | null = null;
     if (findings.length > 0 && !isTempName(name)) outcome = this.plan({ path, dir, name, text, insideDir, inside }, facts);
-    else this.planned.set(path, null);
     return {
       path,
       target: text,
@@ -210,7 +214,7 @@ export class Auditor {
       facts,
     );
     this.pending.delete(link.path);
-    this.planned.set(link.path, outcome.fix?.target ?? null);
+    if (outcome.fix) this.planned.set(link.path, outcome.fix.target);
     if (outcome.fix && this.collectFixes) this.fixes.push(outcome.fix);
     return outcome;
   }
@@ -223,7 +227,10 @@ export class Auditor {
   private plannedText(hostPath: string, text: string): string | undefined {
     if (this.pending.has(hostPath)) return undefined;
     const known = this.planned.get(hostPath);
-    if (known !== undefined) return known ?? undefined;
+    if (known !== undefined) return known;
+    if (hostPath <= this.walkedUpTo) return undefined;
+    const early = this.early.get(hostPath);
+    if (early !== undefined) return early.fix?.target;
     if (!this.inScope(hostPath)) return undefined;
     const dir = hostPath.slice(0, hostPath.lastIndexOf('/')) || '/';
     const rec = this.evaluate(dir, hostPath, text);

@@ -102,7 +102,7 @@ export class Resolver {
     options: ResolverOptions = {},
   ) {
     this.fresh = options.noCache === true;
-    this.limit = options.cacheLimit ?? 250_000;
+    this.limit = options.cacheLimit ?? 100_000;
   }
 
   /** Drops everything learnt; the next resolution asks the file system again. */
