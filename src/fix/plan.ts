@@ -60,7 +60,7 @@ export function planLink(ctx: PlanContext, link: LinkToPlan, now: { chroot: Reso
   const { resolver, jail, host, root, override } = ctx;
   if (ctx.enterable && !ctx.enterable(link.dir)) return { fix: null, reason: 'a directory on the way is not valid UTF-8, so the fixer cannot enter it safely' };
   // A resolution that followed no link but this one cannot change when other links are fixed.
-  const j = now && now.chroot.hops.length <= 1 ? now.chroot : resolver.resolveLink(jail, link.dir, link.name, link.text, override);
+  const j = now.chroot.hops.length <= 1 ? now.chroot : resolver.resolveLink(jail, link.dir, link.name, link.text, override);
   let intended: string;
   let safety: PlannedFix['safety'];
   const prefixed = afterRootPrefix(link.text, root);
@@ -68,7 +68,7 @@ export function planLink(ctx: PlanContext, link: LinkToPlan, now: { chroot: Reso
     intended = j.resolved!;
     safety = now.chroot.status === 'ok' && now.chroot.resolved === intended ? 'safe' : 'repair';
   } else {
-    const h = now && now.host.hops.length <= 1 ? now.host : resolver.resolveLink(host, link.dir, link.name, link.text, override);
+    const h = now.host.hops.length <= 1 ? now.host : resolver.resolveLink(host, link.dir, link.name, link.text, override);
     if (prefixed !== null && h.status === 'ok' && isWithin(h.resolved!, root)) {
       intended = root === '/' ? h.resolved! : h.resolved!.slice(root.length) || '/';
       safety = 'repair';
@@ -77,8 +77,13 @@ export function planLink(ctx: PlanContext, link: LinkToPlan, now: { chroot: Reso
   const intendedHost = hostOf(root, intended);
   if (!ctx.scope.some((s) => isWithin(intendedHost, s))) return { fix: null, reason: 'its target is outside the fix scope (--fix-scope tree)' };
   for (const candidate of candidates(link, intended, prefixed)) {
-    if (candidate === link.text) return { fix: null, reason: 'already relative and clean' };
-    if (landsOn(ctx, link, candidate, intended, intendedHost)) {
+    const lands = landsOn(ctx, link, candidate, intended, intendedHost);
+    // The text it has already: nothing to do if it lands in both views, else try the next route.
+    if (candidate === link.text) {
+      if (lands) return { fix: null, reason: 'already relative and clean' };
+      continue;
+    }
+    if (lands) {
       return {
         fix: { path: link.path, old: link.text, target: candidate, intended, safety, why: whyText(link.text, safety) },
         reason: null,

@@ -110,6 +110,14 @@ describe('the fix plan', () => {
     expect(plan(sb, `${sb.base}/jail/app`, `${sb.base}/jail`)).toEqual({ '/app/l': '../data/d' });
   });
 
+  it('rewrites a relative text that is already clean when it does not land on the host', () => {
+    // ../m/d goes through m, a jail-only link outside the scanned tree: fine in the jail,
+    // dangling on the host. The same text cannot be kept; the physical route can.
+    const tree: Tree = { jail: { data: { d: {} }, m: { link: '/data' }, app: { l: { link: '../m/d' } } } };
+    const sb = memfsSandbox(tree);
+    expect(plan(sb, `${sb.base}/jail/app`, `${sb.base}/jail`)).toEqual({ '/app/l': '../data/d' });
+  });
+
   it('leaves alone what it cannot aim at, saying why', () => {
     const tree: Tree = {
       jail: {
