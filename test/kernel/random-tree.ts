@@ -600,7 +600,10 @@ export function textComponents(text: string): string[] {
   return c;
 }
 
-/** Whether walking `comps` lexically from `depth` levels below the top goes above it. */
+/**
+ * Whether walking `comps` lexically from `depth` levels below the top goes above it. Written
+ * again here on purpose: the contract check must not share code with what it checks (src/paths.ts).
+ */
 export function climbsAbove(depth: number, comps: readonly string[]): boolean {
   let d = depth;
   for (const c of comps) {
