@@ -11,11 +11,15 @@ import type { WalkCounts } from './walk.js';
 const input = workerData as WorkerInput;
 const counters = new Int32Array(input.progress);
 
-/** Tells the walking thread to stop waiting for us, then the error itself. */
+/**
+ * Tells the walking thread to stop waiting for us, then why. A reader that went away (`| head`)
+ * is not an error: it is reported as such, so the command ends quietly.
+ */
 function fail(err: unknown): void {
   Atomics.store(counters, FAILED, 1);
   Atomics.notify(counters, DONE);
-  parentPort!.postMessage({ error: (err as Error)?.stack ?? String(err) });
+  if ((err as NodeJS.ErrnoException)?.code === 'EPIPE') parentPort!.postMessage({ error: 'EPIPE', epipe: true });
+  else parentPort!.postMessage({ error: (err as Error)?.stack ?? String(err) });
 }
 process.on('uncaughtException', fail);
 
@@ -66,7 +70,6 @@ try {
       Atomics.add(counters, DONE, 1);
       Atomics.notify(counters, DONE);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
       fail(err);
     }
   });

@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { auditInParallel, type Walked } from './parallel.js';
+import { auditInParallel, ReaderGone, type Walked } from './parallel.js';
 import { Auditor, type Summary } from './audit.js';
 import { UsageError } from './errors.js';
 import { applyFixes, Interrupted } from './fix/apply.js';
@@ -133,6 +133,7 @@ A scan path named like a command (rules, explain, undo) is written ./undo.`,
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
+    if (err instanceof ReaderGone) return code;
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.clean;
       return EXIT.usage;

@@ -29,6 +29,13 @@ export interface WorkerResult {
   leftovers: string[];
 }
 
+/** The report's reader closed the pipe (`linkcheck ... | head`): stop quietly. */
+export class ReaderGone extends Error {
+  constructor() {
+    super('the reader of the report went away');
+  }
+}
+
 /** What one walk met, kept so a later report can replay it (after --fix) without walking again. */
 export interface Walked {
   entries: WalkedEntry[];
@@ -68,7 +75,9 @@ export async function auditInParallel(
   });
   let failure: Error | null = null;
   const result = new Promise<WorkerResult>((resolve, reject) => {
-    worker.once('message', (m: WorkerResult | { error: string }) => ('error' in m ? reject(new Error(m.error)) : resolve(m)));
+    worker.once('message', (m: WorkerResult | { error: string; epipe?: boolean }) =>
+      'error' in m ? reject(m.epipe ? new ReaderGone() : new Error(m.error)) : resolve(m),
+    );
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the audit thread stopped (exit code ${code})`)));
   }).catch((err: Error) => {

@@ -260,3 +260,24 @@ describe('the JSON writer', () => {
     }
   });
 });
+
+describe('a reader that goes away', () => {
+  const links: Record<string, { link: string }> = {};
+  for (let i = 0; i < 3000; i++) links[`l${i}`] = { link: `/nowhere/${i}` };
+  const sb = diskSandbox({ jail: links });
+  afterAll(() => sb.cleanup());
+  const bin = path.join(repo, 'bin', 'linkcheck.js');
+  const built = nodeFs.existsSync(path.join(repo, 'dist', 'src', 'main.js'));
+
+  it.skipIf(!built).each(['1', '2'])('(like `| head`) ends the run quietly with -j %s', async (j) => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [bin, `${sb.base}/jail`, '--root', `${sb.base}/jail`, '--format', 'ndjson', '--fail-on', 'never', '-j', j]);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  }, 20_000);
+});
+
