@@ -1,6 +1,7 @@
 import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Auditor } from './audit.js';
+import { plannedChanges } from './fix/change.js';
 import { DONE, FAILED, type WalkedEntry, type WorkerInput, type WorkerResult } from './parallel.js';
 import { jsonReporter } from './report/json.js';
 import { ndjsonReporter } from './report/ndjson.js';
@@ -47,17 +48,13 @@ function flush(): void {
 try {
   const auditor = new Auditor(input.options, { collectFixes: input.collectFixes });
   const reporter = input.format === 'json' ? jsonReporter() : input.format === 'ndjson' ? ndjsonReporter() : prettyReporter(input.ctx);
-  const begun = reporter.begin({ root: auditor.settings.root, scanned: auditor.settings.scanned });
-  if (!(input.ctx.quiet && input.format === 'pretty')) out(begun);
+  out(reporter.begin({ root: auditor.settings.root, scanned: auditor.settings.scanned }));
 
   parentPort!.on('message', (m: WalkedEntry[] | { end: WalkCounts }) => {
     try {
       if (!Array.isArray(m)) {
         auditor.finish(m.end);
-        const changes =
-          input.ctx.mode === 'dry-run'
-            ? auditor.fixes.map((f) => ({ path: f.path, old: f.old, new: f.target, status: 'planned' as const, reason: null }))
-            : input.changes;
+        const changes = input.ctx.mode === 'dry-run' ? plannedChanges(auditor.fixes) : input.changes;
         out(reporter.end(auditor.summary, changes));
         flush();
         parentPort!.postMessage({ summary: auditor.summary, fixes: auditor.fixes, leftovers: auditor.leftovers } satisfies WorkerResult);

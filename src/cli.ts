@@ -6,7 +6,7 @@ import { Auditor, type Summary } from './audit.js';
 import { UsageError } from './errors.js';
 import { applyFixes, Interrupted } from './fix/apply.js';
 import type { PlannedFix } from './fix/plan.js';
-import type { AppliedChange } from './fix/change.js';
+import { type AppliedChange, plannedChanges } from './fix/change.js';
 import { undoJournal } from './fix/undo.js';
 import type { FsPort } from './fs-port.js';
 import { jsonReporter } from './report/json.js';
@@ -229,11 +229,9 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
   const auditor = new Auditor(settings, { collectFixes: mode === 'dry-run' });
   const reporter = reporterFor(flags.format, ctx);
   const head = { root: settings.root, scanned: settings.scanned };
-  const begun = reporter.begin(head);
-  if (!(ctx.quiet && flags.format === 'pretty')) out.write(begun);
+  out.write(reporter.begin(head));
   for (const ev of auditor.events()) out.write(reporter.event(ev));
-  if (mode === 'dry-run')
-    changes = auditor.fixes.map((f) => ({ path: f.path, old: f.old, new: f.target, status: 'planned' as const, reason: null }));
+  if (mode === 'dry-run') changes = plannedChanges(auditor.fixes);
   out.write(reporter.end(auditor.summary, changes));
   out.flush();
   return codeFor(auditor.summary);

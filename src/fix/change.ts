@@ -7,3 +7,8 @@ export interface AppliedChange {
   status: 'changed' | 'planned' | 'skipped' | 'failed' | 'removed';
   reason: string | null;
 }
+
+/** A plan shown as changes (--fix --dry-run). */
+export function plannedChanges(fixes: readonly { path: string; old: string; target: string }[]): AppliedChange[] {
+  return fixes.map((f) => ({ path: f.path, old: f.old, new: f.target, status: 'planned', reason: null }));
+}
