@@ -1,5 +1,5 @@
 import { errnoOf } from './errors.js';
-import { type LinkToPlan, type PlanOutcome, type PlannedFix, planLink } from './fix/plan.js';
+import { type LinkToPlan, type PlanContext, type PlanOutcome, type PlannedFix, planLink } from './fix/plan.js';
 import { canEnter } from './fix/gate.js';
 import { isTempName } from './fix/temp-names.js';
 import { climbsAbove, components, isWithin } from './paths.js';
@@ -109,6 +109,7 @@ export class Auditor {
   private readonly planned = new Map<string, string>();
   private walkedUpTo = '';
   private readonly pending = new Set<string>();
+  private planContext: PlanContext | undefined;
   private readonly counts: WalkCounts = { entries: 0, directories: 0 };
   private readonly override = (hostPath: string, diskText: string): string | undefined => this.plannedText(hostPath, diskText);
   /** Links evaluated before the walk reached them (another link resolved through them). */
@@ -199,20 +200,16 @@ export class Auditor {
   private plan(link: LinkToPlan, facts: LinkFacts): PlanOutcome {
     if (this.pending.has(link.path)) return { fix: null, reason: 'it resolves through itself' };
     this.pending.add(link.path);
-    const s = this.settings;
-    const outcome = planLink(
-      {
-        resolver: this.resolver,
-        jail: this.jail,
-        host: this.host,
-        root: s.root,
-        scope: s.fixScope === 'tree' ? s.scanned : [s.root],
-        override: this.override,
-        enterable: (dir) => canEnter(s.fs, dir),
-      },
-      link,
-      facts,
-    );
+    this.planContext ??= {
+      resolver: this.resolver,
+      jail: this.jail,
+      host: this.host,
+      root: this.settings.root,
+      scope: this.settings.fixScope === 'tree' ? this.settings.scanned : [this.settings.root],
+      override: this.override,
+      enterable: (dir) => canEnter(this.settings.fs, dir),
+    };
+    const outcome = planLink(this.planContext, link, facts);
     this.pending.delete(link.path);
     if (outcome.fix) this.planned.set(link.path, outcome.fix.target);
     if (outcome.fix && this.collectFixes) this.fixes.push(outcome.fix);
