@@ -1,11 +1,10 @@
 import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Auditor } from './audit.js';
+import { bufferedWriter } from './report/buffered.js';
 import { plannedChanges } from './fix/change.js';
 import { DONE, FAILED, type WalkedEntry, type WorkerInput, type WorkerResult } from './parallel.js';
-import { jsonReporter } from './report/json.js';
-import { ndjsonReporter } from './report/ndjson.js';
-import { prettyReporter } from './report/pretty.js';
+import { reporterFor } from './report/formats.js';
 import type { WalkCounts } from './walk.js';
 
 // The second half of auditInParallel: resolve, judge, plan and report what the walk sends.
@@ -24,15 +23,9 @@ function fail(err: unknown): void {
 }
 process.on('uncaughtException', fail);
 
-let buf = '';
-function out(s: string): void {
-  if (!input.report || s === '') return;
-  buf += s;
-  if (buf.length > 1 << 16) flush();
-}
-function flush(): void {
-  let data = Buffer.from(buf, 'utf8');
-  buf = '';
+/** Writes all of `s` to the report's file descriptor (a thread has no process.stdout of its own). */
+function writeAll(s: string): void {
+  let data = Buffer.from(s, 'utf8');
   while (data.length > 0) {
     try {
       const n = writeSync(input.fd, data);
@@ -44,10 +37,14 @@ function flush(): void {
     }
   }
 }
+const writer = bufferedWriter(writeAll);
+const out = (s: string): void => {
+  if (input.report) writer.write(s);
+};
 
 try {
   const auditor = new Auditor(input.options, { collectFixes: input.collectFixes });
-  const reporter = input.format === 'json' ? jsonReporter() : input.format === 'ndjson' ? ndjsonReporter() : prettyReporter(input.ctx);
+  const reporter = reporterFor(input.format, input.ctx);
   out(reporter.begin({ root: auditor.settings.root, scanned: auditor.settings.scanned }));
 
   parentPort!.on('message', (m: WalkedEntry[] | { end: WalkCounts }) => {
@@ -56,7 +53,7 @@ try {
         auditor.finish(m.end);
         const changes = input.ctx.mode === 'dry-run' ? plannedChanges(auditor.fixes) : input.changes;
         out(reporter.end(auditor.summary, changes));
-        flush();
+        writer.flush();
         parentPort!.postMessage({ summary: auditor.summary, fixes: auditor.fixes, leftovers: auditor.leftovers } satisfies WorkerResult);
         return;
       }

@@ -2,7 +2,7 @@ import { errnoOf } from './errors.js';
 import { type LinkToPlan, type PlanContext, type PlanOutcome, type PlannedFix, planLink } from './fix/plan.js';
 import { canEnter } from './fix/gate.js';
 import { isTempName } from './fix/temp-names.js';
-import { climbsAbove, components, isWithin } from './paths.js';
+import { climbsAbove, components, dirname, isAbsolute, isWithin } from './paths.js';
 import { hostFromJail, Resolver, type Resolution, type Status, type View } from './resolve.js';
 import { type LinkFacts, type Rule, type Severity, rules } from './rules/index.js';
 import { describeUnreadable, unreadable as unreadableRule } from './rules/unreadable.js';
@@ -172,12 +172,12 @@ export class Auditor {
     this.resolver.prime(dir, name, text);
     const inside = path.slice(rootHost.length);
     const insideDir = dir.slice(rootHost.length) || '/';
+    const climbs = !isAbsolute(text) && climbsAbove(depthOf(insideDir), components(text));
     const chroot = this.resolver.resolveLink(this.jail, dir, name, text);
+    // Without --root the jail is the host: one walk answers both.
     const host =
-      (rootHost === '' ? { ...chroot, hops: chroot.hops.map((h) => ({ ...h })) } : null) ??
-      hostFromJail(chroot, rootHost, path, climbsAbove(insideDir === '/' ? 0 : depthOf(insideDir), components(text))) ??
-      this.resolver.resolveLink(this.host, dir, name, text);
-    const facts: LinkFacts = { path, text, inside, insideDir, root: this.settings.root, chroot, host };
+      (rootHost === '' ? chroot : hostFromJail(chroot, rootHost, path, climbs)) ?? this.resolver.resolveLink(this.host, dir, name, text);
+    const facts: LinkFacts = { path, text, inside, insideDir, climbs, root: this.settings.root, chroot, host };
     const findings: Finding[] = [];
     for (const r of rules as readonly Rule[]) {
       const hit = r.check(facts);
@@ -189,8 +189,8 @@ export class Auditor {
       path,
       target: text,
       inside,
-      chroot: facts.chroot,
-      host: facts.host,
+      chroot,
+      host,
       findings,
       fix: outcome?.fix ?? null,
       noFix: outcome && !outcome.fix ? outcome.reason : null,
@@ -229,8 +229,7 @@ export class Auditor {
     const early = this.early.get(hostPath);
     if (early !== undefined) return early.fix?.target;
     if (!this.inScope(hostPath)) return undefined;
-    const dir = hostPath.slice(0, hostPath.lastIndexOf('/')) || '/';
-    const rec = this.evaluate(dir, hostPath, text);
+    const rec = this.evaluate(dirname(hostPath), hostPath, text);
     this.early.set(hostPath, rec);
     return rec.fix?.target;
   }
@@ -292,7 +291,9 @@ export class Auditor {
   }
 }
 
+/** How many directories below the root a '/'-based path inside it is ('/' is 0). */
 function depthOf(insideDir: string): number {
+  if (insideDir === '/') return 0;
   let n = 0;
   for (let i = 0; i < insideDir.length; i++) if (insideDir.charCodeAt(i) === 47) n++;
   return n;

@@ -17,10 +17,6 @@ export function toNative(b: string): string | Buffer {
   return NON_ASCII.test(b) ? Buffer.from(b, 'latin1') : b;
 }
 
-export function toBuffer(b: string): Buffer {
-  return Buffer.from(b, 'latin1');
-}
-
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**

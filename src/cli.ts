@@ -9,10 +9,9 @@ import type { PlannedFix } from './fix/plan.js';
 import { type AppliedChange, plannedChanges } from './fix/change.js';
 import { undoJournal } from './fix/undo.js';
 import type { FsPort } from './fs-port.js';
-import { jsonReporter } from './report/json.js';
-import { ndjsonReporter } from './report/ndjson.js';
-import { prettyReporter } from './report/pretty.js';
-import type { Reporter, ReportContext } from './report/reporter.js';
+import { bufferedWriter } from './report/buffered.js';
+import { FORMATS, reporterFor } from './report/formats.js';
+import type { ReportContext } from './report/reporter.js';
 import { explainRule, listRules } from './report/rules-text.js';
 import { type Severity, SEVERITY_RANK } from './rules/index.js';
 import { settingsFrom } from './settings.js';
@@ -33,7 +32,6 @@ export interface CliIo {
 /** Exit codes: documented in the README and in --help. */
 export const EXIT = { clean: 0, findings: 1, usage: 2, interrupted: 130 } as const;
 
-const FORMATS = ['pretty', 'json', 'ndjson'] as const;
 const FAIL_ON = ['error', 'warning', 'info', 'never'] as const;
 
 interface AuditFlags {
@@ -159,12 +157,6 @@ export function colorWanted(flag: boolean, env: CliIo['env'], isTTY: boolean): b
   return isTTY && env.TERM !== 'dumb';
 }
 
-function reporterFor(format: AuditFlags['format'], ctx: ReportContext): Reporter {
-  if (format === 'json') return jsonReporter();
-  if (format === 'ndjson') return ndjsonReporter();
-  return prettyReporter(ctx);
-}
-
 /** 1 when any finding is at or above `failOn`. */
 export function exitCodeFor(summary: Summary, failOn: AuditFlags['failOn']): number {
   if (failOn === 'never') return EXIT.clean;
@@ -241,23 +233,4 @@ function undoCommand(journal: string, flags: { dryRun?: boolean }, io: CliIo): n
   const result = undoJournal({ journal, dryRun: flags.dryRun === true, fs: io.fs, cwd: io.cwd });
   io.stdout(result.text);
   return result.failed > 0 ? EXIT.findings : EXIT.clean;
-}
-
-/** Gathers small writes into large ones: one write per link would dominate a big run. */
-function bufferedWriter(sink: (s: string) => void): { write(s: string): void; flush(): void } {
-  let buf = '';
-  return {
-    write(s) {
-      if (s === '') return;
-      buf += s;
-      if (buf.length > 1 << 16) {
-        sink(buf);
-        buf = '';
-      }
-    },
-    flush() {
-      if (buf) sink(buf);
-      buf = '';
-    },
-  };
 }

@@ -147,9 +147,6 @@ export function memFsPort(fs: NodeLikeFs): FsPort {
       const s = fs.lstatSync(u(p), { throwIfNoEntry: false });
       return s ? kindOf(s) : undefined;
     },
-    lstat(p) {
-      return base.lstat(fromText(u(p)));
-    },
     readlink(p) {
       return fromText(String(fs.readlinkSync(u(p))));
     },

@@ -3,6 +3,7 @@ import type { Summary } from './audit.js';
 import { errnoOf } from './errors.js';
 import type { AppliedChange } from './fix/change.js';
 import type { PlannedFix } from './fix/plan.js';
+import type { Format } from './report/formats.js';
 import type { ReportContext } from './report/reporter.js';
 import type { AuditOptions, Settings } from './settings.js';
 import { walk, type WalkCounts } from './walk.js';
@@ -10,7 +11,7 @@ import { walk, type WalkCounts } from './walk.js';
 /** What the audit thread needs to rebuild the run: plain data only. */
 export interface WorkerInput {
   options: Omit<AuditOptions, 'fs'>;
-  format: 'pretty' | 'json' | 'ndjson';
+  format: Format;
   ctx: ReportContext;
   fd: number;
   /** Write the report (false: only plan, for --fix). */

@@ -16,11 +16,6 @@ export function isAbsolute(text: string): boolean {
   return text.charCodeAt(0) === 47; // '/'
 }
 
-/** `/`-based view path of a list of components ('/' for none). */
-export function fromComponents(comps: readonly string[]): string {
-  return '/' + comps.join('/');
-}
-
 /** Parent view path of a '/'-based path ('/' stays '/'). */
 export function dirname(p: string): string {
   const i = p.lastIndexOf('/');

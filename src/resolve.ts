@@ -55,8 +55,6 @@ export type TextOverride = (hostPath: string, diskText: string) => string | unde
 export interface ResolverOptions {
   /** Entries kept in memory before the cache is dropped and refilled (keeps memory flat). */
   cacheLimit?: number;
-  /** Ask the file system afresh for every resolution: for confirming a fix just written. */
-  noCache?: boolean;
 }
 
 /** A real directory the resolver has looked into; children are filled in as they are asked for. */
@@ -92,7 +90,6 @@ export class Resolver {
   private root: DirNode = newRoot();
   private size = 0;
   private readonly limit: number;
-  private readonly fresh: boolean;
   private lastDir = '\0';
   private lastNode: DirNode | null = null;
   private roots = new Map<string, DirNode | null>();
@@ -101,7 +98,6 @@ export class Resolver {
     private readonly fs: FsPort,
     options: ResolverOptions = {},
   ) {
-    this.fresh = options.noCache === true;
     this.limit = options.cacheLimit ?? 100_000;
   }
 
@@ -129,7 +125,7 @@ export class Resolver {
   private learn(node: DirNode, name: string, kind: Kind): void {
     const ch = node.children;
     if (ch.has(name)) return;
-    ch.set(name, kind === 'dir' ? { parent: node, path: node.path + '/' + name, children: new Map(), complete: false } : kind === 'link' ? { text: null } : kind);
+    ch.set(name, kind === 'dir' ? newDir(node, name) : kind === 'link' ? { text: null } : kind);
   }
 
   /**
@@ -168,7 +164,7 @@ export class Resolver {
   }
 
   private maybeReset(): void {
-    if (this.fresh || this.size > this.limit) this.clear();
+    if (this.size > this.limit) this.clear();
   }
 
   /** The node of a real directory by host path, or null when it is not one (any more). */
@@ -184,7 +180,7 @@ export class Resolver {
         const name = hostDir.slice(i, j);
         let e = trusted ? node.children.get(name) : this.lookup(node, name);
         if (e === undefined || (trusted && !isDir(e))) {
-          e = { parent: node, path: node.path + '/' + name, children: new Map(), complete: false };
+          e = newDir(node, name);
           node.children.set(name, e);
           this.size++;
         }
@@ -208,7 +204,7 @@ export class Resolver {
     try {
       const k = this.fs.kind(path);
       if (k === undefined) e = 'ENOENT';
-      else if (k === 'dir') e = { parent: dir, path, children: new Map(), complete: false };
+      else if (k === 'dir') e = newDir(dir, name);
       else if (k === 'link') e = { text: null };
       else e = k;
     } catch (err) {
@@ -269,6 +265,10 @@ export class Resolver {
 
 function newRoot(): DirNode {
   return { parent: null, path: '', children: new Map(), complete: false };
+}
+
+function newDir(parent: DirNode, name: string): DirNode {
+  return { parent, path: parent.path + '/' + name, children: new Map(), complete: false };
 }
 
 /** A host path in the view's terms: inside the jail, '/'-based. */

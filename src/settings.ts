@@ -51,8 +51,10 @@ export function settingsFrom(options: AuditOptions): Settings {
       throw new UsageError(`path ${toDisplay(real)} is not under the root ${toDisplay(root)}: scan a directory inside the root, or give the right --root`);
     scanned.push(real);
   }
+  // Sorted, a directory comes before everything inside it, so one pass drops repeats and nesting.
   scanned.sort();
-  const outer = scanned.filter((s, i) => !scanned.some((o, j) => j !== i && o !== s && isWithin(s, o)) && scanned.indexOf(s) === i);
+  const outer: string[] = [];
+  for (const s of scanned) if (!outer.some((o) => isWithin(s, o))) outer.push(s);
   const fixScope = options.fixScope ?? 'root';
   if (fixScope !== 'root' && fixScope !== 'tree') throw new UsageError(`unknown fix scope "${String(fixScope)}": use root or tree`);
   const patterns = options.exclude ?? [];

@@ -1,11 +1,11 @@
-import { basename } from '../paths.js';
+import { basename, dirname } from '../paths.js';
 import { Resolver } from '../resolve.js';
 import { hostOf } from '../rules/words.js';
 import type { Settings } from '../settings.js';
 import type { AppliedChange } from './change.js';
 import { type DirGate, type DirOps, gateFor } from './gate.js';
 import { Journal } from './journal.js';
-import type { PlannedFix } from './plan.js';
+import { hostAfterJail, type PlannedFix } from './plan.js';
 import { isTempName, nextTempName, tempRunIsOver } from './temp-names.js';
 
 export type { AppliedChange } from './change.js';
@@ -25,10 +25,6 @@ export class Interrupted extends Error {
   ) {
     super(`interrupted by ${signal}: stopped between two links; ${changes.filter((c) => c.status === 'changed').length} changed so far`);
   }
-}
-
-function dirOf(p: string): string {
-  return p.slice(0, p.lastIndexOf('/')) || '/';
 }
 
 /**
@@ -88,7 +84,7 @@ function applyOne(
   fix: PlannedFix,
 ): AppliedChange {
   const name = basename(fix.path);
-  const dir = dirOf(fix.path);
+  const dir = dirname(fix.path);
   const ops = gate.enter(dir);
   if (typeof ops === 'string') return change(fix, 'skipped', ops);
   const before = ops.lstat(name);
@@ -105,12 +101,7 @@ function applyOne(
   confirmer.prime(dir, name, readBack ?? fix.target);
   const override = (p: string): string | undefined => (p === fix.path ? undefined : pending.get(p));
   const j = confirmer.resolvePath({ rootHost: settings.rootHost }, dir, fix.target, override);
-  // As in the plan: a relative text inside the root whose jail walk followed no link lands on
-  // the same entry on the host; only otherwise is the host walked again.
-  const h =
-    j.status === 'ok' && j.hops.length === 0
-      ? { ...j, resolved: hostOf(settings.root, j.resolved!) }
-      : confirmer.resolvePath({ rootHost: '' }, dir, fix.target, override);
+  const h = hostAfterJail(confirmer, j, settings.root, dir, fix.target, override);
   if (readBack === fix.target && j.status === 'ok' && j.resolved === fix.intended && h.status === 'ok' && h.resolved === hostOf(settings.root, fix.intended)) {
     return change(fix, 'changed', null);
   }
@@ -173,7 +164,7 @@ export function readlinkOrNull(ops: DirOps, name: string): string | null {
 function removeLeftover(gate: DirGate, path: string): AppliedChange | null {
   const name = basename(path);
   if (!isTempName(name) || !tempRunIsOver(name)) return null;
-  const ops = gate.enter(dirOf(path));
+  const ops = gate.enter(dirname(path));
   if (typeof ops === 'string') return null;
   try {
     const st = ops.lstat(name);

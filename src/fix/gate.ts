@@ -1,4 +1,5 @@
 import { errnoOf } from '../errors.js';
+import { components } from '../paths.js';
 import type { FsPort, LinkStat } from '../fs-port.js';
 
 /** Operations on entries of one directory, by bare name: nothing here can be redirected by a link in the path. */
@@ -21,6 +22,8 @@ export interface DirGate {
   enter(dir: string): DirOps | string;
   close(): void;
 }
+
+export const NOT_ENTERABLE = 'a directory name on the way is not valid UTF-8, so the fixer cannot enter it safely';
 
 /** Whether the gate for `fs` can reach `dir` at all: chdir takes UTF-8 text only. */
 export function canEnter(fs: FsPort, dir: string): boolean {
@@ -53,9 +56,6 @@ function opsAt(fs: FsPort, prefix: string): DirOps {
   };
 }
 
-function components(dir: string): string[] {
-  return dir.split('/').filter((c) => c !== '');
-}
 
 interface Step {
   name: string;
@@ -87,16 +87,12 @@ class ChdirGate implements DirGate {
   }
 
   enter(dir: string): DirOps | string {
+    if (!canEnter(this.fs, dir)) return NOT_ENTERABLE;
     const comps = components(dir);
-    for (const c of comps) if (!isUtf8(c)) return 'a directory name on the way is not valid UTF-8, so it cannot be entered safely';
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const why = this.moveTo(comps);
-      if (why === null) return opsAt(this.fs, '');
-      // Start over from '/' once: a concurrent rename higher up may have moved us.
-      this.reset();
-      if (attempt === 1) return why;
-    }
-    return 'unreachable';
+    if (this.moveTo(comps) === null) return opsAt(this.fs, '');
+    // Start over from '/' once: a concurrent rename higher up may have moved us.
+    this.reset();
+    return this.moveTo(comps) ?? opsAt(this.fs, '');
   }
 
   private reset(): void {

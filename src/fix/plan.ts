@@ -1,6 +1,7 @@
 import { afterRootPrefix, components, isAbsolute, isWithin, normalise, relative } from '../paths.js';
 import type { Resolution, Resolver, TextOverride, View } from '../resolve.js';
 import { hostOf } from '../rules/words.js';
+import { NOT_ENTERABLE } from './gate.js';
 
 /** A fix as data: what the link says now, what it should say, and why. Nothing is written yet. */
 export interface PlannedFix {
@@ -58,7 +59,7 @@ export interface LinkToPlan {
  */
 export function planLink(ctx: PlanContext, link: LinkToPlan, now: { chroot: Resolution; host: Resolution }): PlanOutcome {
   const { resolver, jail, host, root, override } = ctx;
-  if (ctx.enterable && !ctx.enterable(link.dir)) return { fix: null, reason: 'a directory on the way is not valid UTF-8, so the fixer cannot enter it safely' };
+  if (ctx.enterable && !ctx.enterable(link.dir)) return { fix: null, reason: NOT_ENTERABLE };
   // A resolution that followed no link but this one cannot change when other links are fixed.
   const j = now.chroot.hops.length <= 1 ? now.chroot : resolver.resolveLink(jail, link.dir, link.name, link.text, override);
   let intended: string;
@@ -116,12 +117,19 @@ function normaliseClamped(comps: string[]): string {
 function landsOn(ctx: PlanContext, link: LinkToPlan, text: string, intended: string, intendedHost: string): boolean {
   const j = ctx.resolver.resolvePath(ctx.jail, link.dir, text, ctx.override);
   if (j.status !== 'ok' || j.resolved !== intended) return false;
-  // A candidate is relative and never climbs above the root (relative() from inside it): when
-  // the jail walk followed no link, the host walk steps through the same real directories and
-  // lands on the same entry (see hostFromJail), so it is known without walking it again.
-  if (j.hops.length === 0) return true;
-  const h = ctx.resolver.resolvePath(ctx.host, link.dir, text, ctx.override);
+  const h = hostAfterJail(ctx.resolver, j, ctx.root, link.dir, text, ctx.override);
   return h.status === 'ok' && h.resolved === intendedHost;
+}
+
+/**
+ * The host view of a planned text resolved from the real directory `dir`, given its jail view.
+ * A planned text is relative and never climbs above the root (relative() from inside it), so
+ * when the jail walk followed no link the host walk steps through the same real directories and
+ * lands on the same entry (see hostFromJail): it is derived, not walked again.
+ */
+export function hostAfterJail(resolver: Resolver, jail: Resolution, root: string, dir: string, text: string, override: TextOverride): Resolution {
+  if (jail.status === 'ok' && jail.hops.length === 0) return { ...jail, resolved: hostOf(root, jail.resolved!) };
+  return resolver.resolvePath({ rootHost: '' }, dir, text, override);
 }
 
 function unplannable(j: Resolution, h: Resolution, prefixed: boolean, root: string): string {

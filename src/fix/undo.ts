@@ -1,6 +1,6 @@
 import { toDisplay } from '../bytes.js';
 import { type FsPort, nodeFsPort } from '../fs-port.js';
-import { basename } from '../paths.js';
+import { basename, dirname } from '../paths.js';
 import { gateFor } from './gate.js';
 import { readJournal } from './journal.js';
 import { readlinkOrNull, swap } from './apply.js';
@@ -41,9 +41,8 @@ export function undoJournal(options: UndoOptions): UndoResult {
   };
   try {
     for (const e of entries) {
-      const dir = e.path.slice(0, e.path.lastIndexOf('/')) || '/';
       const name = basename(e.path);
-      const ops = gate.enter(dir);
+      const ops = gate.enter(dirname(e.path));
       if (typeof ops === 'string') {
         skip(e.path, ops);
         continue;

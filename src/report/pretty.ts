@@ -18,19 +18,18 @@ export function prettyReporter(ctx: ReportContext): Reporter {
   const viewLine = (name: string, r: Resolution): string =>
     r.status === 'ok' ? `${name}: ${c.green('ok')} ${toDisplay(r.resolved!)}` : `${name}: ${c.red(r.status)}, ${failure(r)}`;
   const unreadable: string[] = [];
+  // --quiet with --fix or --dry-run: only the changes (or the plan) are printed, for cron mail.
+  const onlyChanges = ctx.quiet && ctx.mode !== 'audit';
 
   const link = (rec: LinkRecord): string => {
-    if (rec.findings.length === 0) return '';
-    // --quiet with --fix or --dry-run: only the changes (or the plan) are printed, for cron mail.
-    if (ctx.mode !== 'audit' && ctx.quiet) return '';
+    if (rec.findings.length === 0 || onlyChanges) return '';
     let out = `${c.bold(toDisplay(rec.path))} -> ${toDisplay(rec.target)}\n`;
     for (const f of rec.findings) {
-      const label = { error: 'error', warning: 'warning', info: 'info' }[f.severity];
-      out += `  ${sev[f.severity]}${' '.repeat(8 - label.length)}${pad(f.rule, 14)} ${f.message} ${c.dim(f.code)}\n`;
+      out += `  ${sev[f.severity]}${' '.repeat(8 - f.severity.length)}${pad(f.rule, 14)} ${f.message} ${c.dim(f.code)}\n`;
     }
     out += `  ${c.dim(viewLine('jail', rec.chroot))}\n  ${c.dim(viewLine('host', rec.host))}\n`;
     if (rec.fix && ctx.mode !== 'fix') out += `  ${c.cyan('would fix')}: ${toDisplay(rec.fix.target)} ${c.dim('(' + rec.fix.why + ')')}\n`;
-    else if (!rec.fix && rec.noFix && rec.noFix !== 'no findings') out += `  ${c.dim('no fix: ' + rec.noFix)}\n`;
+    else if (rec.noFix) out += `  ${c.dim('no fix: ' + rec.noFix)}\n`;
     return out + '\n';
   };
 
@@ -46,17 +45,16 @@ export function prettyReporter(ctx: ReportContext): Reporter {
       return link(ev.link);
     },
     end(summary, changes) {
-      let out = ctx.mode !== 'audit' && ctx.quiet ? '' : unreadable.join('');
-      out += changeLines(changes, ctx, c);
+      let out = onlyChanges ? '' : unreadable.join('');
+      out += changeLines(changes, onlyChanges, c);
       const problems = summary.findings.error + summary.findings.warning + summary.findings.info;
-      if (ctx.quiet && problems === 0 && !changes.some((x) => x.status === 'changed')) return out;
-      if (ctx.quiet && ctx.mode !== 'audit') return out;
+      if (onlyChanges || (ctx.quiet && problems === 0)) return out;
       return out + summaryLine(summary, ctx, c) + '\n';
     },
   };
 }
 
-function changeLines(changes: readonly AppliedChange[], ctx: ReportContext, c: ReturnType<typeof createColors>): string {
+function changeLines(changes: readonly AppliedChange[], onlyChanges: boolean, c: ReturnType<typeof createColors>): string {
   let out = '';
   for (const ch of changes) {
     const line = `${toDisplay(ch.path)}: ${toDisplay(ch.old)} -> ${toDisplay(ch.new)}`;
@@ -66,7 +64,7 @@ function changeLines(changes: readonly AppliedChange[], ctx: ReportContext, c: R
     else if (ch.status === 'failed') out += `${c.red('failed')} ${line} (${ch.reason ?? ''})\n`;
     else if (ch.status === 'removed') out += `${c.green('removed')} ${toDisplay(ch.path)} (${ch.reason ?? ''})\n`;
   }
-  if (out && !(ctx.quiet && ctx.mode !== 'audit')) out += '\n';
+  if (out && !onlyChanges) out += '\n';
   return out;
 }
 

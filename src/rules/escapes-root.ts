@@ -4,12 +4,9 @@ import { shown } from './words.js';
 
 /** Why the link leaves the root, or null when it stays inside. */
 export function escapeReason(f: LinkFacts): string | null {
-  const comps = components(f.text);
-  if (!isAbsolute(f.text)) {
-    const depth = f.insideDir === '/' ? 0 : f.insideDir.split('/').length - 1;
-    if (climbsAbove(depth, comps)) return 'its text climbs above the root with ..';
-  } else {
-    if (climbsAbove(0, comps)) return 'its text climbs above the root with .. (the jail clamps it at /)';
+  if (f.climbs) return 'its text climbs above the root with ..';
+  if (isAbsolute(f.text)) {
+    if (climbsAbove(0, components(f.text))) return 'its text climbs above the root with .. (the jail clamps it at /)';
     const rest = afterRootPrefix(f.text, f.root);
     if (rest !== null && climbsAbove(0, rest)) return `its text starts with the root ${shown(f.root)} and then climbs out of it`;
   }

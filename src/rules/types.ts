@@ -12,6 +12,8 @@ export interface LinkFacts {
   inside: string;
   /** The link's parent directory inside the root ('/'-based). */
   insideDir: string;
+  /** A relative text that climbs above the root with '..', read lexically from the link's directory. */
+  climbs: boolean;
   /** Host path of the root ('/' when none was given). */
   root: string;
   chroot: Resolution;

@@ -28,6 +28,31 @@ function replace(p: string, kind: Kind): void {
 }
 
 /** What the entry at `p` is now, in enough detail to see it was not touched. */
+/**
+ * The real disk seen through a path gate (not `real`, so every fixer step goes through this
+ * port) with a hook: once armed, `hook(p)` runs right after each lstat of `p` answers, in the
+ * window between the fixer's lstat and its readlink.
+ */
+function afterLstat(hook: (p: string) => void): { port: FsPort; arm(): void } {
+  const base = nodeFsPort();
+  let armed = false;
+  const port: FsPort = {
+    ...base,
+    real: false,
+    lstat(p) {
+      const s = base.lstat(p);
+      if (armed) hook(p);
+      return s;
+    },
+  };
+  return {
+    port,
+    arm() {
+      armed = true;
+    },
+  };
+}
+
 function describeEntry(p: string): string {
   const s = fs.lstatSync(p, { bigint: true });
   if (s.isFile()) return `file ino=${s.ino} ${fs.readFileSync(p, 'utf8')}`;
@@ -132,27 +157,19 @@ describe('the fixer never replaces what is no longer the planned link', () => {
     const kinds = [...KINDS, 'gone'] as const;
     fs.mkdirSync(`${R}/links`);
     for (const k of [...kinds, 'control']) fs.symlinkSync(`${R}/target/f`, `${R}/links/${k}`);
-    const base = nodeFsPort();
     const after = new Map<string, string>();
-    let armed = false;
     // The change lands right after the fixer's first lstat of the link says "a symlink".
-    const port: FsPort = {
-      ...base,
-      real: false,
-      lstat(p) {
-        const s = base.lstat(p);
-        const k = p.slice(p.lastIndexOf('/') + 1);
-        if (armed && (kinds as readonly string[]).includes(k) && !after.has(k)) {
-          if (k === 'gone') fs.unlinkSync(p);
-          else replace(p, k as Kind);
-          after.set(k, k === 'gone' ? 'gone' : describeEntry(p));
-        }
-        return s;
-      },
-    };
+    const hooked = afterLstat((p) => {
+      const k = p.slice(p.lastIndexOf('/') + 1);
+      if (!(kinds as readonly string[]).includes(k) || after.has(k)) return;
+      if (k === 'gone') fs.unlinkSync(p);
+      else replace(p, k as Kind);
+      after.set(k, k === 'gone' ? 'gone' : describeEntry(p));
+    });
+    const port = hooked.port;
     const a = plan(port);
     expect(a.fixes).toHaveLength(kinds.length + 1);
-    armed = true;
+    hooked.arm();
     // A concurrent change to one link must not abort the run: it is that link's skip.
     const changes = byPath(await applyFixes(a.settings, a.fixes));
     for (const k of kinds) {
@@ -174,25 +191,16 @@ describe('the fixer never replaces what is no longer the planned link', () => {
     const file = `${R}/links/.linkcheck-tmp.0.1.1`;
     fs.symlinkSync('../target/f', gone);
     fs.symlinkSync('../target/f', file);
-    const base = nodeFsPort();
     const hit = new Set<string>();
-    let armed = false;
-    const port: FsPort = {
-      ...base,
-      real: false,
-      lstat(p) {
-        const s = base.lstat(p);
-        if (armed && (p === gone || p === file) && !hit.has(p)) {
-          hit.add(p);
-          fs.unlinkSync(p);
-          if (p === file) fs.writeFileSync(p, 'not a link any more\n');
-        }
-        return s;
-      },
-    };
-    const a = plan(port);
+    const hooked = afterLstat((p) => {
+      if ((p !== gone && p !== file) || hit.has(p)) return;
+      hit.add(p);
+      fs.unlinkSync(p);
+      if (p === file) fs.writeFileSync(p, 'not a link any more\n');
+    });
+    const a = plan(hooked.port);
     expect([...a.leftovers].sort()).toEqual([gone, file].sort());
-    armed = true;
+    hooked.arm();
     const changes = await applyFixes(a.settings, a.fixes, { leftovers: a.leftovers });
     expect(hit.size).toBe(2);
     expect(byPath(changes).get(`${R}/links/control`)).toMatchObject({ status: 'changed' });
