@@ -55,6 +55,8 @@ export type TextOverride = (hostPath: string, diskText: string) => string | unde
 export interface ResolverOptions {
   /** Entries kept in memory before the cache is dropped and refilled (keeps memory flat). */
   cacheLimit?: number;
+  /** Cut a looping walk short once it repeats itself (default true; false walks all 40 links, for tests). */
+  cycleShortcut?: boolean;
 }
 
 /** A real directory the resolver has looked into; children are filled in as they are asked for. */
@@ -90,8 +92,9 @@ export class Resolver {
   private root: DirNode = newRoot();
   private size = 0;
   private readonly limit: number;
-  private lastDir = '\0';
-  private lastNode: DirNode | null = null;
+  private readonly shortcut: boolean;
+  /** Directory nodes by host path: a link's directory is asked for many times, and walking down to it costs a lookup per component. */
+  private dirs = new Map<string, DirNode>();
   private roots = new Map<string, DirNode | null>();
 
   constructor(
@@ -99,14 +102,14 @@ export class Resolver {
     options: ResolverOptions = {},
   ) {
     this.limit = options.cacheLimit ?? 100_000;
+    this.shortcut = options.cycleShortcut ?? true;
   }
 
   /** Drops everything learnt; the next resolution asks the file system again. */
   clear(): void {
     this.root = newRoot();
     this.size = 0;
-    this.lastDir = '\0';
-    this.lastNode = null;
+    this.dirs.clear();
     this.roots.clear();
   }
 
@@ -169,7 +172,8 @@ export class Resolver {
 
   /** The node of a real directory by host path, or null when it is not one (any more). */
   private dirNode(hostDir: string, trusted = false): DirNode | null {
-    if (hostDir === this.lastDir && this.lastNode) return this.lastNode;
+    const known = this.dirs.get(hostDir);
+    if (known !== undefined) return known;
     let node = this.root;
     let i = 1;
     const n = hostDir.length;
@@ -189,8 +193,8 @@ export class Resolver {
       }
       i = j + 1;
     }
-    this.lastDir = hostDir;
-    this.lastNode = node;
+    this.dirs.set(hostDir, node);
+    this.size++;
     return node;
   }
 
@@ -226,6 +230,7 @@ export class Resolver {
     // Components still to walk, last first; a trailing slash is a final '.', as POSIX reads it.
     const pending: string[] = [];
     pushComponents(pending, text);
+    let marks: Mark[] | null = null;
     while (pending.length > 0) {
       const c = pending.pop()!;
       if (c === '.') continue;
@@ -247,6 +252,14 @@ export class Resolver {
       }
       const at = cur.path + '/' + c;
       if (hops.length >= MAX_HOPS) return fail('ELOOP', viewPath(view, at), hops);
+      if (hops.length >= CYCLE_CHECK_FROM && this.shortcut) {
+        // About to follow the same link with the same components still to walk as before: the
+        // walk is periodic from there on and can only end at the 41st link. Its hops are
+        // written out instead of walked (a loop costs as much as a short chain).
+        marks ??= [];
+        for (const m of marks) if (m.entry === e && sameStack(m.rest, pending)) return loopFrom(hops, m.hop);
+        marks.push({ entry: e, hop: hops.length, rest: pending.slice() });
+      }
       if (e.text === null) {
         try {
           e.text = this.fs.readlink(at);
@@ -261,6 +274,34 @@ export class Resolver {
     }
     return { status: 'ok', resolved: viewPath(view, cur.path), errno: null, failedAt: null, hops };
   }
+}
+
+/** Walks with fewer links than this are not checked for a cycle: chains are short, loops reach 40. */
+const CYCLE_CHECK_FROM = 4;
+
+/** The state of a walk just before it follows a link: which link, and what is left to walk after it. */
+interface Mark {
+  entry: LinkEntry;
+  /** The index in hops this link's hop took. */
+  hop: number;
+  rest: string[];
+}
+
+function sameStack(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The end of a walk that has come back to the state it was in at hop `from`: hop k repeats hop
+ * from + (k - from) mod period up to the 40th, and the 41st link (where the kernel says ELOOP)
+ * is the one the period puts there.
+ */
+function loopFrom(hops: Hop[], from: number): Resolution {
+  const period = hops.length - from;
+  while (hops.length < MAX_HOPS) hops.push(hops[from + ((hops.length - from) % period)]!);
+  return fail('ELOOP', hops[from + ((MAX_HOPS - from) % period)]!.path, hops);
 }
 
 function newRoot(): DirNode {

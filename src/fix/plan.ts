@@ -58,10 +58,9 @@ export interface LinkToPlan {
  * views, through the rest of the plan, before it is accepted.
  */
 export function planLink(ctx: PlanContext, link: LinkToPlan, now: { chroot: Resolution; host: Resolution }): PlanOutcome {
-  const { resolver, jail, host, root, override } = ctx;
+  const { jail, host, root } = ctx;
   if (ctx.enterable && !ctx.enterable(link.dir)) return { fix: null, reason: NOT_ENTERABLE };
-  // A resolution that followed no link but this one cannot change when other links are fixed.
-  const j = now.chroot.hops.length <= 1 ? now.chroot : resolver.resolveLink(jail, link.dir, link.name, link.text, override);
+  const j = afterPlan(ctx, jail, link, now.chroot);
   let intended: string;
   let safety: PlannedFix['safety'];
   const prefixed = afterRootPrefix(link.text, root);
@@ -69,7 +68,7 @@ export function planLink(ctx: PlanContext, link: LinkToPlan, now: { chroot: Reso
     intended = j.resolved!;
     safety = now.chroot.status === 'ok' && now.chroot.resolved === intended ? 'safe' : 'repair';
   } else {
-    const h = now.host.hops.length <= 1 ? now.host : resolver.resolveLink(host, link.dir, link.name, link.text, override);
+    const h = afterPlan(ctx, host, link, now.host);
     if (prefixed !== null && h.status === 'ok' && isWithin(h.resolved!, root)) {
       intended = root === '/' ? h.resolved! : h.resolved!.slice(root.length) || '/';
       safety = 'repair';
@@ -92,6 +91,21 @@ export function planLink(ctx: PlanContext, link: LinkToPlan, now: { chroot: Reso
     }
   }
   return { fix: null, reason: 'no relative text lands on the same target in both views' };
+}
+
+/**
+ * How the link will resolve in `view` once the rest of the plan is carried out, given how it
+ * resolves on disk now: the same walk, unless a link it followed (after itself) is planned to
+ * change. Asking the plan about those links in walk order is what walking again would do.
+ */
+function afterPlan(ctx: PlanContext, view: View, link: LinkToPlan, now: Resolution): Resolution {
+  const hops = now.hops;
+  for (let i = 1; i < hops.length; i++) {
+    const h = hops[i]!;
+    const t = ctx.override(view.rootHost + h.path, h.text);
+    if (t !== undefined && t !== h.text) return ctx.resolver.resolveLink(view, link.dir, link.name, link.text, ctx.override);
+  }
+  return now;
 }
 
 /** The texts worth trying, best first: the old text's own route, then the physical path. */
