@@ -1,7 +1,7 @@
 import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Auditor } from './audit.js';
-import { bufferedWriter } from './report/buffered.js';
+import { byteWriter } from './report/buffered.js';
 import { plannedChanges } from './fix/change.js';
 import { DONE, FAILED, type WalkedEntry, type WorkerInput, type WorkerResult } from './parallel.js';
 import { reporterFor } from './report/formats.js';
@@ -23,9 +23,8 @@ function fail(err: unknown): void {
 }
 process.on('uncaughtException', fail);
 
-/** Writes all of `s` to the report's file descriptor (a thread has no process.stdout of its own). */
-function writeAll(s: string): void {
-  let data = Buffer.from(s, 'utf8');
+/** Writes all of `data` to the report's file descriptor (a thread has no process.stdout of its own). */
+function writeAll(data: Buffer): void {
   while (data.length > 0) {
     try {
       const n = writeSync(input.fd, data);
@@ -37,7 +36,7 @@ function writeAll(s: string): void {
     }
   }
 }
-const writer = bufferedWriter(writeAll);
+const writer = byteWriter(writeAll);
 const out = (s: string): void => {
   if (input.report) writer.write(s);
 };

@@ -2,7 +2,7 @@ import { errnoOf } from './errors.js';
 import { type LinkToPlan, type PlanContext, type PlanOutcome, type PlannedFix, planLink } from './fix/plan.js';
 import { canEnter } from './fix/gate.js';
 import { isTempName } from './fix/temp-names.js';
-import { climbsAbove, components, dirname, isAbsolute, isWithin } from './paths.js';
+import { dirname, isAbsolute, isWithin, textClimbsAbove } from './paths.js';
 import { hostFromJail, Resolver, type Resolution, type Status, type View } from './resolve.js';
 import { type LinkFacts, type Rule, type Severity, rules } from './rules/index.js';
 import { describeUnreadable, unreadable as unreadableRule } from './rules/unreadable.js';
@@ -110,6 +110,7 @@ export class Auditor {
   private walkedUpTo = '';
   private readonly pending = new Set<string>();
   private planContext: PlanContext | undefined;
+  private lastEnterable: [string, boolean] = ['', true];
   private readonly counts: WalkCounts = { entries: 0, directories: 0 };
   private readonly override = (hostPath: string, diskText: string): string | undefined => this.plannedText(hostPath, diskText);
   /** Links evaluated before the walk reached them (another link resolved through them). */
@@ -172,7 +173,7 @@ export class Auditor {
     this.resolver.prime(dir, name, text);
     const inside = path.slice(rootHost.length);
     const insideDir = dir.slice(rootHost.length) || '/';
-    const climbs = !isAbsolute(text) && climbsAbove(depthOf(insideDir), components(text));
+    const climbs = !isAbsolute(text) && textClimbsAbove(depthOf(insideDir), text);
     const chroot = this.resolver.resolveLink(this.jail, dir, name, text);
     // Without --root the jail is the host: one walk answers both.
     const host =
@@ -207,7 +208,11 @@ export class Auditor {
       root: this.settings.root,
       scope: this.settings.fixScope === 'tree' ? this.settings.scanned : [this.settings.root],
       override: this.override,
-      enterable: (dir) => canEnter(this.settings.fs, dir),
+      enterable: (dir) => {
+        // Links come by directory: most ask about the same one as the link before.
+        if (dir !== this.lastEnterable[0]) this.lastEnterable = [dir, canEnter(this.settings.fs, dir)];
+        return this.lastEnterable[1];
+      },
     };
     const outcome = planLink(this.planContext, link, facts);
     this.pending.delete(link.path);

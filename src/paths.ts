@@ -47,6 +47,24 @@ export function climbsAbove(depth: number, comps: readonly string[]): boolean {
   return false;
 }
 
+/** climbsAbove(depth, components(text)), read straight from the text. */
+export function textClimbsAbove(depth: number, text: string): boolean {
+  let d = depth;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    let j = text.indexOf('/', i);
+    if (j < 0) j = n;
+    const len = j - i;
+    if (len === 2 && text.charCodeAt(i) === 46 && text.charCodeAt(i + 1) === 46) {
+      if (d === 0) return true;
+      d--;
+    } else if (len > 0 && !(len === 1 && text.charCodeAt(i) === 46)) d++;
+    i = j + 1;
+  }
+  return false;
+}
+
 /**
  * When `text` begins with `rootHost` as whole components (repeated slashes collapsed, so
  * `//srv/lighty/x` does and `/srv/lighty2/x` does not), the components after that prefix;
@@ -88,13 +106,22 @@ export function normalise(comps: readonly string[]): string[] {
 
 /** The relative text that leads from directory `from` to `to` (both '/'-based, clean). */
 export function relative(from: string, to: string): string {
-  const a = from === '/' ? [] : from.slice(1).split('/');
-  const b = to === '/' ? [] : to.slice(1).split('/');
+  // Whole components in common: the longest prefix that ends at a '/' (or the end) in both.
+  const a = from === '/' ? '' : from;
+  const b = to === '/' ? '' : to;
+  const n = Math.min(a.length, b.length);
+  let common = 0;
   let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  const up = a.length - i;
-  const parts: string[] = [];
-  for (let k = 0; k < up; k++) parts.push('..');
-  for (let k = i; k < b.length; k++) parts.push(b[k]!);
-  return parts.length === 0 ? '.' : parts.join('/');
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) {
+    if (a.charCodeAt(i) === 47) common = i;
+    i++;
+  }
+  if (i === n && (a.length === n ? b.length === n || b.charCodeAt(n) === 47 : a.charCodeAt(n) === 47)) common = n;
+  let up = 0;
+  for (let k = common; k < a.length; k++) if (a.charCodeAt(k) === 47) up++;
+  let out = '';
+  for (let k = 0; k < up; k++) out += k === 0 ? '..' : '/..';
+  const down = b.slice(common + 1);
+  if (down !== '') out += out === '' ? down : '/' + down;
+  return out === '' ? '.' : out;
 }

@@ -96,6 +96,12 @@ export class Resolver {
   /** Directory nodes by host path: a link's directory is asked for many times, and walking down to it costs a lookup per component. */
   private dirs = new Map<string, DirNode>();
   private roots = new Map<string, DirNode | null>();
+  /**
+   * Resolutions of absolute link texts by view root and text: such a walk starts at the view's
+   * root wherever the link is, so links that share a text (a deploy's `log`, `tmp/pids` in every
+   * release) share one walk; only the first hop, the link itself, differs.
+   */
+  private absolute = new Map<string, Map<string, Resolution>>();
 
   constructor(
     private readonly fs: FsPort,
@@ -111,6 +117,7 @@ export class Resolver {
     this.size = 0;
     this.dirs.clear();
     this.roots.clear();
+    this.absolute.clear();
   }
 
   /**
@@ -143,7 +150,11 @@ export class Resolver {
     if (e === undefined) {
       node.children.set(name, { text });
       this.size++;
-    } else if (typeof e === 'object' && !isDir(e)) e.text = text;
+    } else if (typeof e === 'object' && !isDir(e)) {
+      // A new text (a link just fixed) changes what walks through it: forget the shared ones.
+      if (e.text !== null && e.text !== text) this.absolute.clear();
+      e.text = text;
+    }
   }
 
   /**
@@ -155,7 +166,19 @@ export class Resolver {
     const start = this.dirNode(hostDir);
     const linkPath = viewPath(view, (hostDir === '/' ? '' : hostDir) + '/' + name);
     if (!start) return fail('ENOENT', viewPath(view, hostDir), [{ path: linkPath, text }]);
-    return this.walk(view, start, text, [{ path: linkPath, text }], override);
+    if (override !== undefined || text.charCodeAt(0) !== 47) return this.walk(view, start, text, [{ path: linkPath, text }], override);
+    let byText = this.absolute.get(view.rootHost);
+    if (byText === undefined) this.absolute.set(view.rootHost, (byText = new Map()));
+    const known = byText.get(text);
+    if (known !== undefined) {
+      const hops = known.hops.slice();
+      hops[0] = { path: linkPath, text };
+      return { status: known.status, resolved: known.resolved, errno: known.errno, failedAt: known.failedAt, hops };
+    }
+    const r = this.walk(view, start, text, [{ path: linkPath, text }], undefined);
+    byText.set(text, r);
+    this.size++;
+    return r;
   }
 
   /** Resolves `text` from the real directory `hostDir` in `view`, following links. */

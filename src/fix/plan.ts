@@ -102,6 +102,8 @@ function afterPlan(ctx: PlanContext, view: View, link: LinkToPlan, now: Resoluti
   const hops = now.hops;
   for (let i = 1; i < hops.length; i++) {
     const h = hops[i]!;
+    // A loop's hops repeat (the same objects): each link needs asking once.
+    if (i > 2 && hops.lastIndexOf(h, i - 1) >= 0) continue;
     const t = ctx.override(view.rootHost + h.path, h.text);
     if (t !== undefined && t !== h.text) return ctx.resolver.resolveLink(view, link.dir, link.name, link.text, ctx.override);
   }

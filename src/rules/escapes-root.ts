@@ -1,4 +1,4 @@
-import { afterRootPrefix, climbsAbove, components, isAbsolute, isWithin } from '../paths.js';
+import { afterRootPrefix, climbsAbove, isAbsolute, isWithin, textClimbsAbove } from '../paths.js';
 import type { LinkFacts, Rule } from './types.js';
 import { shown } from './words.js';
 
@@ -6,7 +6,7 @@ import { shown } from './words.js';
 export function escapeReason(f: LinkFacts): string | null {
   if (f.climbs) return 'its text climbs above the root with ..';
   if (isAbsolute(f.text)) {
-    if (climbsAbove(0, components(f.text))) return 'its text climbs above the root with .. (the jail clamps it at /)';
+    if (textClimbsAbove(0, f.text)) return 'its text climbs above the root with .. (the jail clamps it at /)';
     const rest = afterRootPrefix(f.text, f.root);
     if (rest !== null && climbsAbove(0, rest)) return `its text starts with the root ${shown(f.root)} and then climbs out of it`;
   }

@@ -1,7 +1,33 @@
 import type { Rule } from './types.js';
 
+/**
+ * Whether a text is clean, in one pass without allocating (most texts are): no empty component
+ * but a leading one, no '.' component unless the text is '.', no '..' after a name.
+ */
+function isClean(text: string): boolean {
+  const n = text.length;
+  let seenName = false;
+  let i = 0;
+  while (i <= n) {
+    let j = text.indexOf('/', i);
+    if (j < 0) j = n;
+    const len = j - i;
+    if (len === 0) {
+      if (i !== 0 || n === 1) {
+        if (j < n || i > 0) return false;
+      }
+    } else if (text.charCodeAt(i) === 46 && (len === 1 || (len === 2 && text.charCodeAt(i + 1) === 46))) {
+      if (len === 1 && n !== 1) return false;
+      if (len === 2 && seenName) return false;
+    } else seenName = true;
+    i = j + 1;
+  }
+  return true;
+}
+
 /** What is not clean about a link text, or null. */
 export function untidiness(text: string): string | null {
+  if (isClean(text)) return null;
   const why: string[] = [];
   if (text.includes('//')) why.push('repeated /');
   const parts = text.split('/');
