@@ -64,9 +64,11 @@ export function* walk(fs: FsPort, top: string, options: WalkOptions = {}, counts
       continue;
     }
     const e = f.entries[f.next++]!;
-    const rel = f.rel === '' ? e.name : f.rel + '/' + e.name;
+    // Paths are built only where they are used: most entries are plain files.
+    const rel = exclude ? (f.rel === '' ? e.name : f.rel + '/' + e.name) : '';
     if (exclude && exclude(rel, e.kind === 'dir')) continue;
     c.entries++;
+    if (e.kind !== 'link' && e.kind !== 'dir') continue;
     const path = (f.path === '/' ? '' : f.path) + '/' + e.name;
     if (e.kind === 'link') {
       yield { type: 'link', dir: f.path, name: e.name, path };

@@ -76,8 +76,14 @@ export function planLink(ctx: PlanContext, link: LinkToPlan, now: { chroot: Reso
   }
   const intendedHost = hostOf(root, intended);
   if (!ctx.scope.some((s) => isWithin(intendedHost, s))) return { fix: null, reason: 'its target is outside the fix scope (--fix-scope tree)' };
-  for (const candidate of candidates(link, intended, prefixed)) {
-    const lands = landsOn(ctx, link, candidate, intended, intendedHost);
+  const physical = relative(link.insideDir, intended);
+  for (const candidate of candidates(link, physical, prefixed)) {
+    // The physical path lands by construction: `intended` is where a walk ended, so every
+    // component of it is a real directory (the last may be a file), and relative() climbs from
+    // the link's real directory no higher than their common ancestor inside the root. Walking
+    // it again in either view steps through those same directories, follows no link (so no
+    // planned text can change it) and ends there: it needs no second walk. Other routes do.
+    const lands = candidate === physical || landsOn(ctx, link, candidate, intended, intendedHost);
     // The text it has already: nothing to do if it lands in both views, else try the next route.
     if (candidate === link.text) {
       if (lands) return { fix: null, reason: 'already relative and clean' };
@@ -111,16 +117,13 @@ function afterPlan(ctx: PlanContext, view: View, link: LinkToPlan, now: Resoluti
 }
 
 /** The texts worth trying, best first: the old text's own route, then the physical path. */
-function candidates(link: LinkToPlan, intended: string, prefixed: string[] | null): string[] {
-  const out: string[] = [];
+function candidates(link: LinkToPlan, physical: string, prefixed: string[] | null): string[] {
   const comps = prefixed ?? components(link.text);
   const fromDir = isAbsolute(link.text) ? [] : link.insideDir === '/' ? [] : link.insideDir.slice(1).split('/');
   // Folding 'x/..' by text is wrong when x is a link (the kernel goes to the parent of where x
   // points); such a route simply fails the check in landsOn and the physical path is used.
-  out.push(relative(link.insideDir, normaliseClamped([...fromDir, ...comps])));
-  const physical = relative(link.insideDir, intended);
-  if (!out.includes(physical)) out.push(physical);
-  return out;
+  const route = relative(link.insideDir, normaliseClamped([...fromDir, ...comps]));
+  return route === physical ? [route] : [route, physical];
 }
 
 /** The jail reads '..' above the root as the root itself. */
