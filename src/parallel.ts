@@ -47,7 +47,7 @@ export interface Walked {
 export type WalkedEntry = [string, string, string, string] | [string, string, string, string, 'd' | 'l'];
 
 const BATCH = 512;
-const IN_FLIGHT = 32;
+const IN_FLIGHT = 8;
 /** Slots of the shared counters. */
 export const SENT = 0;
 export const DONE = 1;

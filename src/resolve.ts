@@ -64,7 +64,8 @@ interface DirNode {
   parent: DirNode | null;
   /** Host path, '' for '/'. */
   path: string;
-  children: Map<string, Entry>;
+  /** Null until something is learnt in it: most directories on the way are never looked into. */
+  children: Map<string, Entry> | null;
   /** The children are the whole listing: a name not among them does not exist. */
   complete: boolean;
 }
@@ -107,7 +108,9 @@ export class Resolver {
     private readonly fs: FsPort,
     options: ResolverOptions = {},
   ) {
-    this.limit = options.cacheLimit ?? 100_000;
+    // Lookups are local (a walk in path order, links mostly near their targets): at 300k
+    // entries 30k costs 4% more lstat calls than 100k and 13 MB less peak memory.
+    this.limit = options.cacheLimit ?? 30_000;
     this.shortcut = options.cycleShortcut ?? true;
   }
 
@@ -133,7 +136,7 @@ export class Resolver {
   }
 
   private learn(node: DirNode, name: string, kind: Kind): void {
-    const ch = node.children;
+    const ch = (node.children ??= new Map());
     if (ch.has(name)) return;
     ch.set(name, kind === 'dir' ? newDir(node, name) : kind === 'link' ? { text: null } : kind);
   }
@@ -146,9 +149,9 @@ export class Resolver {
   prime(hostDir: string, name: string, text: string): void {
     const node = this.dirNode(hostDir, true);
     if (!node) return;
-    const e = node.children.get(name);
+    const e = node.children?.get(name);
     if (e === undefined) {
-      node.children.set(name, { text });
+      (node.children ??= new Map()).set(name, { text });
       this.size++;
     } else if (typeof e === 'object' && !isDir(e)) {
       // A new text (a link just fixed) changes what walks through it: forget the shared ones.
@@ -205,10 +208,10 @@ export class Resolver {
       if (j < 0) j = n;
       if (j > i) {
         const name = hostDir.slice(i, j);
-        let e = trusted ? node.children.get(name) : this.lookup(node, name);
+        let e = trusted ? node.children?.get(name) : this.lookup(node, name);
         if (e === undefined || (trusted && !isDir(e))) {
           e = newDir(node, name);
-          node.children.set(name, e);
+          (node.children ??= new Map()).set(name, e);
           this.size++;
         }
         if (!isDir(e)) return null;
@@ -216,13 +219,14 @@ export class Resolver {
       }
       i = j + 1;
     }
-    this.dirs.set(hostDir, node);
+    // Keyed by the node's own path, which it keeps anyway, not by the caller's copy of it.
+    this.dirs.set(node === this.root ? '/' : node.path, node);
     this.size++;
     return node;
   }
 
   private lookup(dir: DirNode, name: string): Entry {
-    let e = dir.children.get(name);
+    let e = dir.children?.get(name);
     if (e !== undefined) return e;
     // A full listing settles that a name is absent, except for one too long to exist at all,
     // where the kernel says ENAMETOOLONG: ask the file system about those.
@@ -237,7 +241,7 @@ export class Resolver {
     } catch (err) {
       e = errnoOf(err);
     }
-    dir.children.set(name, e);
+    (dir.children ??= new Map()).set(name, e);
     this.size++;
     return e;
   }
@@ -328,11 +332,11 @@ function loopFrom(hops: Hop[], from: number): Resolution {
 }
 
 function newRoot(): DirNode {
-  return { parent: null, path: '', children: new Map(), complete: false };
+  return { parent: null, path: '', children: null, complete: false };
 }
 
 function newDir(parent: DirNode, name: string): DirNode {
-  return { parent, path: parent.path + '/' + name, children: new Map(), complete: false };
+  return { parent, path: parent.path + '/' + name, children: null, complete: false };
 }
 
 /** A host path in the view's terms: inside the jail, '/'-based. */
