@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Summary } from './audit.js';
+import { auditSink, fdWriter } from './audit-sink.js';
 import { errnoOf } from './errors.js';
 import type { AppliedChange } from './fix/change.js';
 import type { PlannedFix } from './fix/plan.js';
@@ -48,6 +49,12 @@ export type WalkedEntry = [string, string, string, string] | [string, string, st
 
 const BATCH = 512;
 const IN_FLIGHT = 8;
+/**
+ * Batches kept back until the walk has shown it is worth a second thread: a walk that ends
+ * within them is judged on this thread, which saves the worker's start and stop (0.06 s, a
+ * third of a small run). The worker starts meanwhile, so a big walk loses nothing.
+ */
+const HOLD = 2;
 /** Slots of the shared counters. */
 export const SENT = 0;
 export const DONE = 1;
@@ -89,8 +96,21 @@ export async function auditInParallel(
   });
   const counts: WalkCounts = how.replay ? how.replay.counts : { entries: 0, directories: 0 };
   let batch: WalkedEntry[] = [];
+  let held: WalkedEntry[][] | null = [];
   let sent = 0;
   const send = (): void => {
+    if (held !== null) {
+      held.push(batch);
+      batch = [];
+      if (held.length <= HOLD) return;
+      const first = held;
+      held = null;
+      for (const b of first) {
+        batch = b;
+        send();
+      }
+      return;
+    }
     worker.postMessage(batch);
     batch = [];
     sent++;
@@ -151,6 +171,12 @@ export async function auditInParallel(
     }
     if (how.keep) how.keep.counts = counts;
   }
+  if (held !== null) {
+    // A small walk: judged here, and the worker is stopped before it has done anything.
+    result.catch(() => {});
+    await worker.terminate();
+    return inline(input, [...held, batch], counts);
+  }
   if (batch.length > 0) send();
   worker.postMessage({ end: counts });
   try {
@@ -159,5 +185,17 @@ export async function auditInParallel(
     throw failure ?? err;
   } finally {
     await worker.terminate();
+  }
+}
+
+/** The worker's job done on this thread, for a walk that ended while its batches were held. */
+function inline(input: Omit<WorkerInput, 'progress'>, batches: WalkedEntry[][], counts: WalkCounts): WorkerResult {
+  try {
+    const sink = auditSink(input, fdWriter(input.fd));
+    for (const b of batches) sink.feed(b);
+    return sink.end(counts);
+  } catch (err) {
+    if (errnoOf(err) === 'EPIPE') throw new ReaderGone();
+    throw err;
   }
 }

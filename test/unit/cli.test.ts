@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { capistrano, JAIL, APP } from '../../fixtures/capistrano.js';
+import type { Tree } from '../../fixtures/tree.js';
 import { cli, diskSandbox, memfsSandbox } from '../helpers.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -232,6 +233,58 @@ describe('the installed command', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe('linkcheck: path /does/not/exist does not exist\n');
   });
+});
+
+describe('two threads on a tree big enough to hand over', () => {
+  // Small walks are judged on the walking thread (see HOLD in parallel.ts); this one is well past
+  // that, so -j 2 really runs the worker, and its report must be the one-thread report.
+  function bigTree(): Tree {
+    const jail: Tree = { shared: { log: {}, pids: {} }, releases: {} };
+    const releases = jail['releases'] as Tree;
+    for (let r = 0; r < 30; r++) {
+      const rel: Tree = { app: { f: 'x' } };
+      for (let i = 0; i < 100; i++) {
+        const kind = i % 5;
+        rel[`l${i}`] = {
+          link: kind === 0 ? '{root}/jail/shared/log' : kind === 1 ? '/shared/pids' : kind === 2 ? '../../shared/log' : kind === 3 ? `../r${(r + 1) % 30}/l${i}` : `l${i}`,
+        };
+      }
+      releases[`r${r}`] = rel;
+    }
+    return { jail };
+  }
+  const bin = path.join(repo, 'bin', 'linkcheck.js');
+  const built = nodeFs.existsSync(path.join(repo, 'dist', 'src', 'main.js'));
+
+  it.skipIf(!built)('says the same with -j 1 and -j 2, for an audit in every format and for --fix', () => {
+    const sb = diskSandbox(bigTree());
+    try {
+      const root = `${sb.base}/jail`;
+      for (const format of ['json', 'ndjson', 'pretty']) {
+        const args = [bin, root, '--root', root, '--format', format, '--fail-on', 'never'];
+        const one = spawnSync(process.execPath, [...args, '-j', '1'], { encoding: 'latin1', maxBuffer: 1 << 28 });
+        const two = spawnSync(process.execPath, [...args, '-j', '2'], { encoding: 'latin1', maxBuffer: 1 << 28 });
+        expect(one.status, format).toBe(0);
+        expect(two.stdout === one.stdout, `${format}: the two-thread report is the one-thread report`).toBe(true);
+        if (format === 'json') expect(JSON.parse(one.stdout).links).toHaveLength(3000);
+      }
+    } finally {
+      sb.cleanup();
+    }
+    const reports = ['1', '2'].map((j) => {
+      const copy = diskSandbox(bigTree());
+      try {
+        const root = `${copy.base}/jail`;
+        const r = spawnSync(process.execPath, [bin, root, '--root', root, '--fix', '--format', 'json', '-j', j], { encoding: 'utf8', maxBuffer: 1 << 28 });
+        expect(r.status).toBe(1); // the loops stay
+        return r.stdout.split(copy.base).join('BASE');
+      } finally {
+        copy.cleanup();
+      }
+    });
+    expect(reports[1] === reports[0], 'the two-thread --fix report is the one-thread one').toBe(true);
+    expect(JSON.parse(reports[0]!).changes.length).toBeGreaterThan(1000);
+  }, 60_000);
 });
 
 describe('the JSON writer', () => {
