@@ -2,23 +2,23 @@ import type { Rule } from './types.js';
 
 /**
  * Whether a text is clean, in one pass without allocating (most texts are): no empty component
- * but a leading one, no '.' component unless the text is '.', no '..' after a name.
+ * but a leading one (the text '/' is clean), no '.' component unless the text is '.', no '..'
+ * after a name. A test holds untidiness equal to untidinessReasons for every short text.
  */
 function isClean(text: string): boolean {
   const n = text.length;
   let seenName = false;
-  let i = 0;
-  while (i <= n) {
+  for (let i = 0; i <= n; ) {
     let j = text.indexOf('/', i);
     if (j < 0) j = n;
     const len = j - i;
+    const dot = len > 0 && len <= 2 && text.charCodeAt(i) === 46 && text.charCodeAt(j - 1) === 46;
     if (len === 0) {
-      if (i !== 0 || n === 1) {
-        if (j < n || i > 0) return false;
-      }
-    } else if (text.charCodeAt(i) === 46 && (len === 1 || (len === 2 && text.charCodeAt(i + 1) === 46))) {
-      if (len === 1 && n !== 1) return false;
-      if (len === 2 && seenName) return false;
+      if (i > 0 && n > 1) return false; // '//' or a trailing '/'
+    } else if (dot && len === 1) {
+      if (n !== 1) return false;
+    } else if (dot) {
+      if (seenName) return false; // x/..
     } else seenName = true;
     i = j + 1;
   }
@@ -27,7 +27,11 @@ function isClean(text: string): boolean {
 
 /** What is not clean about a link text, or null. */
 export function untidiness(text: string): string | null {
-  if (isClean(text)) return null;
+  return isClean(text) ? null : untidinessReasons(text);
+}
+
+/** The reasons a text is not clean, read plainly from its components (the slow path of untidiness). */
+export function untidinessReasons(text: string): string | null {
   const why: string[] = [];
   if (text.includes('//')) why.push('repeated /');
   const parts = text.split('/');
