@@ -196,33 +196,33 @@ export class Resolver {
     if (this.size > this.limit) this.clear();
   }
 
-  /** The node of a real directory by host path, or null when it is not one (any more). */
+  /**
+   * The node of a real directory by host path, or null when it is not one (any more). Found
+   * from the nearest known ancestor, usually the parent: links come in walk order.
+   */
   private dirNode(hostDir: string, trusted = false): DirNode | null {
     const known = this.dirs.get(hostDir);
     if (known !== undefined) return known;
-    let node = this.root;
-    let i = 1;
-    const n = hostDir.length;
-    while (i < n) {
-      let j = hostDir.indexOf('/', i);
-      if (j < 0) j = n;
-      if (j > i) {
-        const name = hostDir.slice(i, j);
-        let e = trusted ? node.children?.get(name) : this.lookup(node, name);
-        if (e === undefined || (trusted && !isDir(e))) {
-          e = newDir(node, name);
-          (node.children ??= new Map()).set(name, e);
-          this.size++;
-        }
-        if (!isDir(e)) return null;
-        node = e;
-      }
-      i = j + 1;
+    let end = hostDir.length;
+    while (end > 0 && hostDir.charCodeAt(end - 1) === 47) end--;
+    if (end === 0) {
+      this.dirs.set(hostDir, this.root);
+      return this.root;
     }
-    // Keyed by the node's own path, which it keeps anyway, not by the caller's copy of it.
-    this.dirs.set(node === this.root ? '/' : node.path, node);
+    const cut = hostDir.lastIndexOf('/', end - 1);
+    const parent = this.dirNode(cut <= 0 ? '/' : hostDir.slice(0, cut), trusted);
+    if (!parent) return null;
+    const name = hostDir.slice(cut + 1, end);
+    let e = trusted ? parent.children?.get(name) : this.lookup(parent, name);
+    if (e === undefined || (trusted && !isDir(e))) {
+      e = newDir(parent, name);
+      (parent.children ??= new Map()).set(name, e);
+      this.size++;
+    }
+    if (!isDir(e)) return null;
+    this.dirs.set(hostDir, e);
     this.size++;
-    return node;
+    return e;
   }
 
   private lookup(dir: DirNode, name: string): Entry {
