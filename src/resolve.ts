@@ -206,7 +206,7 @@ export class Resolver {
     let end = hostDir.length;
     while (end > 0 && hostDir.charCodeAt(end - 1) === 47) end--;
     if (end === 0) {
-      this.dirs.set(hostDir, this.root);
+      this.dirs.set('/', this.root);
       return this.root;
     }
     const cut = hostDir.lastIndexOf('/', end - 1);
@@ -220,7 +220,8 @@ export class Resolver {
       this.size++;
     }
     if (!isDir(e)) return null;
-    this.dirs.set(hostDir, e);
+    // Keyed by the node's own path, which it keeps anyway, not by the caller's copy of it.
+    this.dirs.set(e.path, e);
     this.size++;
     return e;
   }
