@@ -20,6 +20,10 @@ if (dash < 0 || dash === argv.length - 1) {
 }
 const runsAt = argv.indexOf('--runs');
 const runs = runsAt >= 0 && runsAt < dash ? Number(argv[runsAt + 1]) : 1;
+if (!Number.isInteger(runs) || runs < 1) {
+  console.error(`threads: --runs takes a whole number of runs, at least 1, not "${argv[runsAt + 1]}"`);
+  process.exit(2);
+}
 const [cmd, ...args] = argv.slice(dash + 1);
 const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
 
