@@ -182,4 +182,49 @@ export function chownTree(dir: string, uid: number, gid: number): void {
   }
 }
 
+/**
+ * Options for a child process run as another (unprivileged) user. The test runner preloads its
+ * own modules into children (NODE_OPTIONS, execArgv) from a checkout that user may not be able
+ * to enter (a clone under /root or in a 0700 directory), so the child gets neither.
+ */
+export function asUser(uid: number, gid: number = uid): { uid: number; gid: number; execArgv: string[]; env: NodeJS.ProcessEnv } {
+  const env = { ...process.env, NO_COLOR: '1' };
+  delete env.NODE_OPTIONS;
+  return { uid, gid, execArgv: [], env };
+}
+
+let runnable: { dir: string; bin: string } | null = null;
+
+/**
+ * A copy of the built CLI (bin/, dist/src, package.json and the runtime dependencies) in a
+ * directory every user can enter, for tests that run linkcheck as an unprivileged user: the
+ * checkout itself may sit where that user cannot reach (under /root, or in a 0700 directory).
+ * Made once per test file, removed at exit.
+ */
+export function runnableCopy(): { dir: string; bin: string } {
+  if (runnable) return runnable;
+  ensureBuilt();
+  const dir = tempDir('runnable');
+  fs.chmodSync(dir, 0o755);
+  const copy = (from: string, to: string): void => fs.cpSync(from, to, { recursive: true, dereference: true });
+  copy(`${REPO}/bin`, `${dir}/bin`);
+  copy(`${REPO}/dist/src`, `${dir}/dist/src`);
+  copy(`${REPO}/package.json`, `${dir}/package.json`);
+  const pending = Object.keys((JSON.parse(fs.readFileSync(`${REPO}/package.json`, 'utf8')) as { dependencies?: object }).dependencies ?? {});
+  const seen = new Set<string>();
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const from = `${REPO}/node_modules/${name}`;
+    copy(from, `${dir}/node_modules/${name}`);
+    const pkg = JSON.parse(fs.readFileSync(`${from}/package.json`, 'utf8')) as { dependencies?: object };
+    pending.push(...Object.keys(pkg.dependencies ?? {}));
+  }
+  spawnSync('chmod', ['-R', 'a+rX', dir]);
+  process.once('exit', () => removeDir(dir));
+  runnable = { dir, bin: `${dir}/bin/linkcheck.js` };
+  return runnable;
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -21,6 +21,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  asUser,
   nodeAsync,
   BIN,
   chownTree,
@@ -281,7 +282,7 @@ describe.skipIf(reason !== null)(`the fixer under a directory-swapping attacker$
 
   it('never writes outside the tree, whatever the attacker does', async () => {
     const outsideTree = (p: string): boolean => p === tree;
-    attacker = fork(`${work}/attacker.mjs`, [`${work}/dirs.json`], { uid: NOBODY, gid: NOBODY, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: work });
+    attacker = fork(`${work}/attacker.mjs`, [`${work}/dirs.json`], { ...asUser(NOBODY), stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: work });
     attacker.on('message', (m: Msg) => {
       const w = waiters.find((x) => x.type === m.type);
       if (w) {

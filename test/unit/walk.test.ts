@@ -1,14 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditSync } from '../../src/audit.js';
 import type { FsPort } from '../../src/fs-port.js';
 import { walk } from '../../src/walk.js';
+import { asUser, runnableCopy } from '../fix/helpers.js';
 import { diskSandbox, memfsSandbox } from '../helpers.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const tree = {
   '.hidden': { l: { link: '../x' } },
@@ -63,16 +61,14 @@ describe('on the real disk', () => {
   const sb = diskSandbox({ t: { a: { l: { link: 'x' } }, secret: { l: { link: 'x' } }, z: { l: { link: 'x' } } } });
   afterAll(() => sb.cleanup());
   const isRoot = process.getuid?.() === 0;
-  const built = nodeFs.existsSync(path.join(repo, 'dist', 'src', 'main.js'));
 
-  it.skipIf(!isRoot || !built)('an unprivileged user gets an unreadable finding for a mode-000 directory, and the rest of the report', () => {
+  it.skipIf(!isRoot)('an unprivileged user gets an unreadable finding for a mode-000 directory, and the rest of the report', () => {
     nodeFs.chmodSync(`${sb.base}/t/secret`, 0o000);
     nodeFs.chmodSync(sb.base, 0o755);
     try {
-      const r = spawnSync(process.execPath, [path.join(repo, 'bin', 'linkcheck.js'), `${sb.base}/t`, '--format', 'json', '--fail-on', 'never'], {
+      const r = spawnSync(process.execPath, [runnableCopy().bin, `${sb.base}/t`, '--format', 'json', '--fail-on', 'never'], {
         encoding: 'utf8',
-        uid: 65534,
-        gid: 65534,
+        ...asUser(65534),
         cwd: '/',
       });
       expect(r.stderr).toBe('');
