@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import { Auditor } from './audit.js';
+import { errnoOf, OutputError } from './errors.js';
 import { plannedChanges } from './fix/change.js';
 import type { WalkedEntry, WorkerInput, WorkerResult } from './parallel.js';
 import { byteWriter } from './report/buffered.js';
@@ -44,17 +45,24 @@ export function auditSink(input: Omit<WorkerInput, 'progress' | 'fd'>, write: (b
 }
 
 /**
- * Writes all of each buffer to `fd` with writeSync (a worker has no process.stdout of its own).
+ * Writes all of each buffer to `fd` with writeSync: a worker has no process.stdout of its own,
+ * and a synchronous write fails where it happens, so a full disk cannot pass for a clean run.
  * A non-blocking pipe that is full (EAGAIN) is waited on a moment, on `sleep`'s first slot.
+ * A reader that went away (EPIPE: `linkcheck ... | head`) is let go: later writes are dropped and
+ * the run goes on to its end, so the exit code is the one the whole check earns, whatever -j.
+ * Any other error is an OutputError.
  */
 export function fdWriter(fd: number, sleep: Int32Array = new Int32Array(new SharedArrayBuffer(4))): (b: Buffer) => void {
+  let readerGone = false;
   return (data) => {
-    while (data.length > 0) {
+    while (data.length > 0 && !readerGone) {
       try {
         data = data.subarray(writeSync(fd, data));
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-        Atomics.wait(sleep, 0, Atomics.load(sleep, 0), 5);
+        const code = errnoOf(err);
+        if (code === 'EAGAIN') Atomics.wait(sleep, 0, Atomics.load(sleep, 0), 5);
+        else if (code === 'EPIPE') readerGone = true;
+        else throw new OutputError(code);
       }
     }
   };

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { auditSink, fdWriter } from './audit-sink.js';
+import { OutputError } from './errors.js';
 import { DONE, FAILED, type WalkedEntry, type WorkerInput, type WorkerResult } from './parallel.js';
 import type { WalkCounts } from './walk.js';
 
@@ -8,13 +9,13 @@ const input = workerData as WorkerInput;
 const counters = new Int32Array(input.progress);
 
 /**
- * Tells the walking thread to stop waiting for us, then why. A reader that went away (`| head`)
- * is not an error: it is reported as such, so the command ends quietly.
+ * Tells the walking thread to stop waiting for us, then why. A report that could not be written
+ * is the user's problem to hear about in one line, not a bug: its errno goes back as such.
  */
 function fail(err: unknown): void {
   Atomics.store(counters, FAILED, 1);
   Atomics.notify(counters, DONE);
-  if ((err as NodeJS.ErrnoException)?.code === 'EPIPE') parentPort!.postMessage({ error: 'EPIPE', epipe: true });
+  if (err instanceof OutputError) parentPort!.postMessage({ error: err.message, output: err.errno });
   else parentPort!.postMessage({ error: (err as Error)?.stack ?? String(err) });
 }
 process.on('uncaughtException', fail);

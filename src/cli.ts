@@ -1,9 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { auditInParallel, ReaderGone, type Walked } from './parallel.js';
+import { auditInParallel, type Walked } from './parallel.js';
 import { Auditor, type Summary } from './audit.js';
-import { UsageError } from './errors.js';
+import { OutputError, UsageError } from './errors.js';
 import { applyFixes, Interrupted } from './fix/apply.js';
 import type { PlannedFix } from './fix/plan.js';
 import { type AppliedChange, plannedChanges } from './fix/change.js';
@@ -30,7 +30,7 @@ export interface CliIo {
 }
 
 /** Exit codes: documented in the README and in --help. */
-export const EXIT = { clean: 0, findings: 1, usage: 2, interrupted: 130 } as const;
+export const EXIT = { clean: 0, findings: 1, usage: 2, internal: 70, interrupted: 130 } as const;
 
 const FAIL_ON = ['error', 'warning', 'info', 'never'] as const;
 
@@ -80,7 +80,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .addHelpText(
       'after',
       `
-Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or fatal error.
+Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or fatal error
+(also a report that cannot be written), 70 internal error (a bug), 130 --fix interrupted.
 Run "linkcheck rules" for the rules and "linkcheck explain <rule>" for one rule's documentation.
 A scan path named like a command (rules, explain, undo) is written ./undo.`,
     );
@@ -131,7 +132,10 @@ A scan path named like a command (rules, explain, undo) is written ./undo.`,
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
-    if (err instanceof ReaderGone) return code;
+    if (err instanceof OutputError) {
+      io.stderr(`linkcheck: ${err.message}\n`);
+      return EXIT.usage;
+    }
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.clean;
       return EXIT.usage;

@@ -1,18 +1,17 @@
-import { run } from './cli.js';
+import { fdWriter } from './audit-sink.js';
+import { EXIT, run } from './cli.js';
 
 /**
  * The process edge: real stdio and environment in, exit code out. A UsageError is one line (the
  * CLI prints it); anything else is a bug and shows its stack, asking for a report.
  */
 export async function main(): Promise<void> {
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    // `linkcheck ... | head` closes the pipe early: that is not an error worth a trace.
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
+  // Written synchronously to the descriptor (process.stdout would write later, and a failed
+  // write would surface after the exit code was decided): the same writer the audit thread uses.
+  const out = fdWriter(1);
   try {
     process.exitCode = await run(process.argv.slice(2), {
-      stdout: (s) => process.stdout.write(s),
+      stdout: (s) => out(Buffer.from(s, 'utf8')),
       stderr: (s) => process.stderr.write(s),
       env: process.env,
       isTTY: process.stdout.isTTY === true,
@@ -21,6 +20,6 @@ export async function main(): Promise<void> {
     });
   } catch (err) {
     process.stderr.write(`linkcheck: internal error, please report it with the command line that caused it:\n${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = 70;
+    process.exitCode = EXIT.internal;
   }
 }

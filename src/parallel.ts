@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Summary } from './audit.js';
 import { auditSink, fdWriter } from './audit-sink.js';
-import { errnoOf } from './errors.js';
+import { errnoOf, OutputError } from './errors.js';
 import type { AppliedChange } from './fix/change.js';
 import type { PlannedFix } from './fix/plan.js';
 import type { Format } from './report/formats.js';
@@ -29,13 +29,6 @@ export interface WorkerResult {
   summary: Summary;
   fixes: PlannedFix[];
   leftovers: string[];
-}
-
-/** The report's reader closed the pipe (`linkcheck ... | head`): stop quietly. */
-export class ReaderGone extends Error {
-  constructor() {
-    super('the reader of the report went away');
-  }
 }
 
 /** What one walk met, kept so a later report can replay it (after --fix) without walking again. */
@@ -86,8 +79,8 @@ export async function auditInParallel(
   });
   let failure: Error | null = null;
   const result = new Promise<WorkerResult>((resolve, reject) => {
-    worker.once('message', (m: WorkerResult | { error: string; epipe?: boolean }) =>
-      'error' in m ? reject(m.epipe ? new ReaderGone() : new Error(m.error)) : resolve(m),
+    worker.once('message', (m: WorkerResult | { error: string; output?: string }) =>
+      'error' in m ? reject(m.output !== undefined ? new OutputError(m.output) : new Error(m.error)) : resolve(m),
     );
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the audit thread stopped (exit code ${code})`)));
@@ -189,12 +182,7 @@ export async function auditInParallel(
 
 /** The worker's job done on this thread, for a walk that ended while its batches were held. */
 function inline(input: Omit<WorkerInput, 'progress'>, batches: WalkedEntry[][], counts: WalkCounts): WorkerResult {
-  try {
-    const sink = auditSink(input, fdWriter(input.fd));
-    for (const b of batches) sink.feed(b);
-    return sink.end(counts);
-  } catch (err) {
-    if (errnoOf(err) === 'EPIPE') throw new ReaderGone();
-    throw err;
-  }
+  const sink = auditSink(input, fdWriter(input.fd));
+  for (const b of batches) sink.feed(b);
+  return sink.end(counts);
 }
