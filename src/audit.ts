@@ -243,6 +243,7 @@ export class Auditor {
   private inScope(hostPath: string): boolean {
     const s = this.settings;
     for (const top of s.scanned) {
+      if (hostPath === top && s.scannedLinks.includes(top)) return true;
       if (!isWithin(hostPath, top) || hostPath === top) continue;
       if (!s.exclude) return true;
       const rel = hostPath.slice(top === '/' ? 1 : top.length + 1);

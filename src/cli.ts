@@ -219,6 +219,7 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
   const codeFor = (summary: Summary): number => Math.max(exitCodeFor(summary, flags.failOn), failed ? EXIT.findings : EXIT.clean);
   if (parallel) {
     const { summary } = await auditInParallel(settings, { ...job, report: true, collectFixes: mode === 'dry-run', changes }, mode === 'fix' ? { replay: walked } : {});
+    warnUnmatchedExcludes(settings.unmatchedExcludes(), io);
     return codeFor(summary);
   }
   const out = bufferedWriter(io.stdout);
@@ -230,7 +231,18 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
   if (mode === 'dry-run') changes = plannedChanges(auditor.fixes);
   out.write(reporter.end(auditor.summary, changes));
   out.flush();
+  warnUnmatchedExcludes(settings.unmatchedExcludes(), io);
   return codeFor(auditor.summary);
+}
+
+/** An --exclude that matched nothing excluded nothing: say so, since the user meant something by it. */
+function warnUnmatchedExcludes(patterns: readonly string[], io: CliIo): void {
+  for (const p of patterns) {
+    const hint = p.startsWith('/')
+      ? `patterns are matched against paths relative to the scanned path: write '${p.replace(/^\/+/, '')}'`
+      : 'check it for typos (patterns are matched against paths relative to the scanned path, and names alone)';
+    io.stderr(`linkcheck: warning: --exclude '${p}' matched nothing; ${hint}\n`);
+  }
 }
 
 function undoCommand(journal: string, flags: { dryRun?: boolean }, io: CliIo): number {

@@ -1,8 +1,8 @@
 import picomatch from 'picomatch';
 import { fromText, toDisplay, toJsonText } from './bytes.js';
 import { UsageError, errnoOf } from './errors.js';
-import { type FsPort, nodeFsPort } from './fs-port.js';
-import { isWithin } from './paths.js';
+import { type FsPort, type Kind, nodeFsPort } from './fs-port.js';
+import { basename, dirname, isWithin } from './paths.js';
 
 /** What a caller may say; everything is optional but the paths. Strings are ordinary (UTF-8) text. */
 export interface AuditOptions {
@@ -30,9 +30,17 @@ export interface Settings {
   readonly root: string;
   /** The root as a view prefix: '' for '/', else the root itself. */
   readonly rootHost: string;
-  /** Host real paths of the scanned paths, byte strings, sorted, none inside another. */
+  /**
+   * Host paths of the scanned paths, byte strings, in walk order, none inside another: real
+   * paths of directories, and for a scan path that is itself a symlink, the link (its directory's
+   * real path plus its name), judged as a link and never followed.
+   */
   readonly scanned: readonly string[];
+  /** The scanned paths that are symlinks. */
+  readonly scannedLinks: readonly string[];
   readonly exclude: ((relative: string, isDir: boolean) => boolean) | undefined;
+  /** The --exclude patterns that have matched nothing so far (an absolute one never can). */
+  readonly unmatchedExcludes: () => string[];
   readonly excludePatterns: readonly string[];
   readonly oneFileSystem: boolean;
   readonly fixScope: 'root' | 'tree';
@@ -43,27 +51,33 @@ export function settingsFrom(options: AuditOptions): Settings {
   const cwd = fromText(options.cwd ?? process.cwd());
   if (!options.paths || options.paths.length === 0) throw new UsageError('no path to scan given: name at least one directory');
   const root = options.root === undefined ? '/' : realDir(fs, absolute(cwd, fromText(options.root)), 'root');
-  const scanned: string[] = [];
+  const tops: ScanTop[] = [];
   for (const p of options.paths) {
     if (p === '') throw new UsageError('an empty path was given: name a directory to scan');
-    const real = realPath(fs, absolute(cwd, fromText(p)), 'path');
-    if (!isWithin(real, root))
-      throw new UsageError(`path ${toDisplay(real)} is not under the root ${toDisplay(root)}: scan a directory inside the root, or give the right --root`);
-    scanned.push(real);
+    for (const top of scanTops(fs, cwd, fromText(p))) {
+      if (!isWithin(top.path, root))
+        throw new UsageError(`path ${toDisplay(top.path)} is not under the root ${toDisplay(root)}: scan a directory inside the root, or give the right --root`);
+      tops.push(top);
+    }
   }
-  // Sorted, a directory comes before everything inside it, so one pass drops repeats and nesting.
-  scanned.sort();
-  const outer: string[] = [];
-  for (const s of scanned) if (!outer.some((o) => isWithin(s, o))) outer.push(s);
+  // In walk order (a directory sorts as its name plus '/'), a directory comes before everything
+  // inside it, so one pass drops repeats and nesting, and links come out in path order across tops.
+  const key = (t: ScanTop): string => (t.kind === 'dir' ? t.path + '/' : t.path);
+  tops.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const deduped: ScanTop[] = [];
+  for (const t of tops) if (!deduped.some((o) => o.path === t.path || (o.kind === 'dir' && isWithin(t.path, o.path)))) deduped.push(t);
   const fixScope = options.fixScope ?? 'root';
   if (fixScope !== 'root' && fixScope !== 'tree') throw new UsageError(`unknown fix scope "${String(fixScope)}": use root or tree`);
   const patterns = options.exclude ?? [];
+  const matcher = patterns.length > 0 ? excluder(patterns) : undefined;
   return Object.freeze({
     fs,
     root,
     rootHost: root === '/' ? '' : root,
-    scanned: Object.freeze(outer),
-    exclude: patterns.length > 0 ? excluder(patterns) : undefined,
+    scanned: Object.freeze(deduped.map((t) => t.path)),
+    scannedLinks: Object.freeze(deduped.filter((t) => t.kind === 'link').map((t) => t.path)),
+    exclude: matcher?.test,
+    unmatchedExcludes: matcher ? matcher.unmatched : () => [],
     excludePatterns: Object.freeze([...patterns]),
     oneFileSystem: options.oneFileSystem ?? false,
     fixScope,
@@ -91,7 +105,13 @@ function realDir(fs: FsPort, p: string, what: string): string {
   return real;
 }
 
-function excluder(patterns: string[]): (relative: string, isDir: boolean) => boolean {
+/**
+ * Matches the --exclude patterns and remembers which have matched, so a pattern that matched
+ * nothing in a whole run (a typo, or an absolute path where a relative one is meant) is told to
+ * the user instead of silently excluding nothing. Which pattern matched is asked only while some
+ * pattern has not matched yet: after that the combined matcher alone runs.
+ */
+function excluder(patterns: string[]): { test: (relative: string, isDir: boolean) => boolean; unmatched: () => string[] } {
   for (const p of patterns) if (p.trim() === '') throw new UsageError('an empty --exclude pattern was given');
   const full = picomatch(patterns, { dot: true });
   const base = picomatch(
@@ -99,9 +119,65 @@ function excluder(patterns: string[]): (relative: string, isDir: boolean) => boo
     { dot: true },
   );
   const hasBase = patterns.some((p) => !p.includes('/'));
-  return (rel) => {
-    const text = toJsonText(rel);
-    if (full(text)) return true;
-    return hasBase && base(text.slice(text.lastIndexOf('/') + 1));
+  const each = patterns.map((p) => ({ p, full: picomatch(p, { dot: true }), base: p.includes('/') ? null : picomatch(p, { dot: true }) }));
+  let waiting = [...each];
+  const hit = (text: string, name: string): void => {
+    waiting = waiting.filter((w) => !(w.full(text) || w.base?.(name)));
   };
+  return {
+    test(rel) {
+      const text = toJsonText(rel);
+      const name = text.slice(text.lastIndexOf('/') + 1);
+      const matched = full(text) || (hasBase && base(name));
+      if (matched && waiting.length > 0) hit(text, name);
+      return matched;
+    },
+    unmatched: () => waiting.map((w) => w.p),
+  };
+}
+
+interface ScanTop {
+  path: string;
+  kind: 'dir' | 'link';
+}
+
+/**
+ * What one scan path names. A directory is scanned by its real path. A symlink is judged as a
+ * link and not followed (the walk never follows links, and a scan path is no exception); with a
+ * trailing slash (`current/`, as in `ls current/`) the directory it leads to on the host is
+ * scanned as well. Anything else is a mistake worth one line: a file has no links below it, and
+ * "0 links" would pass a check that never looked.
+ */
+function scanTops(fs: FsPort, cwd: string, given: string): ScanTop[] {
+  const abs = absolute(cwd, given);
+  const bare = abs.length > 1 ? abs.replace(/\/+$/, '') || '/' : abs;
+  const last = basename(bare);
+  let kind: Kind | undefined;
+  try {
+    kind = last === '.' || last === '..' ? 'dir' : fs.lstat(bare).kind;
+  } catch {
+    kind = undefined; // realPath below says why
+  }
+  if (kind === 'link') {
+    const link = { path: joinPath(realPath(fs, dirname(bare) || '/', 'path'), last), kind: 'link' as const };
+    if (bare === abs) return [link];
+    let real: string | undefined;
+    try {
+      real = fs.realpath(abs);
+    } catch {
+      // said below
+    }
+    if (real === undefined || fs.kind(real) !== 'dir')
+      throw new UsageError(`path ${toDisplay(abs)} does not lead to a directory on the host: drop the trailing / to judge the link alone`);
+    return [link, { path: real, kind: 'dir' }];
+  }
+  const real = realPath(fs, abs, 'path');
+  const k = fs.kind(real);
+  if (k !== 'dir')
+    throw new UsageError(`path ${toDisplay(abs)} is ${k === 'file' ? 'a file' : 'not a directory'}: name a directory to scan (a symlink is judged as a link)`);
+  return [{ path: real, kind: 'dir' }];
+}
+
+function joinPath(dir: string, name: string): string {
+  return (dir === '/' ? '' : dir) + '/' + name;
 }

@@ -1,5 +1,6 @@
 import type { DirEntry, FsPort } from './fs-port.js';
 import { errnoOf } from './errors.js';
+import { basename, dirname } from './paths.js';
 
 export type WalkEvent =
   /** A symlink: `dir` is the host byte path of its (real) parent directory. */
@@ -54,6 +55,12 @@ export function* walk(fs: FsPort, top: string, options: WalkOptions = {}, counts
     return null;
   };
   const topKind = fs.kind(top);
+  if (topKind === 'link') {
+    // A scan path that is itself a link is judged as one, never followed.
+    c.entries++;
+    yield { type: 'link', dir: dirname(top), name: basename(top), path: top };
+    return;
+  }
   if (topKind !== 'dir') return;
   const first = open(top, '');
   if (first) yield first;

@@ -4,12 +4,12 @@ import { shown } from './words.js';
 export const unreadable = {
   id: 'unreadable',
   code: 'LC007',
-  severity: 'warning',
+  severity: 'error',
   title: 'Directory or link could not be read',
   fixable: false,
   docs: {
     what: 'A directory that could not be listed, or a link whose text could not be read, during the walk.',
-    why: 'Links below it were not audited, so a clean report does not cover that part of the tree. The walk goes on with the rest.',
+    why: 'Links below it were not audited, so a clean report would not cover that part of the tree: a check that could not look must not pass. It is an error by default (exit code 1); the walk goes on with the rest.',
     example: { root: '/srv/lighty', link: '/var/www/rails/private', text: '(a directory with mode 000, listed by a non-root user)' },
     fix: 'Not fixable: run linkcheck as a user who can read the directory, or exclude it with --exclude.',
   },

@@ -52,7 +52,7 @@ describe('the walker', () => {
     const res = auditSync({ paths: [`${sb.base}/t`], fs: denied });
     expect(res.links.map((l) => l.path.slice(sb.base.length + 3))).toEqual(['a/l', 'z/l']);
     expect(res.unreadable).toHaveLength(1);
-    expect(res.unreadable[0]).toMatchObject({ path: `${sb.base}/t/secret`, errno: 'EACCES', finding: { rule: 'unreadable', severity: 'warning' } });
+    expect(res.unreadable[0]).toMatchObject({ path: `${sb.base}/t/secret`, errno: 'EACCES', finding: { rule: 'unreadable', severity: 'error' } });
     expect(res.summary.unreadable).toBe(1);
   });
 });
