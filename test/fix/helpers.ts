@@ -188,7 +188,7 @@ export function chownTree(dir: string, uid: number, gid: number): void {
  * to enter (a clone under /root or in a 0700 directory), so the child gets neither.
  */
 export function asUser(uid: number, gid: number = uid): { uid: number; gid: number; execArgv: string[]; env: NodeJS.ProcessEnv } {
-  const env = { ...process.env, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.NODE_OPTIONS;
   return { uid, gid, execArgv: [], env };
 }

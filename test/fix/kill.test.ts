@@ -26,8 +26,6 @@ interface Outcome {
   pid: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Runs `linkcheck --fix` with a journal. `stop` decides when to signal it: given the child, the
  * ms since spawn, and whether the apply phase has begun; it returns a signal to send, or null.

@@ -22,6 +22,7 @@ import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   asUser,
+  type CliResult,
   nodeAsync,
   BIN,
   chownTree,
@@ -334,7 +335,7 @@ describe.skipIf(reason !== null)(`the fixer under a directory-swapping attacker$
       const mode = stats.rounds % 3 === 0 ? 'random' : 'chase';
       send({ cmd: 'go', canary: `${T}/canary`, mode });
       await sleep(rand(30));
-      let r: Run;
+      let r: CliResult;
       if (stats.rounds % 2 === 0) {
         stats.cli++;
         r = await runNode([BIN, tree, '--root', R, '--fix', '--format', 'json', '--fail-on', 'never']);
