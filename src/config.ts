@@ -119,7 +119,16 @@ export function loadConfig(file: string, read: (f: string) => string = (f) => re
   if (config.root !== undefined && config.roots !== undefined) throw at('/roots', 'give root or roots, not both');
   // What the schema cannot say: rule names, and the form of require entries.
   for (const key of Object.keys(config.rules ?? {})) guard(at, `/rules/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, () => compilePolicy({ rules: { [key]: config.rules![key]! } }));
-  (config.allow ?? []).forEach((a, i) => guard(at, `/allow/${i}/rules`, () => compilePolicy({ allow: [a] })));
+  (config.allow ?? []).forEach((a, i) => {
+    try {
+      compilePolicy({ allow: [a] });
+    } catch (err) {
+      // The policy names the field it objects to: allow[0].path, allow[0].rules.
+      const m = err instanceof UsageError ? /^allow\[\d+\]\.(\w+): (.*)$/.exec(err.message) : null;
+      if (!m) throw err;
+      throw at(`/allow/${i}/${m[1]}`, m[2]!);
+    }
+  });
   (config.require ?? []).forEach((r, i) => guard(at, `/require/${i}`, () => requirementOf(r)));
   return { file, config };
 }
@@ -131,7 +140,7 @@ function guard(at: (pointer: string, message: string) => UsageError, pointer: st
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     // The policy names its own key first ("rules.x: ..."); the config error names it with the line.
-    throw at(pointer, err.message.replace(/^(?:rules\.[^:]*|allow\[\d+\]\.\w+|--require "[^"]*"): /, ''));
+    throw at(pointer, err.message.replace(/^(?:rules\.[^:]*|--require "[^"]*"): /, ''));
   }
 }
 
