@@ -166,8 +166,8 @@ function collect(value: string, previous: string[]): string[] {
 
 /** --root once, and not empty: a second one or an unset variable must not pass silently. */
 function oneRoot(value: string, previous: string | undefined): string {
-  if (previous !== undefined) throw new InvalidArgumentError('--root is given twice: give one root (a glob such as /srv/jails/* for many)');
-  if (value === '') throw new InvalidArgumentError('it is empty: name the jail root directory (an unset variable?)');
+  if (previous !== undefined) throw new InvalidArgumentError('It is given twice: give one root (a glob such as /srv/jails/* for many)');
+  if (value === '') throw new InvalidArgumentError('It is empty: name the jail root directory (an unset variable?)');
   return value;
 }
 

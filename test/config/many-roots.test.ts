@@ -98,8 +98,8 @@ describe('--root with a glob', () => {
 describe('bad roots: exit 2, one line', () => {
   const bad: Array<[string, string[], RegExp]> = [
     ['a glob that matches nothing', ['var/www', '--root', `${sb.base}/nojails/*`], /root .*nojails\/\* matches no directory/],
-    ['a repeated --root', ['var/www', '--root', `${J}/a`, '--root', `${J}/b`], /--root is given twice/],
-    ['an empty --root', ['var/www', '--root', ''], /--root.*it is empty/],
+    ['a repeated --root', ['var/www', '--root', `${J}/a`, '--root', `${J}/b`], /--root .* is given twice/],
+    ['an empty --root', ['var/www', '--root', ''], /--root.*It is empty/],
     ['a jail without the scan path', ['var/www/shared', '--root', `${sb.base}/*`], /path .*\/jails\/var\/www\/shared does not exist/],
   ];
   it.each(bad)('%s', async (_what, args, message) => {
