@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { UsageError, errnoOf } from './errors.js';
@@ -99,6 +99,7 @@ export function loadConfig(file: string, read: (f: string) => string = (f) => re
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read: permission denied' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code})`;
     throw new UsageError(`config ${file} ${why}`);
   }
+  trustworthy(file);
   let parsed;
   try {
     parsed = parseJsonText(text);
@@ -131,6 +132,23 @@ export function loadConfig(file: string, read: (f: string) => string = (f) => re
   });
   (config.require ?? []).forEach((r, i) => guard(at, `/require/${i}`, () => requirementOf(r)));
   return { file, config };
+}
+
+/**
+ * Run as root, linkcheck reads only a config that root alone can change: one that another user
+ * owns or anyone may write would let that user silence the check or widen what --fix touches.
+ */
+function trustworthy(file: string, uid: number | undefined = process.geteuid?.()): void {
+  if (uid !== 0) return;
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    return; // it was just read; a race here changes nothing about what was read
+  }
+  if (st.uid !== 0) throw new UsageError(`config ${file} is owned by uid ${st.uid}, not root: as root, linkcheck reads only a config root alone can change (chown root)`);
+  if ((st.mode & 0o002) !== 0 || ((st.mode & 0o020) !== 0 && st.gid !== 0))
+    throw new UsageError(`config ${file} is writable by ${st.mode & 0o002 ? 'everyone' : `group ${st.gid}`} (mode ${(st.mode & 0o777).toString(8)}): as root, linkcheck reads only a config root alone can change (chmod go-w)`);
 }
 
 /** Runs a check, turning its UsageError into one that names the config's line and key. */

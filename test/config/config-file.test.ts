@@ -221,6 +221,29 @@ describe('bad configs: exit 2, one line naming the file, the line and the key', 
   });
 });
 
+describe('who may write the config', () => {
+  const asRoot = process.geteuid?.() === 0;
+  it(asRoot ? 'run as root: a config another user owns or may write is refused' : 'run as a user: the config is read whoever owns it', async () => {
+    const open = configFile('{ "failOn": "never" }');
+    fs.chmodSync(open, 0o666);
+    const foreign = configFile('{ "failOn": "never" }');
+    if (asRoot) fs.chownSync(foreign, 65534, 65534);
+    const safe = configFile('{ "failOn": "never" }');
+    fs.chmodSync(safe, 0o644);
+    expect((await cli([root, '--root', root, '--config', safe], { fs: sb.fs })).code).toBe(0);
+    for (const [file, why] of [[open, /is writable by everyone \(mode 666\)/], [foreign, /is owned by uid 65534, not root/]] as const) {
+      const r = await cli([root, '--root', root, '--config', file], { fs: sb.fs });
+      if (!asRoot) {
+        expect(r.code).toBe(0);
+        continue;
+      }
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(why);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    }
+  });
+});
+
 describe('the schema and the README', () => {
   const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
   const keys = Object.keys((configSchema() as { properties: object }).properties);
