@@ -93,8 +93,10 @@ export class Judge {
     }
     const { findings, suppressed } = this.settle(all, () => this.relativeOf(facts.path));
     // An absolute link at info (root '/', where it resolves) is a note: --fix leaves it unless
-    // the config raised the rule.
-    const wantsFix = findings.some((f) => !NO_FIX.has(f.rule) && !(f.rule === 'absolute' && f.severity === 'info'));
+    // the config raised the rule. Any fix would make its text relative, so another note on it
+    // (non-canonical: //usr/bin/x) does not ask for one either.
+    const note = findings.some((f) => f.rule === 'absolute' && f.severity === 'info');
+    const wantsFix = findings.some((f) => !NO_FIX.has(f.rule) && (note ? f.severity !== 'info' : true));
     return { findings, suppressed, wantsFix };
   }
 
