@@ -35,9 +35,10 @@ export function auditSink(input: Omit<WorkerInput, 'progress' | 'fd'>, write: (b
       }
     },
     end(counts) {
+      for (const c of auditor.closing()) out(reporter.check?.(c) ?? '');
       auditor.finish(counts);
       const changes = input.ctx.mode === 'dry-run' ? plannedChanges(auditor.fixes) : input.changes;
-      out(reporter.end(auditor.summary, changes));
+      out(reporter.end(auditor.summary, changes, { stale: auditor.stale() }));
       writer.flush();
       return { summary: auditor.summary, fixes: auditor.fixes, leftovers: auditor.leftovers };
     },

@@ -9,6 +9,8 @@ import { describeUnreadable, unreadable as unreadableRule } from './rules/unread
 import { type AuditOptions, type Settings, settingsFrom } from './settings.js';
 import { walk, type WalkCounts } from './walk.js';
 import type { DirEntry } from './fs-port.js';
+import { type CheckRecord, Judge } from './judge.js';
+import { PolicyJudge, type Policy, type StaleAllow, type SuppressedFinding } from './policy.js';
 
 export interface Finding {
   rule: string;
@@ -31,6 +33,8 @@ export interface LinkRecord {
   fix: PlannedFix | null;
   /** Why a link with findings has no fix. */
   noFix: string | null;
+  /** Findings an allow entry set aside, with its reason (present only when there are some). */
+  suppressed?: SuppressedFinding[];
 }
 
 /** A directory (or link) the walk could not read. */
@@ -41,6 +45,8 @@ export interface UnreadableRecord {
 }
 
 export type AuditEvent = { type: 'link'; link: LinkRecord } | { type: 'unreadable'; entry: UnreadableRecord };
+
+export type { CheckRecord, StaleAllow, SuppressedFinding };
 
 type StatusCounts = Record<Status, number>;
 
@@ -57,6 +63,10 @@ export interface Summary {
   problems: number;
   /** Links --fix would rewrite. */
   fixable: number;
+  /** Findings set aside by allow entries (present when the run has an allow list). */
+  suppressed?: number;
+  /** Allow entries that matched nothing (present when the run has an allow list). */
+  stale?: number;
 }
 
 export interface AuditResult {
@@ -65,13 +75,17 @@ export interface AuditResult {
   scanned: string[];
   links: LinkRecord[];
   unreadable: UnreadableRecord[];
+  /** Failed --require / preset checks on paths that are not links (present when there are some). */
+  checks?: CheckRecord[];
+  /** Allow entries that matched nothing (present when the run has an allow list). */
+  stale?: StaleAllow[];
   summary: Summary;
 }
 
 const zeroStatus = (): StatusCounts => ({ ok: 0, dangling: 0, loop: 0, notdir: 0, denied: 0, error: 0 });
 
-export function emptySummary(): Summary {
-  return {
+export function emptySummary(policy?: Policy): Summary {
+  const s: Summary = {
     links: 0,
     entries: 0,
     directories: 0,
@@ -79,10 +93,13 @@ export function emptySummary(): Summary {
     chroot: zeroStatus(),
     host: zeroStatus(),
     findings: { error: 0, warning: 0, info: 0 },
-    rules: Object.fromEntries(rules.map((r) => [r.id, 0])),
+    rules: Object.fromEntries((policy ? PolicyJudge.countedRules(policy) : rules.filter((r) => !('enabledBy' in r)).map((r) => r.id)).map((id) => [id, 0])),
     problems: 0,
     fixable: 0,
   };
+  // Added only with an allow list: a report without one stays exactly as it was.
+  if (policy && policy.allow.length > 0) Object.assign(s, { suppressed: 0, stale: 0 });
+  return s;
 }
 
 /**
@@ -96,7 +113,9 @@ export class Auditor {
   readonly resolver: Resolver;
   readonly jail: View;
   readonly host: View = { rootHost: '' };
-  readonly summary: Summary = emptySummary();
+  readonly summary: Summary;
+  /** Presets, --require, rule levels and allow entries. */
+  readonly judge: Judge;
   /** Planned fixes in an order where every fix comes after those it relies on (unless not collected). */
   readonly fixes: PlannedFix[] = [];
   private readonly collectFixes: boolean;
@@ -122,6 +141,8 @@ export class Auditor {
     this.settings = 'rootHost' in settingsOrOptions ? settingsOrOptions : settingsFrom(settingsOrOptions);
     this.resolver = new Resolver(this.settings.fs);
     this.jail = { rootHost: this.settings.rootHost };
+    this.summary = emptySummary(this.settings.policy);
+    this.judge = new Judge(this.settings);
   }
 
   *events(): Generator<AuditEvent> {
@@ -147,6 +168,28 @@ export class Auditor {
   }
 
   /**
+   * --require and preset checks on paths the walk did not meet as links (current missing, a
+   * required directory): asked once the events are taken. Counted in the summary.
+   */
+  closing(): CheckRecord[] {
+    const out = this.judge.closing(this.resolver, this.jail).map((check) => {
+      for (const f of check.findings) {
+        this.summary.findings[f.severity]++;
+        this.summary.rules[f.rule] = (this.summary.rules[f.rule] ?? 0) + 1;
+      }
+      if (this.summary.suppressed !== undefined) this.summary.suppressed += check.suppressed.length;
+      return check;
+    });
+    if (this.summary.stale !== undefined) this.summary.stale = this.judge.stale().length;
+    return out;
+  }
+
+  /** Allow entries that matched nothing: complete once every event has been taken. */
+  stale(): StaleAllow[] | undefined {
+    return this.settings.policy.allow.length > 0 ? this.judge.stale() : undefined;
+  }
+
+  /**
    * One link the walk met (its text already read): the step `events` takes per link, public so
    * a walk done elsewhere (another thread) can feed the auditor.
    */
@@ -156,6 +199,7 @@ export class Auditor {
     if (early !== undefined) this.early.delete(path);
     const rec = early?.target === text ? early : this.evaluate(dir, path, text);
     this.walkedUpTo = path;
+    this.judge.reported(path);
     this.count(rec);
     return { type: 'link', link: rec };
   }
@@ -179,14 +223,15 @@ export class Auditor {
     const host =
       (rootHost === '' ? chroot : hostFromJail(chroot, rootHost, path, climbs)) ?? this.resolver.resolveLink(this.host, dir, name, text);
     const facts: LinkFacts = { path, text, inside, insideDir, climbs, root: this.settings.root, chroot, host };
-    const findings: Finding[] = [];
+    const raw: Finding[] = [];
     for (const r of rules as readonly Rule[]) {
       const hit = r.check(facts);
-      if (hit) findings.push({ rule: r.id, code: r.code, severity: hit.severity ?? r.severity, message: hit.message });
+      if (hit) raw.push({ rule: r.id, code: r.code, severity: hit.severity ?? r.severity, message: hit.message });
     }
+    const { findings, suppressed, wantsFix } = this.judge.judge(facts, raw);
     let outcome: PlanOutcome | null = null;
-    if (findings.length > 0 && !isTempName(name)) outcome = this.plan({ path, dir, name, text, insideDir, inside }, facts);
-    return {
+    if (wantsFix && !isTempName(name)) outcome = this.plan({ path, dir, name, text, insideDir, inside }, facts);
+    const rec: LinkRecord = {
       path,
       target: text,
       inside,
@@ -196,6 +241,8 @@ export class Auditor {
       fix: outcome?.fix ?? null,
       noFix: outcome && !outcome.fix ? outcome.reason : null,
     };
+    if (suppressed.length > 0) rec.suppressed = suppressed;
+    return rec;
   }
 
   private plan(link: LinkToPlan, facts: LinkFacts): PlanOutcome {
@@ -255,14 +302,12 @@ export class Auditor {
   }
 
   unreadable(path: string, errno: string, what: 'directory' | 'link'): UnreadableRecord {
+    // Its level may be raised or lowered, never off nor allowed (see policy.ts): it cannot vanish.
+    const finding = this.judge.policy.level({ rule: unreadableRule.id, code: unreadableRule.code, severity: unreadableRule.severity as Severity, message: describeUnreadable(path, errno, what) })!;
     this.summary.unreadable++;
-    this.summary.findings[unreadableRule.severity]++;
+    this.summary.findings[finding.severity]++;
     this.summary.rules[unreadableRule.id] = (this.summary.rules[unreadableRule.id] ?? 0) + 1;
-    return {
-      path,
-      errno,
-      finding: { rule: unreadableRule.id, code: unreadableRule.code, severity: unreadableRule.severity, message: describeUnreadable(path, errno, what) },
-    };
+    return { path, errno, finding };
   }
 
   private count(rec: LinkRecord): void {
@@ -276,6 +321,7 @@ export class Auditor {
       s.rules[f.rule] = (s.rules[f.rule] ?? 0) + 1;
     }
     if (rec.fix) s.fixable++;
+    if (rec.suppressed && s.suppressed !== undefined) s.suppressed += rec.suppressed.length;
   }
 
   /** Everything, collected: for callers that want one value (small trees, tests, the JSON API). */
@@ -286,7 +332,8 @@ export class Auditor {
       if (ev.type === 'link') links.push(ev.link);
       else unreadableEntries.push(ev.entry);
     }
-    return {
+    const checks = this.closing();
+    const result: AuditResult = {
       schemaVersion: 1,
       root: this.settings.root,
       scanned: [...this.settings.scanned],
@@ -294,6 +341,10 @@ export class Auditor {
       unreadable: unreadableEntries,
       summary: this.summary,
     };
+    if (checks.length > 0) result.checks = checks;
+    const stale = this.stale();
+    if (stale) result.stale = stale;
+    return result;
   }
 }
 

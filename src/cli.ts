@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { auditInParallel, type Walked } from './parallel.js';
@@ -14,7 +14,11 @@ import { FORMATS, reporterFor } from './report/formats.js';
 import type { ReportContext } from './report/reporter.js';
 import { explainRule, listRules } from './report/rules-text.js';
 import { type Severity, SEVERITY_RANK } from './rules/index.js';
-import { settingsFrom } from './settings.js';
+import { type Settings, settingsFrom } from './settings.js';
+import { DEFAULT_CONFIG, loadConfig, loadDefaultConfig } from './config.js';
+import { PRESETS, type Preset } from './policy.js';
+import { planRuns, type RootRun } from './run-config.js';
+import { multiRootReport } from './report/multi.js';
 
 /** Everything the CLI touches outside itself, so tests can run it in-process. */
 export interface CliIo {
@@ -27,6 +31,8 @@ export interface CliIo {
   fs?: FsPort;
   /** The file descriptor behind `stdout`, when there is one: lets a second thread write the report. */
   stdoutFd?: number;
+  /** The config read when --config is not given (tests point it elsewhere); /etc/linkcheck/config.json by default. */
+  defaultConfig?: string;
 }
 
 /** Exit codes: documented in the README and in --help. */
@@ -36,6 +42,10 @@ const FAIL_ON = ['error', 'warning', 'info', 'never'] as const;
 
 interface AuditFlags {
   root?: string;
+  /** A file, or false for --no-config. */
+  config?: string | false;
+  require: string[];
+  preset?: Preset;
   format: (typeof FORMATS)[number];
   failOn: (typeof FAIL_ON)[number];
   exclude: string[];
@@ -88,8 +98,8 @@ A scan path named like a command (rules, explain, undo) is written ./undo.`,
 
   program
     .command('audit', { isDefault: true, hidden: true })
-    .argument('<paths...>', 'directories to scan')
-    .option('--root <dir>', 'the jail root: the directory a chrooted process sees as / (default: /)')
+    .argument('[paths...]', 'directories to scan')
+    .option('--root <dir>', 'the jail root: the directory a chrooted process sees as / (default: /); a glob (\'/srv/jails/*\') audits each matching directory as its own jail, the paths then inside each', oneRoot)
     .addOption(new Option('--format <format>', 'report format').choices(FORMATS).default('pretty'))
     .addOption(new Option('--fail-on <severity>', 'lowest severity that makes the exit code 1').choices(FAIL_ON).default('error'))
     .option('--exclude <glob>', 'leave out entries matching the glob (repeatable; matched against the path relative to the scanned path, and against the name alone for patterns without /)', collect, [])
@@ -101,8 +111,13 @@ A scan path named like a command (rules, explain, undo) is written ./undo.`,
     .addOption(new Option('--fix-scope <scope>', 'fix links whose target is inside the root, or only inside the scanned tree').choices(['root', 'tree']).default('root'))
     .option('--journal <file>', 'with --fix: append one JSON line per change, for "linkcheck undo"')
     .option('-j, --jobs <n>', 'threads for an audit: 1, or 2 to walk on one core and resolve on another', String(Math.min(2, availableParallelism())))
-    .action(async (paths: string[], flags: AuditFlags) => {
-      code = await auditCommand(paths, flags, io);
+    .option('--config <file>', `read settings from a JSON config file (default: ${DEFAULT_CONFIG} when it exists); flags win`)
+    .option('--no-config', 'read no config file, not even the default one')
+    .option('--require <path[=glob]>', 'a path (relative to the scanned path) that must resolve in the jail, and whose target matches the glob (repeatable; current=releases/*)', collect, [])
+    .addOption(new Option('--preset <name>', 'checks for a layout: deploy (releases/ shared/ current) or rootfs (run-time mounts)').choices(PRESETS))
+    .action(async (paths: string[], flags: AuditFlags, cmd: Command) => {
+      const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
+      code = await auditCommand(paths, flags, io, given);
     });
 
   program
@@ -153,6 +168,13 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** --root once, and not empty: a second one or an unset variable must not pass silently. */
+function oneRoot(value: string, previous: string | undefined): string {
+  if (previous !== undefined) throw new InvalidArgumentError('It is given twice: give one root (a glob such as /srv/jails/* for many)');
+  if (value === '') throw new InvalidArgumentError('It is empty: name the jail root directory (an unset variable?)');
+  return value;
+}
+
 /** Colour only for a terminal, unless NO_COLOR, FORCE_COLOR or --no-color say otherwise. */
 export function colorWanted(flag: boolean, env: CliIo['env'], isTTY: boolean): boolean {
   if (!flag) return false;
@@ -161,35 +183,71 @@ export function colorWanted(flag: boolean, env: CliIo['env'], isTTY: boolean): b
   return isTTY && env.TERM !== 'dumb';
 }
 
-/** 1 when any finding is at or above `failOn`. */
+/** 1 when any finding is at or above `failOn` (a stale allow entry counts as info). */
 export function exitCodeFor(summary: Summary, failOn: AuditFlags['failOn']): number {
   if (failOn === 'never') return EXIT.clean;
+  if (failOn === 'info' && (summary.stale ?? 0) > 0) return EXIT.findings;
   const min = SEVERITY_RANK[failOn];
   for (const s of Object.keys(summary.findings) as Severity[]) if (SEVERITY_RANK[s] >= min && summary.findings[s] > 0) return EXIT.findings;
   return EXIT.clean;
 }
 
-async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Promise<number> {
+async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo, given: (option: string) => boolean): Promise<number> {
   if (flags.dryRun && !flags.fix) throw new UsageError('--dry-run goes with --fix: add --fix to see the plan');
   if (flags.journal !== undefined && !flags.fix) throw new UsageError('--journal goes with --fix');
   if (flags.journal !== undefined && flags.dryRun) throw new UsageError('--journal records changes; --dry-run makes none: use one of them');
   if (flags.jobs !== '1' && flags.jobs !== '2') throw new UsageError(`--jobs takes 1 or 2, not "${flags.jobs}"`);
-  const settings = settingsFrom({
-    paths,
-    root: flags.root,
-    exclude: flags.exclude,
-    oneFileSystem: flags.oneFileSystem,
-    fixScope: flags.fixScope,
-    fs: io.fs,
-    cwd: io.cwd,
-  });
+  const configFile = typeof flags.config === 'string' ? (flags.config.startsWith('/') ? flags.config : `${io.cwd}/${flags.config}`) : undefined;
+  if (flags.config === '') throw new UsageError('--config is empty: name the config file');
+  const loaded = flags.config === false ? null : configFile !== undefined ? loadConfig(configFile) : loadDefaultConfig(io.defaultConfig ?? DEFAULT_CONFIG);
+  const plan = planRuns(
+    {
+      paths,
+      root: flags.root,
+      exclude: flags.exclude,
+      failOn: given('failOn') ? flags.failOn : undefined,
+      fixScope: given('fixScope') ? flags.fixScope : undefined,
+      require: flags.require,
+      preset: flags.preset,
+      oneFileSystem: flags.oneFileSystem,
+    },
+    loaded,
+    io.cwd,
+  );
+  // Every jail's settings first: a bad one stops the run before any report or change.
+  const all = plan.runs.map((options) => ({ options, settings: settingsFrom({ ...options, fs: io.fs }) }));
+  const run = { ...flags, failOn: plan.failOn };
+  if (!plan.multi) return auditRoot(all[0]!.options, all[0]!.settings, run, io, io.stdout, true);
+  const report = multiRootReport(flags.format, io.stdout);
+  let worst: number = EXIT.clean;
+  for (const { options, settings } of all) {
+    // One thread per jail: the jails' reports are written in turn through this thread.
+    const section = report.section(settings);
+    const code = await auditRoot(options, settings, run, io, section.write, false, section.done);
+    if (code === EXIT.interrupted) return code;
+    worst = Math.max(worst, code);
+  }
+  report.end();
+  return worst;
+}
+
+/** One jail's audit (and --fix), its report written to `write`; returns its exit code. */
+async function auditRoot(
+  options: RootRun,
+  settings: Settings,
+  flags: AuditFlags,
+  io: CliIo,
+  write: (s: string) => void,
+  mayUseThreads: boolean,
+  done?: (summary: Summary) => void,
+): Promise<number> {
   const mode: ReportContext['mode'] = !flags.fix ? 'audit' : flags.dryRun ? 'dry-run' : 'fix';
   const ctx: ReportContext = { color: colorWanted(flags.color, io.env, io.isTTY), quiet: flags.quiet === true, mode };
 
   // Two threads where the report goes to a real file descriptor and the disk is the real one.
-  const parallel = flags.jobs === '2' && io.stdoutFd !== undefined && io.fs === undefined;
+  const parallel = mayUseThreads && flags.jobs === '2' && io.stdoutFd !== undefined && io.fs === undefined;
   const job = {
-    options: { paths, root: flags.root, exclude: flags.exclude, oneFileSystem: flags.oneFileSystem, fixScope: flags.fixScope, cwd: io.cwd },
+    options,
     format: flags.format,
     ctx,
     fd: io.stdoutFd ?? 1,
@@ -216,20 +274,24 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
     }
   }
   const failed = changes.some((c) => c.status === 'failed');
-  const codeFor = (summary: Summary): number => Math.max(exitCodeFor(summary, flags.failOn), failed ? EXIT.findings : EXIT.clean);
+  const codeFor = (summary: Summary): number => {
+    done?.(summary);
+    return Math.max(exitCodeFor(summary, flags.failOn), failed ? EXIT.findings : EXIT.clean);
+  };
   if (parallel) {
     const { summary } = await auditInParallel(settings, { ...job, report: true, collectFixes: mode === 'dry-run', changes }, mode === 'fix' ? { replay: walked } : {});
     warnUnmatchedExcludes(settings.unmatchedExcludes(), io);
     return codeFor(summary);
   }
-  const out = bufferedWriter(io.stdout);
+  const out = bufferedWriter(write);
   const auditor = new Auditor(settings, { collectFixes: mode === 'dry-run' });
   const reporter = reporterFor(flags.format, ctx);
   const head = { root: settings.root, scanned: settings.scanned };
   out.write(reporter.begin(head));
   for (const ev of auditor.events()) out.write(reporter.event(ev));
+  for (const c of auditor.closing()) out.write(reporter.check?.(c) ?? '');
   if (mode === 'dry-run') changes = plannedChanges(auditor.fixes);
-  out.write(reporter.end(auditor.summary, changes));
+  out.write(reporter.end(auditor.summary, changes, { stale: auditor.stale() }));
   out.flush();
   warnUnmatchedExcludes(settings.unmatchedExcludes(), io);
   return codeFor(auditor.summary);

@@ -1,6 +1,10 @@
 /** linkcheck's library API: the CLI is a thin layer over these. */
 export { audit, auditStream, auditSync, Auditor } from './audit.js';
-export type { AuditEvent, AuditResult, Finding, LinkRecord, Summary, UnreadableRecord } from './audit.js';
+export type { AuditEvent, AuditResult, CheckRecord, Finding, LinkRecord, StaleAllow, Summary, SuppressedFinding, UnreadableRecord } from './audit.js';
+export { loadConfig, configSchema, DEFAULT_CONFIG } from './config.js';
+export type { ConfigFile, LoadedConfig } from './config.js';
+export type { AllowEntry, PolicyOptions, Preset } from './policy.js';
+export { planRuns } from './run-config.js';
 export type { AuditOptions, Settings } from './settings.js';
 export { settingsFrom } from './settings.js';
 export { Resolver, MAX_HOPS, cycleMembers } from './resolve.js';

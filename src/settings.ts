@@ -3,9 +3,10 @@ import { fromText, toDisplay, toJsonText } from './bytes.js';
 import { UsageError, errnoOf } from './errors.js';
 import { type FsPort, type Kind, nodeFsPort } from './fs-port.js';
 import { basename, dirname, isWithin } from './paths.js';
+import { compilePolicy, type Policy, type PolicyOptions } from './policy.js';
 
 /** What a caller may say; everything is optional but the paths. Strings are ordinary (UTF-8) text. */
-export interface AuditOptions {
+export interface AuditOptions extends PolicyOptions {
   /** Directories (or files) to scan. Relative paths are taken from `cwd`. */
   paths: string[];
   /** The jail root: the directory a chrooted process sees as '/'. Default '/'. */
@@ -44,12 +45,15 @@ export interface Settings {
   readonly excludePatterns: readonly string[];
   readonly oneFileSystem: boolean;
   readonly fixScope: 'root' | 'tree';
+  /** Rule levels, allow entries, requirements and preset. */
+  readonly policy: Policy;
 }
 
 export function settingsFrom(options: AuditOptions): Settings {
   const fs = options.fs ?? nodeFsPort();
   const cwd = fromText(options.cwd ?? process.cwd());
   if (!options.paths || options.paths.length === 0) throw new UsageError('no path to scan given: name at least one directory');
+  if (options.root === '') throw new UsageError('--root is empty: name the jail root directory (an unset variable in a cron line?)');
   const root = options.root === undefined ? '/' : realDir(fs, absolute(cwd, fromText(options.root)), 'root');
   const tops: ScanTop[] = [];
   for (const p of options.paths) {
@@ -81,6 +85,7 @@ export function settingsFrom(options: AuditOptions): Settings {
     excludePatterns: Object.freeze([...patterns]),
     oneFileSystem: options.oneFileSystem ?? false,
     fixScope,
+    policy: compilePolicy(options),
   });
 }
 

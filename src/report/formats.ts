@@ -2,6 +2,7 @@ import { jsonReporter } from './json.js';
 import { ndjsonReporter } from './ndjson.js';
 import { prettyReporter } from './pretty.js';
 import type { Reporter, ReportContext } from './reporter.js';
+import { withConfigLines } from './checks.js';
 
 export const FORMATS = ['pretty', 'json', 'ndjson'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -10,5 +11,5 @@ export type Format = (typeof FORMATS)[number];
 export function reporterFor(format: Format, ctx: ReportContext): Reporter {
   if (format === 'json') return jsonReporter();
   if (format === 'ndjson') return ndjsonReporter();
-  return prettyReporter(ctx);
+  return withConfigLines(prettyReporter(ctx), ctx);
 }

@@ -1,4 +1,4 @@
-import type { AuditEvent, LinkRecord, Summary, UnreadableRecord } from '../audit.js';
+import type { AuditEvent, CheckRecord, LinkRecord, StaleAllow, Summary, SuppressedFinding, UnreadableRecord } from '../audit.js';
 import { toJsonText } from '../bytes.js';
 import type { Resolution } from '../resolve.js';
 
@@ -30,7 +30,33 @@ export function linkJson(rec: LinkRecord): object {
       ? { target: toJsonText(rec.fix.target), intended: toJsonText(rec.fix.intended), safety: rec.fix.safety, why: rec.fix.why }
       : null,
     noFix: rec.noFix,
+    ...(rec.suppressed ? { suppressed: rec.suppressed.map(suppressedJson) } : {}),
   };
+}
+
+/** An allowed finding: the finding, the allow entry's reason and its index in the list. */
+function suppressedJson(f: SuppressedFinding): object {
+  return { rule: f.rule, code: f.code, severity: f.severity, message: f.message, reason: f.reason, allow: f.allow };
+}
+
+export function checkJson(c: CheckRecord): object {
+  return { path: toJsonText(c.path), findings: c.findings, suppressed: c.suppressed.map(suppressedJson) };
+}
+
+export function staleJson(s: StaleAllow): object {
+  return { allow: s.index, path: s.path, rules: s.rules, reason: s.reason, severity: 'info', message: s.message };
+}
+
+/**
+ * The additive, config-only parts of the end of a report: `"checks"` when a --require or preset
+ * check failed on a path that is not a link, `"stale"` when the run had an allow list. Empty for
+ * a run without them, so such reports stay byte for byte as before.
+ */
+export function extrasJson(checks: readonly CheckRecord[], stale: readonly StaleAllow[] | undefined): Record<string, object[]> {
+  const out: Record<string, object[]> = {};
+  if (checks.length > 0) out.checks = checks.map(checkJson);
+  if (stale !== undefined) out.stale = stale.map(staleJson);
+  return out;
 }
 
 // Printable ASCII without '"' and '\\': such a string is its own JSON body, and the same as a byte string.
@@ -62,7 +88,8 @@ export function linkJsonText(rec: LinkRecord): string {
   const fix = rec.fix
     ? `{"target":${bytesLit(rec.fix.target)},"intended":${bytesLit(rec.fix.intended)},"safety":"${rec.fix.safety}","why":${textLit(rec.fix.why)}}`
     : 'null';
-  return `{"path":${bytesLit(rec.path)},"target":${bytesLit(rec.target)},"inside":${bytesLit(rec.inside)},"chroot":${viewText(rec.chroot)},"host":${viewText(rec.host)},"findings":[${findings}],"fix":${fix},"noFix":${rec.noFix === null ? 'null' : textLit(rec.noFix)}}`;
+  const suppressed = rec.suppressed ? `,"suppressed":${JSON.stringify(rec.suppressed.map(suppressedJson))}` : '';
+  return `{"path":${bytesLit(rec.path)},"target":${bytesLit(rec.target)},"inside":${bytesLit(rec.inside)},"chroot":${viewText(rec.chroot)},"host":${viewText(rec.host)},"findings":[${findings}],"fix":${fix},"noFix":${rec.noFix === null ? 'null' : textLit(rec.noFix)}${suppressed}}`;
 }
 
 export function unreadableJson(u: UnreadableRecord): object {

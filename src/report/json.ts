@@ -1,5 +1,6 @@
 import { changeJson } from './changes.js';
-import { headerJson, linkJsonText, unreadableJson } from './json-shape.js';
+import type { CheckRecord } from '../audit.js';
+import { extrasJson, headerJson, linkJsonText, unreadableJson } from './json-shape.js';
 import type { Reporter } from './reporter.js';
 
 /**
@@ -9,6 +10,7 @@ import type { Reporter } from './reporter.js';
 export function jsonReporter(): Reporter {
   let first = true;
   const unreadable: object[] = [];
+  const checks: CheckRecord[] = [];
   return {
     begin(h) {
       const head = JSON.stringify(headerJson(h));
@@ -23,8 +25,14 @@ export function jsonReporter(): Reporter {
       first = false;
       return s;
     },
-    end(summary, changes) {
-      return `${first ? '' : '\n'}],\n"unreadable":${JSON.stringify(unreadable)},\n"changes":${JSON.stringify(changes.map(changeJson))},\n"summary":${JSON.stringify(summary)}}\n`;
+    check(c) {
+      checks.push(c);
+      return '';
+    },
+    end(summary, changes, extras) {
+      let more = '';
+      for (const [k, v] of Object.entries(extrasJson(checks, extras?.stale))) more += `,\n"${k}":${JSON.stringify(v)}`;
+      return `${first ? '' : '\n'}],\n"unreadable":${JSON.stringify(unreadable)}${more},\n"changes":${JSON.stringify(changes.map(changeJson))},\n"summary":${JSON.stringify(summary)}}\n`;
     },
   };
 }

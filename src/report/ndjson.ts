@@ -1,5 +1,6 @@
 import { changeJson } from './changes.js';
-import { headerJson, linkJsonText, unreadableJson } from './json-shape.js';
+import type { CheckRecord } from '../audit.js';
+import { extrasJson, headerJson, linkJsonText, unreadableJson } from './json-shape.js';
 import type { Reporter } from './reporter.js';
 
 /**
@@ -10,6 +11,7 @@ import type { Reporter } from './reporter.js';
 export function ndjsonReporter(): Reporter {
   let header: object = {};
   const unreadable: object[] = [];
+  const checks: CheckRecord[] = [];
   return {
     begin(h) {
       header = headerJson(h);
@@ -22,8 +24,12 @@ export function ndjsonReporter(): Reporter {
       }
       return linkJsonText(ev.link) + '\n';
     },
-    end(summary, changes) {
-      return JSON.stringify({ type: 'summary', ...header, unreadable, changes: changes.map(changeJson), summary }) + '\n';
+    check(c) {
+      checks.push(c);
+      return '';
+    },
+    end(summary, changes, extras) {
+      return JSON.stringify({ type: 'summary', ...header, unreadable, ...extrasJson(checks, extras?.stale), changes: changes.map(changeJson), summary }) + '\n';
     },
   };
 }

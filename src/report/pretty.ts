@@ -72,7 +72,7 @@ function summaryLine(s: Summary, ctx: ReportContext, c: ReturnType<typeof create
   const f = s.findings;
   const total = f.error + f.warning + f.info;
   const scope = `${s.links} link${s.links === 1 ? '' : 's'} in ${s.entries} entries`;
-  const unread = s.unreadable > 0 ? `, ${s.unreadable} unreadable` : '';
+  const unread = (s.unreadable > 0 ? `, ${s.unreadable} unreadable` : '') + (s.suppressed ? `, ${s.suppressed} suppressed by allow entries` : '') + (s.stale ? `, ${s.stale} stale allow entr${s.stale === 1 ? 'y' : 'ies'}` : '');
   if (total === 0) return c.green(`✔ ${scope}: no problems${unread}`);
   const fixable = s.fixable > 0 && ctx.mode === 'audit' ? `; ${s.fixable} fixable with --fix` : '';
   const mark = f.error > 0 ? c.red('✖') : c.yellow('!');

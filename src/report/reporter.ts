@@ -1,4 +1,4 @@
-import type { AuditEvent, Summary } from '../audit.js';
+import type { AuditEvent, CheckRecord, StaleAllow, Summary } from '../audit.js';
 import type { AppliedChange } from '../fix/change.js';
 import type { ReportHeader } from './json-shape.js';
 
@@ -18,6 +18,17 @@ export interface ReportContext {
 export interface Reporter {
   begin(header: ReportHeader): string;
   event(ev: AuditEvent): string;
-  /** `changes`: what --fix did (empty otherwise). */
-  end(summary: Summary, changes: readonly AppliedChange[]): string;
+  /**
+   * A failed --require or preset check on a path that is not a link (after the last event).
+   * Formats without it get theirs from report/checks.ts.
+   */
+  check?(c: CheckRecord): string;
+  /** `changes`: what --fix did (empty otherwise); `extras`: what a config added to the run. */
+  end(summary: Summary, changes: readonly AppliedChange[], extras?: ReportExtras): string;
+}
+
+/** Run-level data beyond the summary, present only when the run was configured for it. */
+export interface ReportExtras {
+  /** Allow entries that matched nothing (defined when the run has an allow list). */
+  stale?: StaleAllow[] | undefined;
 }

@@ -11,7 +11,7 @@ export const absolute = {
     what:
       'A link whose text starts with "/". Inside a chroot "/" is the jail root, on the host it is the host root, so the same text names two different places.',
     why:
-      'Deploy tools such as Capistrano write host paths (current -> /srv/lighty/var/www/rails/releases/...). They work on the host and dangle in the jail, so the jailed server cannot find its code, logs or pid files. This is an error when the link dangles in the jail but works on the host, and a warning otherwise: an absolute link that works in the jail still breaks as soon as the tree is looked at from the other side or moved.',
+      'Deploy tools such as Capistrano write host paths (current -> /srv/lighty/var/www/rails/releases/...). They work on the host and dangle in the jail, so the jailed server cannot find its code, logs or pid files. This is an error when the link dangles in the jail but works on the host, info without --root when the link resolves (the two views are one; --fix leaves it unless the config raises the rule to warning or error), and a warning otherwise: an absolute link that works in the jail still breaks as soon as the tree is looked at from the other side or moved.',
     example: {
       root: '/srv/lighty',
       link: '/var/www/rails/current',
@@ -27,6 +27,10 @@ export const absolute = {
         severity: 'error',
         message: `absolute link works on the host but not in the jail (${failure(f.chroot)} inside ${shown(f.root)}); make it relative`,
       };
+    // Without --root the jail is the host: a text that resolves means one place only. It is
+    // noted, not flagged, and --fix leaves it alone unless the config raises this rule.
+    if (f.root === '/' && f.chroot.status === 'ok')
+      return { severity: 'info', message: 'absolute link; it resolves, and without --root the jail and the host are the same' };
     if (f.chroot.status === 'ok' && f.host.status !== 'ok')
       return { message: `absolute link works in the jail only (on the host ${failure(f.host)}); make it relative` };
     return { message: 'absolute link: it means different places in the jail and on the host; make it relative' };

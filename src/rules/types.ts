@@ -35,7 +35,17 @@ export interface RuleDocs {
    * root) and its text, plus what else exists inside the root (paths ending in '/' are
    * directories, others files; `links` are other links). It must yield exactly this rule once.
    */
-  example: { root: string; link: string; text: string; exists?: string[]; links?: Record<string, string> };
+  example: {
+    root: string;
+    link: string;
+    text: string;
+    exists?: string[];
+    links?: Record<string, string>;
+    /** The scanned path inside the root, when not the root itself (the paths of `require` are relative to it). */
+    scan?: string;
+    /** What the example is run with: rules that only a preset or --require switch on. */
+    options?: { require?: string[]; preset?: 'deploy' | 'rootfs' };
+  };
   /** How --fix deals with it. */
   fix: string;
 }
@@ -52,5 +62,7 @@ export interface Rule {
   /** Whether --fix can repair what this rule flags (where a safe target exists). */
   fixable: boolean;
   docs: RuleDocs;
+  /** For a rule that only an option switches on: that option (it is not counted in the summary otherwise). */
+  enabledBy?: '--require' | '--preset deploy' | '--preset rootfs';
   check(facts: LinkFacts): Hit | null;
 }

@@ -13,6 +13,9 @@ interface Scene {
   root?: string;
   exists?: string[];
   links: Record<string, string>;
+  /** The scanned path inside the root (default: the root). */
+  scan?: string;
+  options?: { require?: string[]; preset?: 'deploy' | 'rootfs' };
 }
 
 function auditScene(scene: Scene) {
@@ -33,13 +36,16 @@ function auditScene(scene: Scene) {
     vfs.mkdirSync(path.posix.dirname(p), { recursive: true });
     vfs.symlinkSync(t, p);
   }
-  return auditSync({ paths: [root], root, fs: memFsPort(vfs as unknown as NodeLikeFs) });
+  const scan = scene.scan === undefined ? root : inRoot(scene.scan);
+  return auditSync({ paths: [scan], root, fs: memFsPort(vfs as unknown as NodeLikeFs), ...(scene.options ?? {}) });
 }
 
 /** The findings of one rule, as `link: severity` lines, for links named in `scene.links`. */
 function hitsOf(rule: string, scene: Scene): string[] {
   const res = auditScene(scene);
-  return res.links.flatMap((l) => l.findings.filter((f) => f.rule === rule).map((f) => `${l.inside}: ${f.severity}`));
+  const root = scene.root ?? '/srv/lighty';
+  const onChecks = (res.checks ?? []).flatMap((c) => c.findings.filter((f) => f.rule === rule).map((f) => `${c.path.slice(root === '/' ? 0 : root.length)}: ${f.severity}`));
+  return [...res.links.flatMap((l) => l.findings.filter((f) => f.rule === rule).map((f) => `${l.inside}: ${f.severity}`)), ...onChecks];
 }
 
 interface RuleTable {
@@ -55,7 +61,9 @@ const tables: Record<string, RuleTable> = {
       { links: { 'a/cap': `${R}/b` }, exists: ['b/'], expect: [['/a/cap', 'error']] },
       { links: { 'a/jail': '/b' }, exists: ['b/'], expect: [['/a/jail', 'warning']] },
       { links: { 'a/none': '/nowhere' }, expect: [['/a/none', 'warning']] },
-      { root: '/', links: { 'a/abs': '/a' }, expect: [['/a/abs', 'warning']] },
+      // Without a root the views coincide: a resolving absolute link is only noted; one that dangles stays a warning.
+      { root: '/', links: { 'a/abs': '/a' }, expect: [['/a/abs', 'info']] },
+      { root: '/', links: { 'a/abs': '/nowhere-at-all' }, expect: [['/a/abs', 'warning']] },
     ],
   },
   'escapes-root': {
@@ -121,6 +129,62 @@ const tables: Record<string, RuleTable> = {
     ],
   },
   unreadable: { valid: [{ links: { 'a/l': '../b' } }], invalid: [] },
+  requirement: {
+    valid: [
+      // Without --require nothing is asked.
+      { links: { current: 'shared' }, exists: ['shared/'] },
+      { links: { current: 'releases/2' }, exists: ['releases/2/'], options: { require: ['current=releases/*'] } },
+      { links: { current: '/releases/2' }, exists: ['releases/2/'], options: { require: ['current'] } },
+      // Scanned below the root: the glob is relative to the scanned path.
+      { scan: '/app', links: { 'app/current': 'releases/1' }, exists: ['app/releases/1/'], options: { require: ['current=releases/*'] } },
+      { exists: ['shared/log/'], links: {}, options: { require: ['shared/log'] } },
+    ],
+    invalid: [
+      { links: { current: 'shared' }, exists: ['shared/'], options: { require: ['current=releases/*'] }, expect: [['/current', 'error']] },
+      { links: { current: 'releases/9' }, exists: ['releases/1/'], options: { require: ['current'] }, expect: [['/current', 'error']] },
+      // Not a link: judged after the walk, on the path itself.
+      { links: {}, exists: ['shared/'], options: { require: ['shared/log'] }, expect: [['/shared/log', 'error']] },
+      { links: {}, exists: ['current/'], options: { require: ['current=releases/*'] }, expect: [['/current', 'error']] },
+    ],
+  },
+  'deploy-layout': {
+    valid: [
+      { links: { current: 'releases/2', 'releases/2/log': '../../shared/log' }, exists: ['releases/1/', 'releases/2/', 'shared/log/'], options: { preset: 'deploy' } },
+      // Without the preset nothing of the layout is judged.
+      { links: { current: 'releases/1' }, exists: ['releases/1/', 'releases/2/'] },
+    ],
+    invalid: [
+      // A rollback: not the newest release.
+      { links: { current: 'releases/1' }, exists: ['releases/1/', 'releases/2/'], options: { preset: 'deploy' }, expect: [['/current', 'warning']] },
+      { links: { current: 'shared' }, exists: ['releases/1/', 'shared/'], options: { preset: 'deploy' }, expect: [['/current', 'error']] },
+      { links: { current: 'releases/1/app' }, exists: ['releases/1/app/'], options: { preset: 'deploy' }, expect: [['/current', 'error']] },
+      { links: {}, exists: ['releases/1/'], options: { preset: 'deploy' }, expect: [['/current', 'error']] },
+      {
+        links: { current: 'releases/2', 'releases/2/log': '../../shared/log' },
+        exists: ['releases/2/', 'shared/'],
+        options: { preset: 'deploy' },
+        expect: [['/releases/2/log', 'error']],
+      },
+      {
+        links: { current: 'releases/2', 'releases/2/old': '/releases/1/public' },
+        exists: ['releases/2/'],
+        options: { preset: 'deploy' },
+        expect: [['/releases/2/old', 'error']],
+      },
+    ],
+  },
+  'runtime-mount': {
+    valid: [
+      { links: { 'dev/fd': '/proc/self/fd' }, exists: ['proc/'] },
+      { links: { 'etc/x': '../usr/x' }, exists: ['usr/x'], options: { preset: 'rootfs' } },
+    ],
+    invalid: [
+      { links: { 'dev/fd': '/proc/self/fd' }, exists: ['proc/'], options: { preset: 'rootfs' }, expect: [['/dev/fd', 'info']] },
+      { links: { 'etc/mtab': '../proc/self/mounts' }, exists: ['proc/'], options: { preset: 'rootfs' }, expect: [['/etc/mtab', 'info']] },
+      { links: { 'var/run': '/run' }, exists: ['run/'], options: { preset: 'rootfs' }, expect: [['/var/run', 'info']] },
+      { links: { 'dev/ptmx': 'pts/ptmx' }, exists: ['dev/pts/'], options: { preset: 'rootfs' }, expect: [['/dev/ptmx', 'info']] },
+    ],
+  },
 };
 
 describe.each(Object.entries(tables))('rule %s', (id, table) => {
@@ -158,9 +222,11 @@ describe('the rule registry', () => {
     'the doc example of %s yields exactly one finding of it, on the example link',
     (_id, rule: Rule) => {
       const ex = rule.docs.example;
-      const res = auditScene({ root: ex.root, exists: ex.exists ?? [], links: { [ex.link]: ex.text, ...(ex.links ?? {}) } });
+      const res = auditScene({ root: ex.root, exists: ex.exists ?? [], links: { [ex.link]: ex.text, ...(ex.links ?? {}) }, scan: ex.scan, options: ex.options });
       const onLink = res.links.find((l) => l.inside === ex.link)!;
       expect(onLink.findings.filter((f) => f.rule === rule.id)).toHaveLength(1);
+      // Not also on the path as a separate check.
+      expect((res.checks ?? []).flatMap((c) => c.findings).filter((f) => f.rule === rule.id)).toHaveLength(0);
     },
   );
 });
