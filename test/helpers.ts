@@ -49,6 +49,8 @@ export async function cli(argv: string[], opts: { fs?: FsPort; env?: Record<stri
     env: opts.env ?? {},
     isTTY: opts.isTTY ?? false,
     cwd: opts.cwd ?? '/',
+    // A config file the machine happens to have must not change what the tests see.
+    defaultConfig: '/nonexistent/linkcheck/config.json',
     ...(opts.fs ? { fs: opts.fs } : {}),
   };
   const code = await run(argv, io);
