@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { auditInParallel, ReaderGone, type Walked } from './parallel.js';
 import { Auditor, type Summary } from './audit.js';
-import { UsageError } from './errors.js';
+import { errnoOf, UsageError } from './errors.js';
 import { applyFixes, Interrupted } from './fix/apply.js';
 import type { PlannedFix } from './fix/plan.js';
 import { type AppliedChange, plannedChanges } from './fix/change.js';
@@ -11,10 +11,15 @@ import { undoJournal } from './fix/undo.js';
 import type { FsPort } from './fs-port.js';
 import { bufferedWriter } from './report/buffered.js';
 import { FORMATS, reporterFor } from './report/formats.js';
+import { reportWidth, scanLabels } from './report/display-path.js';
 import type { ReportContext } from './report/reporter.js';
 import { explainRule, listRules } from './report/rules-text.js';
 import { type Severity, SEVERITY_RANK } from './rules/index.js';
 import { settingsFrom } from './settings.js';
+import { afterHelp, RESERVED, scanHelp } from './help.js';
+import { commandLike } from './suggest.js';
+import { fromText, toDisplay } from './bytes.js';
+import { nodeFsPort } from './fs-port.js';
 
 /** Everything the CLI touches outside itself, so tests can run it in-process. */
 export interface CliIo {
@@ -27,6 +32,10 @@ export interface CliIo {
   fs?: FsPort;
   /** The file descriptor behind `stdout`, when there is one: lets a second thread write the report. */
   stdoutFd?: number;
+  /** The terminal's width when stdout is one. */
+  columns?: number;
+  /** Whether stderr is a terminal (progress is drawn there only then). */
+  stderrIsTTY?: boolean;
 }
 
 /** Exit codes: documented in the README and in --help. */
@@ -47,6 +56,7 @@ interface AuditFlags {
   fixScope: 'root' | 'tree';
   journal?: string;
   jobs: string;
+  absolutePaths?: boolean;
 }
 
 /** Our package.json sits two levels up from dist/src and one from src (tests run the sources). */
@@ -77,17 +87,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       outputError: (s, write) => write(`linkcheck: ${s.replace(/^error: /, '').trimEnd()}\n`),
     })
     .showSuggestionAfterError(true)
-    .addHelpText(
-      'after',
-      `
-Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or fatal error.
-Run "linkcheck rules" for the rules and "linkcheck explain <rule>" for one rule's documentation.
-A scan path named like a command (rules, explain, undo) is written ./undo.`,
-    );
+    .addHelpText('after', afterHelp());
 
-  program
+  const scan = program
     .command('audit', { isDefault: true, hidden: true })
-    .argument('<paths...>', 'directories to scan')
+    .argument('<paths...>', 'directories to scan (inside the root)')
     .option('--root <dir>', 'the jail root: the directory a chrooted process sees as / (default: /)')
     .addOption(new Option('--format <format>', 'report format').choices(FORMATS).default('pretty'))
     .addOption(new Option('--fail-on <severity>', 'lowest severity that makes the exit code 1').choices(FAIL_ON).default('error'))
@@ -100,7 +104,9 @@ A scan path named like a command (rules, explain, undo) is written ./undo.`,
     .addOption(new Option('--fix-scope <scope>', 'fix links whose target is inside the root, or only inside the scanned tree').choices(['root', 'tree']).default('root'))
     .option('--journal <file>', 'with --fix: append one JSON line per change, for "linkcheck undo"')
     .option('-j, --jobs <n>', 'threads for an audit: 1, or 2 to walk on one core and resolve on another', String(Math.min(2, availableParallelism())))
+    .option('--absolute-paths', 'pretty and compact formats: name links by their host paths, not relative to the scanned path')
     .action(async (paths: string[], flags: AuditFlags) => {
+      mistypedCommand(paths[0]!, io);
       code = await auditCommand(paths, flags, io);
     });
 
@@ -128,6 +134,8 @@ A scan path named like a command (rules, explain, undo) is written ./undo.`,
       code = undoCommand(journal, flags, io);
     });
 
+  scanHelp(program, scan);
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
@@ -143,6 +151,24 @@ A scan path named like a command (rules, explain, undo) is written ./undo.`,
     throw err;
   }
   return code;
+}
+
+/**
+ * A first word that names no existing path but is one slip away from a command (`explian`) is a
+ * mistyped command, not a missing directory: say so. A directory of that name is scanned as usual.
+ */
+function mistypedCommand(word: string, io: CliIo): void {
+  const meant = commandLike(word, RESERVED);
+  if (meant === null) return;
+  const fs = io.fs ?? nodeFsPort();
+  const cwd = fromText(io.cwd);
+  try {
+    fs.lstat((cwd === '/' ? '' : cwd) + '/' + fromText(word));
+    return;
+  } catch (err) {
+    if (errnoOf(err) !== 'ENOENT') return;
+    throw new UsageError(`unknown command "${toDisplay(fromText(word))}": did you mean ${meant}? (no path of that name exists either)`);
+  }
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -181,6 +207,9 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
   });
   const mode: ReportContext['mode'] = !flags.fix ? 'audit' : flags.dryRun ? 'dry-run' : 'fix';
   const ctx: ReportContext = { color: colorWanted(flags.color, io.env, io.isTTY), quiet: flags.quiet === true, mode };
+  if (!flags.absolutePaths) ctx.scanLabels = scanLabels(paths, settings.scanned, realIn(settings.fs, io.cwd));
+  const width = reportWidth(io.isTTY, io.columns, io.env);
+  if (width !== undefined) ctx.width = width;
 
   // Two threads where the report goes to a real file descriptor and the disk is the real one.
   const parallel = flags.jobs === '2' && io.stdoutFd !== undefined && io.fs === undefined;
@@ -227,6 +256,19 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
   out.write(reporter.end(auditor.summary, changes));
   out.flush();
   return codeFor(auditor.summary);
+}
+
+/** An argument's real path as the settings found it, or null. */
+function realIn(fs: FsPort, cwdText: string): (arg: string) => string | null {
+  const cwd = fromText(cwdText);
+  return (arg) => {
+    const p = fromText(arg);
+    try {
+      return fs.realpath(p.startsWith('/') ? p : (cwd === '/' ? '' : cwd) + '/' + p);
+    } catch {
+      return null;
+    }
+  };
 }
 
 function undoCommand(journal: string, flags: { dryRun?: boolean }, io: CliIo): number {
