@@ -18,6 +18,7 @@ import { type Severity, SEVERITY_RANK } from './rules/index.js';
 import { settingsFrom } from './settings.js';
 import { afterHelp, RESERVED, scanHelp } from './help.js';
 import { commandLike } from './suggest.js';
+import { Progress, progressDelay, progressWanted } from './progress.js';
 import { fromText, toDisplay } from './bytes.js';
 import { nodeFsPort } from './fs-port.js';
 
@@ -34,8 +35,9 @@ export interface CliIo {
   stdoutFd?: number;
   /** The terminal's width when stdout is one. */
   columns?: number;
-  /** Whether stderr is a terminal (progress is drawn there only then). */
+  /** Whether stderr is a terminal (progress is drawn there only then), and its width. */
   stderrIsTTY?: boolean;
+  stderrColumns?: number;
 }
 
 /** Exit codes: documented in the README and in --help. */
@@ -192,6 +194,16 @@ export function exitCodeFor(summary: Summary, failOn: AuditFlags['failOn']): num
 }
 
 async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Promise<number> {
+  const wish = { stderrIsTTY: io.stderrIsTTY === true, env: io.env, quiet: flags.quiet === true, format: flags.format };
+  const progress = progressWanted(wish) ? new Progress(io.stderr, { columns: io.stderrColumns, delay: progressDelay(io.env) }) : null;
+  try {
+    return await scan(paths, flags, io, progress);
+  } finally {
+    progress?.erase();
+  }
+}
+
+async function scan(paths: string[], flags: AuditFlags, io: CliIo, progress: Progress | null): Promise<number> {
   if (flags.dryRun && !flags.fix) throw new UsageError('--dry-run goes with --fix: add --fix to see the plan');
   if (flags.journal !== undefined && !flags.fix) throw new UsageError('--journal goes with --fix');
   if (flags.journal !== undefined && flags.dryRun) throw new UsageError('--journal records changes; --dry-run makes none: use one of them');
@@ -202,7 +214,7 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
     exclude: flags.exclude,
     oneFileSystem: flags.oneFileSystem,
     fixScope: flags.fixScope,
-    fs: io.fs,
+    fs: progress ? progress.meter(io.fs ?? nodeFsPort()) : io.fs,
     cwd: io.cwd,
   });
   const mode: ReportContext['mode'] = !flags.fix ? 'audit' : flags.dryRun ? 'dry-run' : 'fix';
@@ -218,6 +230,11 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
     format: flags.format,
     ctx,
     fd: io.stdoutFd ?? 1,
+    // The report and the line share a terminal only when stdout is one too.
+    terminal: io.isTTY ? progress?.lock : undefined,
+  };
+  const onJudged = (judged: () => number): void => {
+    if (progress) progress.judged = judged;
   };
   let changes: AppliedChange[] = [];
   // After --fix the report replays the planning walk's links, each read again: the fixer
@@ -226,12 +243,14 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
   if (mode === 'fix') {
     let fixes: PlannedFix[];
     let leftovers: string[];
-    if (parallel) ({ fixes, leftovers } = await auditInParallel(settings, { ...job, report: false, collectFixes: true, changes: [] }, { keep: walked }));
+    if (parallel) ({ fixes, leftovers } = await auditInParallel(settings, { ...job, report: false, collectFixes: true, changes: [] }, { keep: walked, onJudged }));
     else {
       const planner = new Auditor(settings);
+      onJudged(() => planner.summary.links);
       for (const _ of planner.events());
       ({ fixes, leftovers } = planner);
     }
+    progress?.pause();
     try {
       changes = await applyFixes(settings, fixes, { journal: flags.journal, leftovers });
     } catch (err) {
@@ -240,14 +259,19 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
       return EXIT.interrupted;
     }
   }
+  progress?.restart();
   const failed = changes.some((c) => c.status === 'failed');
   const codeFor = (summary: Summary): number => Math.max(exitCodeFor(summary, flags.failOn), failed ? EXIT.findings : EXIT.clean);
   if (parallel) {
-    const { summary } = await auditInParallel(settings, { ...job, report: true, collectFixes: mode === 'dry-run', changes }, mode === 'fix' ? { replay: walked } : {});
+    const { summary } = await auditInParallel(settings, { ...job, report: true, collectFixes: mode === 'dry-run', changes }, mode === 'fix' ? { replay: walked, onJudged } : { onJudged });
     return codeFor(summary);
   }
-  const out = bufferedWriter(io.stdout);
+  const out = bufferedWriter((s) => {
+    if (io.isTTY) progress?.erase();
+    io.stdout(s);
+  });
   const auditor = new Auditor(settings, { collectFixes: mode === 'dry-run' });
+  onJudged(() => auditor.summary.links);
   const reporter = reporterFor(flags.format, ctx);
   const head = { root: settings.root, scanned: settings.scanned };
   out.write(reporter.begin(head));
