@@ -241,3 +241,41 @@ describe('display helpers', () => {
     expect(reportWidth(true, 120, { COLUMNS: 'wide' })).toBe(120);
   });
 });
+
+describe('the pretty report around --fix and unreadable entries', () => {
+  it('--fix --quiet prints only what changed, by relative path (cron mails only then); --dry-run the plan', async () => {
+    const { capistrano, JAIL, APP } = await import('../../fixtures/capistrano.js');
+    const sb = diskSandbox(capistrano);
+    try {
+      const root = `${sb.base}/${JAIL}`;
+      const args = [root + APP, '--root', root, '--fix', '--quiet'];
+      const plan = await cli([...args, '--dry-run']);
+      expect(plan.stdout.split('\n')[0]).toBe(`would fix current: ${root}${APP}/releases/20070506135654 -> releases/20070506135654`);
+      const fixed = await cli(args);
+      expect(fixed.code).toBe(0);
+      const lines = fixed.stdout.trimEnd().split('\n');
+      expect(lines).toHaveLength(4);
+      expect(lines[0]).toBe(`fixed current: ${root}${APP}/releases/20070506135654 -> releases/20070506135654`);
+      expect(lines[3]).toBe('fixed releases/20070506135654/tmp/pids: /var/www/rails/shared/pids -> ../../../shared/pids');
+      expect(await cli(args)).toEqual({ code: 0, stdout: '', stderr: '' });
+    } finally {
+      sb.cleanup();
+    }
+  });
+
+  it('an unreadable directory gets a headline and its rule, and counts in the summary', async () => {
+    const sb = memfsSandbox({ jail: { locked: { l: { link: 'x' } }, ok: { l: { link: '../nope' } } } });
+    const root = `${sb.base}/jail`;
+    const fs = Object.create(sb.fs) as typeof sb.fs;
+    fs.readdir = (dir) => {
+      if (dir === `${root}/locked`) throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+      return sb.fs.readdir(dir);
+    };
+    const r = await cli([root, '--root', root], { fs });
+    expect(r.stdout).toContain('locked: directory could not be read (EACCES); nothing below it was checked\n  warning LC007 unreadable\n');
+    expect(r.stdout).toContain('ok/l -> ../nope: dangles in the jail (/nope does not exist there)\n');
+    expect(r.stdout).toMatch(/✖ 1 of 1 link has problems \(\d+ entries, 1 unreadable\): 2 findings \(1 error, 1 warning\)\n$/);
+    const compact = await cli([root, '--root', root, '--format', 'compact'], { fs });
+    expect(compact.stdout).toContain(`locked: warning LC007 unreadable: directory ${root}/locked could not be read (EACCES); nothing below it was checked\n`);
+  });
+});
