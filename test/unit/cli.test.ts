@@ -174,6 +174,7 @@ describe('hostile names', () => {
       'bidi\u202etxt.exe': { link: '/nope' },
       'bytes:6e6f6e2dff75746638': { link: '/nope' },
       'back\\slash': { link: '/nope' },
+      'cr\rreturn': { link: 'x\u2028y' },
     },
   });
   afterAll(() => sb.cleanup());
@@ -191,8 +192,20 @@ describe('hostile names', () => {
   it('ndjson: a newline in a name cannot break a line', async () => {
     const r = await cli([root, '--root', root, '--format', 'ndjson']);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(7);
     for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
+  });
+
+  it('compact: one line per finding, which no name can break, fake or recolour', async () => {
+    const r = await cli([root, '--root', root, '--format', 'compact']);
+    const json = JSON.parse((await cli([root, '--root', root, '--format', 'json'])).stdout);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(json.links.reduce((n: number, l: { findings: unknown[] }) => n + l.findings.length, 0));
+    for (const l of lines) expect(l).toMatch(/^[^\n]+: (error|warning|info) LC\d{3} [a-z-]+: [^\n]+$/);
+    expect(lines.filter((l) => l.startsWith('new\\nline: '))).toHaveLength(json.links.find((l: { path: string }) => l.path.endsWith('new\nline')).findings.length);
+    expect(r.stdout).toContain('esc\\x1b[31mred: error LC003 dangling: ');
+    expect(r.stdout).toContain('non-\\xffutf8: ');
+    expect(r.stdout).not.toMatch(/[\x1b\r\u202e\u2028]/);
   });
 
   it('pretty escapes control, bidi and invalid bytes, so no name can fake a line or recolour the terminal', async () => {
@@ -202,7 +215,7 @@ describe('hostile names', () => {
     expect(r.stdout).toContain('bidi\\u202etxt.exe');
     expect(r.stdout).toContain('non-\\xffutf8');
     expect(r.stdout).toContain('back\\\\slash');
-    expect(r.stdout).not.toMatch(/[\x1b\u202e]/);
+    expect(r.stdout).not.toMatch(/[\x1b\r\u202e\u2028]/);
     expect(r.stdout.split('\n').filter((l) => l.startsWith('/fake'))).toEqual([]);
   });
 });
