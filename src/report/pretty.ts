@@ -28,7 +28,7 @@ export function prettyReporter(ctx: ReportContext): Reporter {
   const unreadable: string[] = [];
   // --quiet with --fix or --dry-run: only the changes (or the plan) are printed, for cron mail.
   const onlyChanges = ctx.quiet && ctx.mode !== 'audit';
-  let words: VerdictWords = { jail: false, root: '/', hop: (p) => toDisplay(p) };
+  let words: VerdictWords = { jail: false, root: '/', hop: (p) => toDisplay(p), place: name };
 
   const rulesLine = (findings: readonly Finding[]): string => {
     const groups: string[] = [];
@@ -77,6 +77,7 @@ export function prettyReporter(ctx: ReportContext): Reporter {
           // A link in the scanned tree by its report name; one elsewhere by its path in that view.
           return labels && labels.some(([s]) => isWithin(host, s)) ? name(host) : toDisplay(viewPath);
         },
+        place: name,
       };
       return '';
     },

@@ -1,5 +1,4 @@
 import type { LinkRecord } from '../audit.js';
-import { toDisplay } from '../bytes.js';
 import type { Resolution } from '../resolve.js';
 import { failure, hostOf } from '../rules/words.js';
 import { causeOf } from './cause.js';
@@ -10,6 +9,8 @@ export interface VerdictWords {
   root: string;
   /** A link on the way, given its path in the jail view (host view: its host path). */
   hop(viewPath: string, view: 'jail' | 'host'): string;
+  /** A place by its host path, as the report names paths: where the two views land when they differ. */
+  place(hostPath: string): string;
 }
 
 /**
@@ -33,8 +34,9 @@ export function verdict(rec: LinkRecord, w: VerdictWords): string {
   const escapes = rec.findings.find((f) => f.rule === 'escapes-root');
   if (escapes) return escapes.message.replace(/^link /, '');
   if (h.status !== 'ok') return `${fails(h)} on the host only (${why(h, 'host', w)})`;
-  if (w.jail && h.resolved !== hostOf(w.root, c.resolved!))
-    return `leads to ${toDisplay(c.resolved!)} in the jail but to ${toDisplay(h.resolved!)} on the host`;
+  // Both named on the host's side: a jail path and a host path can look alike and differ.
+  const jailLands = hostOf(w.root, c.resolved!);
+  if (w.jail && h.resolved !== jailLands) return `leads to ${w.place(jailLands)} in the jail but to ${w.place(h.resolved!)} on the host`;
   const rank = { error: 3, warning: 2, info: 1 } as const;
   const worst = [...rec.findings].sort((a, b) => rank[b.severity] - rank[a.severity])[0];
   return worst?.message ?? 'no problem';

@@ -132,9 +132,35 @@ describe('the pretty report names the link on the way', () => {
   });
 });
 
+describe('the pretty headline for other kinds of breakage', () => {
+  it('names both places, on the host side, when the two views land apart', async () => {
+    // The jail holds a copy of the root's host path: a host-path text lands there in the jail.
+    const sb = memfsSandbox({ jail: { t: {}, base: { jail: { t: {} } }, l: { link: '/base/jail/t' } } });
+    const root = `${sb.base}/jail`;
+    const r = await cli([root, '--root', root], { fs: sb.fs });
+    expect(r.stdout.split('\n')).toContain('l -> /base/jail/t: leads to base/jail/t in the jail but to t on the host');
+  });
+
+  it('says a link loops, or leaves the root, in the jail\'s words', async () => {
+    const sb = memfsSandbox({ jail: { etc: { passwd: '' }, a: { link: 'b' }, b: { link: 'a' }, d: { up: { link: '../../etc/passwd' } } } });
+    const root = `${sb.base}/jail`;
+    const lines = (await cli([root, '--root', root], { fs: sb.fs })).stdout.split('\n');
+    expect(lines).toContain('a -> b: loops in the jail (cycle through /a, /b)');
+    expect(lines).toContain('d/up -> ../../etc/passwd: leaves the root: its text climbs above the root with ..');
+  });
+
+  it('without --root the views are one: no "in the jail"', async () => {
+    const sb = memfsSandbox({ t: { l: { link: 'nope' } } });
+    const lines = (await cli([`${sb.base}/t`], { fs: sb.fs })).stdout.split('\n');
+    expect(lines).toContain('l -> nope: dangles (/base/t/nope does not exist)');
+  });
+});
+
 describe('the bundled demo', () => {
   it.skipIf(!built)('shows its four problem links in at most 20 lines of at most 100 columns', () => {
-    const r = spawnSync(process.execPath, [path.join(repo, 'scripts', 'demo.js')], { encoding: 'utf8', env: { ...process.env, COLUMNS: '100' } });
+    // Piped, as here, the demo gives linkcheck the width of a usual terminal: 100 columns.
+    const { COLUMNS: _c, ...env } = process.env;
+    const r = spawnSync(process.execPath, [path.join(repo, 'scripts', 'demo.js')], { encoding: 'utf8', env });
     expect(r.status).toBe(0);
     const out = r.stdout.split('\n');
     const start = out.findIndex((l) => l.startsWith('$ linkcheck ')) + 2; // the demo prints a blank line after the command
@@ -144,8 +170,8 @@ describe('the bundled demo', () => {
     expect(audit.length, audit.join('\n')).toBeLessThanOrEqual(20);
     expect(Math.max(...audit.map((l) => [...l].length)), audit.join('\n')).toBeLessThanOrEqual(100);
     expect(audit.at(-1)).toMatch(/^✖ 4 of 4 links have problems/);
-    // A positive control: the same audit without a width is wider than 100 columns.
-    const wide = spawnSync(process.execPath, [path.join(repo, 'scripts', 'demo.js')], { encoding: 'utf8', env: { ...process.env, COLUMNS: '' } });
+    // A positive control: on a wider terminal the same audit is wider than 100 columns.
+    const wide = spawnSync(process.execPath, [path.join(repo, 'scripts', 'demo.js')], { encoding: 'utf8', env: { ...env, COLUMNS: '200' } });
     expect(Math.max(...wide.stdout.split('\n').map((l) => [...l].length))).toBeGreaterThan(100);
   }, 30_000);
 });
