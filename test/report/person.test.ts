@@ -199,6 +199,12 @@ describe('--format compact', () => {
     }
   });
 
+  it('with several scanned paths, prefixes each as it was given, as find does', async () => {
+    const sb = memfsSandbox({ jail: { a: { l: { link: '../nope' } }, b: { l: { link: '../nope' } } } });
+    const r = await cli(['./jail/a/', 'jail/b', '--root', 'jail', '--format', 'compact'], { fs: sb.fs, cwd: sb.base });
+    expect(r.stdout).toBe('./jail/a/l: error LC003 dangling: dangles in the jail: /nope does not exist\njail/b/l: error LC003 dangling: dangles in the jail: /nope does not exist\n');
+  });
+
   it('names paths relative to the scanned path, or host paths with --absolute-paths', async () => {
     const sb = memfsSandbox({ jail: { a: { l: { link: '../nope' } } } });
     const root = `${sb.base}/jail`;
