@@ -17,7 +17,9 @@ const app = root + APP;
 
 const step = (title, args) => {
   process.stdout.write(`\n\x1b[1m== ${title}\x1b[0m\n$ linkcheck ${args.map((a) => a.replace(base, '$DEMO')).join(' ')}\n\n`);
-  const r = spawnSync(process.execPath, [bin, ...args], { stdio: 'inherit' });
+  // A terminal's own width; piped, the width of a usual one, so the report reads as on screen.
+  const columns = process.env.COLUMNS || String(process.stdout.columns || 100);
+  const r = spawnSync(process.execPath, [bin, ...args], { stdio: 'inherit', env: { ...process.env, COLUMNS: columns } });
   process.stdout.write(`(exit code ${r.status})\n`);
   return r.status;
 };

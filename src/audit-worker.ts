@@ -3,6 +3,7 @@ import { auditSink, fdWriter } from './audit-sink.js';
 import { OutputError } from './errors.js';
 import { DONE, FAILED, type WalkedEntry, type WorkerInput, type WorkerResult } from './parallel.js';
 import type { WalkCounts } from './walk.js';
+import { besideProgress } from './progress.js';
 
 // The second half of auditInParallel: resolve, judge, plan and report what the walk sends.
 const input = workerData as WorkerInput;
@@ -21,7 +22,7 @@ function fail(err: unknown): void {
 process.on('uncaughtException', fail);
 
 try {
-  const sink = auditSink(input, fdWriter(input.fd));
+  const sink = auditSink(input, besideProgress(fdWriter(input.fd), input.terminal));
   parentPort!.on('message', (m: WalkedEntry[] | { end: WalkCounts }) => {
     try {
       if (!Array.isArray(m)) {

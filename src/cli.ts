@@ -3,14 +3,15 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { auditInParallel, type Walked } from './parallel.js';
 import { Auditor, type Summary } from './audit.js';
-import { OutputError, UsageError } from './errors.js';
+import { errnoOf, OutputError, UsageError } from './errors.js';
 import { applyFixes, Interrupted } from './fix/apply.js';
 import type { PlannedFix } from './fix/plan.js';
 import { type AppliedChange, plannedChanges } from './fix/change.js';
 import { undoJournal } from './fix/undo.js';
-import type { FsPort } from './fs-port.js';
+import { type FsPort, nodeFsPort } from './fs-port.js';
 import { bufferedWriter } from './report/buffered.js';
 import { FORMATS, reporterFor } from './report/formats.js';
+import { reportWidth, scanLabels } from './report/display-path.js';
 import type { ReportContext } from './report/reporter.js';
 import { explainRule, listRules } from './report/rules-text.js';
 import { type Severity, SEVERITY_RANK } from './rules/index.js';
@@ -19,6 +20,10 @@ import { DEFAULT_CONFIG, loadConfig, loadDefaultConfig } from './config.js';
 import { PRESETS, type Preset } from './policy.js';
 import { planRuns, type RootRun } from './run-config.js';
 import { multiRootReport } from './report/multi.js';
+import { afterHelp, RESERVED, scanHelp } from './help.js';
+import { commandLike } from './suggest.js';
+import { Progress, progressDelay, progressWanted } from './progress.js';
+import { fromText, toDisplay } from './bytes.js';
 
 /** Everything the CLI touches outside itself, so tests can run it in-process. */
 export interface CliIo {
@@ -31,6 +36,11 @@ export interface CliIo {
   fs?: FsPort;
   /** The file descriptor behind `stdout`, when there is one: lets a second thread write the report. */
   stdoutFd?: number;
+  /** The terminal's width when stdout is one. */
+  columns?: number;
+  /** Whether stderr is a terminal (progress is drawn there only then), and its width. */
+  stderrIsTTY?: boolean;
+  stderrColumns?: number;
   /** The config read when --config is not given (tests point it elsewhere); /etc/linkcheck/config.json by default. */
   defaultConfig?: string;
 }
@@ -57,6 +67,7 @@ interface AuditFlags {
   fixScope: 'root' | 'tree';
   journal?: string;
   jobs: string;
+  absolutePaths?: boolean;
 }
 
 /** Our package.json sits two levels up from dist/src and one from src (tests run the sources). */
@@ -87,16 +98,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       outputError: (s, write) => write(`linkcheck: ${s.replace(/^error: /, '').trimEnd()}\n`),
     })
     .showSuggestionAfterError(true)
-    .addHelpText(
-      'after',
-      `
-Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or fatal error
-(also a report that cannot be written), 70 internal error (a bug), 130 --fix interrupted.
-Run "linkcheck rules" for the rules and "linkcheck explain <rule>" for one rule's documentation.
-A scan path named like a command (rules, explain, undo) is written ./undo.`,
-    );
+    .addHelpText('after', afterHelp());
 
-  program
+  const scan = program
     .command('audit', { isDefault: true, hidden: true })
     .argument('[paths...]', 'directories to scan')
     .option('--root <dir>', 'the jail root: the directory a chrooted process sees as / (default: /); a glob (\'/srv/jails/*\') audits each matching directory as its own jail, the paths then inside each', oneRoot)
@@ -115,7 +119,9 @@ A scan path named like a command (rules, explain, undo) is written ./undo.`,
     .option('--no-config', 'read no config file, not even the default one')
     .option('--require <path[=glob]>', 'a path (relative to the scanned path) that must resolve in the jail, and whose target matches the glob (repeatable; current=releases/*)', collect, [])
     .addOption(new Option('--preset <name>', 'checks for a layout: deploy (releases/ shared/ current) or rootfs (run-time mounts)').choices(PRESETS))
+    .option('--absolute-paths', 'pretty and compact formats: name links by their host paths, not relative to the scanned path')
     .action(async (paths: string[], flags: AuditFlags, cmd: Command) => {
+      if (paths[0] !== undefined) mistypedCommand(paths[0], io);
       const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
       code = await auditCommand(paths, flags, io, given);
     });
@@ -144,6 +150,8 @@ A scan path named like a command (rules, explain, undo) is written ./undo.`,
       code = undoCommand(journal, flags, io);
     });
 
+  scanHelp(program, scan);
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
@@ -162,6 +170,24 @@ A scan path named like a command (rules, explain, undo) is written ./undo.`,
     throw err;
   }
   return code;
+}
+
+/**
+ * A first word that names no existing path but is one slip away from a command (`explian`) is a
+ * mistyped command, not a missing directory: say so. A directory of that name is scanned as usual.
+ */
+function mistypedCommand(word: string, io: CliIo): void {
+  const meant = commandLike(word, RESERVED);
+  if (meant === null) return;
+  const fs = io.fs ?? nodeFsPort();
+  const cwd = fromText(io.cwd);
+  try {
+    fs.lstat((cwd === '/' ? '' : cwd) + '/' + fromText(word));
+    return;
+  } catch (err) {
+    if (errnoOf(err) !== 'ENOENT') return;
+    throw new UsageError(`unknown command "${toDisplay(fromText(word))}": did you mean ${meant}? (no path of that name exists either)`);
+  }
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -193,6 +219,16 @@ export function exitCodeFor(summary: Summary, failOn: AuditFlags['failOn']): num
 }
 
 async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo, given: (option: string) => boolean): Promise<number> {
+  const wish = { stderrIsTTY: io.stderrIsTTY === true, env: io.env, quiet: flags.quiet === true, format: flags.format };
+  const progress = progressWanted(wish) ? new Progress(io.stderr, { columns: io.stderrColumns, delay: progressDelay(io.env) }) : null;
+  try {
+    return await scanCommand(paths, flags, io, given, progress);
+  } finally {
+    progress?.erase();
+  }
+}
+
+async function scanCommand(paths: string[], flags: AuditFlags, io: CliIo, given: (option: string) => boolean, progress: Progress | null): Promise<number> {
   if (flags.dryRun && !flags.fix) throw new UsageError('--dry-run goes with --fix: add --fix to see the plan');
   if (flags.journal !== undefined && !flags.fix) throw new UsageError('--journal goes with --fix');
   if (flags.journal !== undefined && flags.dryRun) throw new UsageError('--journal records changes; --dry-run makes none: use one of them');
@@ -215,15 +251,16 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo, given
     io.cwd,
   );
   // Every jail's settings first: a bad one stops the run before any report or change.
-  const all = plan.runs.map((options) => ({ options, settings: settingsFrom({ ...options, fs: io.fs }) }));
+  const fs = progress ? progress.meter(io.fs ?? nodeFsPort()) : io.fs;
+  const all = plan.runs.map((options) => ({ options, settings: settingsFrom({ ...options, fs }) }));
   const run = { ...flags, failOn: plan.failOn };
-  if (!plan.multi) return auditRoot(all[0]!.options, all[0]!.settings, run, io, io.stdout, true);
+  if (!plan.multi) return auditRoot(all[0]!.options, all[0]!.settings, run, io, io.stdout, true, progress);
   const report = multiRootReport(flags.format, io.stdout);
   let worst: number = EXIT.clean;
   for (const { options, settings } of all) {
     // One thread per jail: the jails' reports are written in turn through this thread.
     const section = report.section(settings);
-    const code = await auditRoot(options, settings, run, io, section.write, false, section.done);
+    const code = await auditRoot(options, settings, run, io, section.write, false, progress, section.done);
     if (code === EXIT.interrupted) return code;
     worst = Math.max(worst, code);
   }
@@ -239,10 +276,14 @@ async function auditRoot(
   io: CliIo,
   write: (s: string) => void,
   mayUseThreads: boolean,
+  progress: Progress | null,
   done?: (summary: Summary) => void,
 ): Promise<number> {
   const mode: ReportContext['mode'] = !flags.fix ? 'audit' : flags.dryRun ? 'dry-run' : 'fix';
   const ctx: ReportContext = { color: colorWanted(flags.color, io.env, io.isTTY), quiet: flags.quiet === true, mode };
+  if (!flags.absolutePaths) ctx.scanLabels = scanLabels(options.paths, settings.scanned, realIn(settings.fs, io.cwd));
+  const width = reportWidth(io.isTTY, io.columns, io.env);
+  if (width !== undefined) ctx.width = width;
 
   // Two threads where the report goes to a real file descriptor and the disk is the real one.
   const parallel = mayUseThreads && flags.jobs === '2' && io.stdoutFd !== undefined && io.fs === undefined;
@@ -251,6 +292,11 @@ async function auditRoot(
     format: flags.format,
     ctx,
     fd: io.stdoutFd ?? 1,
+    // The report and the line share a terminal only when stdout is one too.
+    terminal: io.isTTY ? progress?.lock : undefined,
+  };
+  const onJudged = (judged: () => number): void => {
+    if (progress) progress.judged = judged;
   };
   let changes: AppliedChange[] = [];
   // After --fix the report replays the planning walk's links, each read again: the fixer
@@ -259,12 +305,14 @@ async function auditRoot(
   if (mode === 'fix') {
     let fixes: PlannedFix[];
     let leftovers: string[];
-    if (parallel) ({ fixes, leftovers } = await auditInParallel(settings, { ...job, report: false, collectFixes: true, changes: [] }, { keep: walked }));
+    if (parallel) ({ fixes, leftovers } = await auditInParallel(settings, { ...job, report: false, collectFixes: true, changes: [] }, { keep: walked, onJudged }));
     else {
       const planner = new Auditor(settings);
+      onJudged(() => planner.summary.links);
       for (const _ of planner.events());
       ({ fixes, leftovers } = planner);
     }
+    progress?.pause();
     try {
       changes = await applyFixes(settings, fixes, { journal: flags.journal, leftovers });
     } catch (err) {
@@ -273,18 +321,23 @@ async function auditRoot(
       return EXIT.interrupted;
     }
   }
+  progress?.restart();
   const failed = changes.some((c) => c.status === 'failed');
   const codeFor = (summary: Summary): number => {
     done?.(summary);
     return Math.max(exitCodeFor(summary, flags.failOn), failed ? EXIT.findings : EXIT.clean);
   };
   if (parallel) {
-    const { summary } = await auditInParallel(settings, { ...job, report: true, collectFixes: mode === 'dry-run', changes }, mode === 'fix' ? { replay: walked } : {});
+    const { summary } = await auditInParallel(settings, { ...job, report: true, collectFixes: mode === 'dry-run', changes }, mode === 'fix' ? { replay: walked, onJudged } : { onJudged });
     warnUnmatchedExcludes(settings.unmatchedExcludes(), io);
     return codeFor(summary);
   }
-  const out = bufferedWriter(write);
+  const out = bufferedWriter((s) => {
+    if (io.isTTY) progress?.erase();
+    write(s);
+  });
   const auditor = new Auditor(settings, { collectFixes: mode === 'dry-run' });
+  onJudged(() => auditor.summary.links);
   const reporter = reporterFor(flags.format, ctx);
   const head = { root: settings.root, scanned: settings.scanned };
   out.write(reporter.begin(head));
@@ -305,6 +358,19 @@ function warnUnmatchedExcludes(patterns: readonly string[], io: CliIo): void {
       : 'check it for typos (patterns are matched against paths relative to the scanned path, and names alone)';
     io.stderr(`linkcheck: warning: --exclude '${p}' matched nothing; ${hint}\n`);
   }
+}
+
+/** An argument's real path as the settings found it, or null. */
+function realIn(fs: FsPort, cwdText: string): (arg: string) => string | null {
+  const cwd = fromText(cwdText);
+  return (arg) => {
+    const p = fromText(arg);
+    try {
+      return fs.realpath(p.startsWith('/') ? p : (cwd === '/' ? '' : cwd) + '/' + p);
+    } catch {
+      return null;
+    }
+  };
 }
 
 function undoCommand(journal: string, flags: { dryRun?: boolean }, io: CliIo): number {

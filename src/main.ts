@@ -17,6 +17,9 @@ export async function main(): Promise<void> {
       isTTY: process.stdout.isTTY === true,
       cwd: process.cwd(),
       stdoutFd: 1,
+      ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
+      stderrIsTTY: process.stderr.isTTY === true,
+      ...(process.stderr.columns ? { stderrColumns: process.stderr.columns } : {}),
     });
   } catch (err) {
     process.stderr.write(`linkcheck: internal error, please report it with the command line that caused it:\n${(err as Error)?.stack ?? String(err)}\n`);

@@ -8,6 +8,7 @@ import type { Format } from './report/formats.js';
 import type { ReportContext } from './report/reporter.js';
 import type { AuditOptions, Settings } from './settings.js';
 import { walk, type WalkCounts } from './walk.js';
+import { besideProgress } from './progress.js';
 
 /** What the audit thread needs to rebuild the run: plain data only. */
 export interface WorkerInput {
@@ -23,6 +24,8 @@ export interface WorkerInput {
   changes: AppliedChange[];
   /** [batches sent, batches done, worker failed], for backpressure and failure. */
   progress: SharedArrayBuffer;
+  /** The terminal lock of a progress line on the same terminal (see progress.ts), when one is drawn. */
+  terminal?: SharedArrayBuffer | undefined;
 }
 
 export interface WorkerResult {
@@ -64,7 +67,7 @@ export const FAILED = 2;
 export async function auditInParallel(
   settings: Settings,
   input: Omit<WorkerInput, 'progress'>,
-  how: { keep?: Walked; replay?: Walked } = {},
+  how: { keep?: Walked; replay?: Walked; onJudged?: (judged: () => number) => void } = {},
 ): Promise<WorkerResult> {
   const progress = new SharedArrayBuffer(12);
   const counters = new Int32Array(progress);
@@ -92,6 +95,9 @@ export async function auditInParallel(
   let batch: WalkedEntry[] = [];
   let held: WalkedEntry[][] | null = [];
   let sent = 0;
+  let added = 0;
+  // Links judged, for a progress line: the worker's batches done, read without waiting.
+  how.onJudged?.(() => Math.min(Atomics.load(counters, DONE) * BATCH, added));
   /** Hands one batch to the worker, then waits while too many are in flight. */
   const post = (b: WalkedEntry[]): void => {
     worker.postMessage(b);
@@ -120,6 +126,7 @@ export async function auditInParallel(
   };
   const add = (e: WalkedEntry): boolean => {
     batch.push(e);
+    added++;
     how.keep?.entries.push(e);
     if (batch.length < BATCH) return true;
     send();
@@ -182,7 +189,7 @@ export async function auditInParallel(
 
 /** The worker's job done on this thread, for a walk that ended while its batches were held. */
 function inline(input: Omit<WorkerInput, 'progress'>, batches: WalkedEntry[][], counts: WalkCounts): WorkerResult {
-  const sink = auditSink(input, fdWriter(input.fd));
+  const sink = auditSink(input, besideProgress(fdWriter(input.fd), input.terminal));
   for (const b of batches) sink.feed(b);
   return sink.end(counts);
 }

@@ -91,7 +91,7 @@ export function planLink(ctx: PlanContext, link: LinkToPlan, now: { chroot: Reso
     }
     if (lands) {
       return {
-        fix: { path: link.path, old: link.text, target: candidate, intended, safety, why: whyText(link.text, safety) },
+        fix: { path: link.path, old: link.text, target: candidate, intended, safety, why: whyText(link.text, safety, j.status === 'ok') },
         reason: null,
       };
     }
@@ -159,8 +159,15 @@ function unplannable(j: Resolution, h: Resolution, prefixed: boolean, root: stri
   return 'no safe target';
 }
 
-function whyText(old: string, safety: PlannedFix['safety']): string {
-  if (safety === 'repair') return 'host path into the root: made relative so it resolves in the jail too';
+/**
+ * `byJail`: the target is where the jail view lands (once the rest of the plan is carried out),
+ * not where a host path led; a repair then is a jail-style text (`/var/www/rails/current/public`)
+ * whose way goes through a link the plan fixes.
+ */
+function whyText(old: string, safety: PlannedFix['safety'], byJail: boolean): string {
+  if (safety === 'repair' && !byJail) return 'host path into the root: made relative so it resolves in the jail too';
+  if (safety === 'repair')
+    return `${isAbsolute(old) ? 'absolute' : 'not clean'}: made relative; in the jail it reaches its target once the links on its way are fixed`;
   if (isAbsolute(old)) return 'absolute: made relative so it resolves the same in the jail and on the host';
   return 'made relative and clean, staying inside the root';
 }

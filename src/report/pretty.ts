@@ -1,52 +1,102 @@
 import { createColors } from 'picocolors';
-import type { LinkRecord, Summary } from '../audit.js';
+import type { Finding, LinkRecord, Summary, UnreadableRecord } from '../audit.js';
 import { toDisplay } from '../bytes.js';
 import type { AppliedChange } from '../fix/change.js';
-import type { Resolution } from '../resolve.js';
-import { failure } from '../rules/words.js';
+import { isWithin } from '../paths.js';
+import type { Severity } from '../rules/index.js';
+import { hostOf } from '../rules/words.js';
+import { pathNamer } from './display-path.js';
 import type { Reporter, ReportContext } from './reporter.js';
+import { verdict, type VerdictWords } from './verdict.js';
+
+type Colors = ReturnType<typeof createColors>;
+
+const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
 
 /**
- * For people: each problem link as `path -> text`, what each rule says, how the jail and the host
- * resolve it, and the fix --fix would apply; then one summary line. Every name is escaped
- * (toDisplay), so a newline or escape sequence in a name cannot fake a line or recolour the terminal.
+ * For people: one block per problem link, paths relative to the scanned path (ESLint's stylish,
+ * Ruff's concise): a headline that says what breaks in the jail's words, one line naming the
+ * link's rules by severity, one line with the fix --fix would make or why there is none; then a
+ * summary line. Every name is escaped (toDisplay), so a newline or escape sequence in a name
+ * cannot fake a line or recolour the terminal.
  */
+/** Rules whose message is not the headline's story told again. */
+const OWN_STORY = new Set(['requirement', 'deploy-layout']);
+
 export function prettyReporter(ctx: ReportContext): Reporter {
   const c = createColors(ctx.color);
-  const sev = { error: c.red('error'), warning: c.yellow('warning'), info: c.blue('info') };
-  const pad = (s: string, n: number): string => s + ' '.repeat(Math.max(0, n - s.length));
-  const viewLine = (name: string, r: Resolution): string =>
-    r.status === 'ok' ? `${name}: ${c.green('ok')} ${toDisplay(r.resolved!)}` : `${name}: ${c.red(r.status)}, ${failure(r)}`;
+  const sev: Record<Severity, (s: string) => string> = { error: c.red, warning: c.yellow, info: c.blue };
+  const name = pathNamer(ctx.scanLabels);
+  const labels = ctx.scanLabels;
   const unreadable: string[] = [];
   // --quiet with --fix or --dry-run: only the changes (or the plan) are printed, for cron mail.
   const onlyChanges = ctx.quiet && ctx.mode !== 'audit';
+  let words: VerdictWords = { jail: false, root: '/', hop: (p) => toDisplay(p), place: name };
+
+  const rulesLine = (findings: readonly Finding[]): string => {
+    const groups: string[] = [];
+    for (const s of SEVERITIES) {
+      const mine = findings.filter((f) => f.severity === s);
+      if (mine.length > 0) groups.push(`${sev[s](s)} ${mine.map((f) => `${c.dim(f.code)} ${f.rule}`).join(', ')}`);
+    }
+    let out = `  ${groups.join(c.dim(' · '))}\n`;
+    // A layout or requirement finding tells a story of its own (which release, which glob): said in full.
+    for (const f of findings) if (OWN_STORY.has(f.rule)) out += `  ${c.dim(f.code)} ${f.rule}: ${f.message}\n`;
+    return out;
+  };
+
+  const fixLine = (rec: LinkRecord): string => {
+    if (rec.fix && ctx.mode !== 'fix') {
+      const target = toDisplay(rec.fix.target);
+      // The reason's head (before its first ':') names the case; the rest is said when it fits.
+      const full = rec.fix.why;
+      const why = ctx.width !== undefined && 16 + target.length + full.length > ctx.width ? full.replace(/:.*$/, '') : full;
+      return `  ${c.cyan('would fix')}: ${target} ${c.dim('(' + why + ')')}\n`;
+    }
+    if (rec.noFix) return `  ${c.dim('no fix: ' + rec.noFix)}\n`;
+    return '';
+  };
 
   const link = (rec: LinkRecord): string => {
     if (rec.findings.length === 0 || onlyChanges) return '';
-    let out = `${c.bold(toDisplay(rec.path))} -> ${toDisplay(rec.target)}\n`;
-    for (const f of rec.findings) {
-      out += `  ${sev[f.severity]}${' '.repeat(8 - f.severity.length)}${pad(f.rule, 14)} ${f.message} ${c.dim(f.code)}\n`;
-    }
-    out += `  ${c.dim(viewLine('jail', rec.chroot))}\n  ${c.dim(viewLine('host', rec.host))}\n`;
-    if (rec.fix && ctx.mode !== 'fix') out += `  ${c.cyan('would fix')}: ${toDisplay(rec.fix.target)} ${c.dim('(' + rec.fix.why + ')')}\n`;
-    else if (rec.noFix) out += `  ${c.dim('no fix: ' + rec.noFix)}\n`;
-    return out + '\n';
+    const worst = SEVERITIES.find((s) => rec.findings.some((f) => f.severity === s))!;
+    const path = name(rec.path);
+    const what = verdict(rec, words);
+    const text = fitted(toDisplay(rec.target), ctx.width, [...path].length + 4 + 2 + [...what].length);
+    return `${c.bold(path)} -> ${text}: ${sev[worst](what)}\n${rulesLine(rec.findings)}${fixLine(rec)}\n`;
+  };
+
+  const unreadableBlock = (u: UnreadableRecord): string => {
+    const what = u.finding.message.startsWith('link ') ? 'link' : 'directory';
+    const below = what === 'directory' ? '; nothing below it was checked' : '';
+    return `${c.bold(name(u.path))}: ${sev[u.finding.severity](`${what} could not be read (${u.errno})${below}`)}\n${rulesLine([u.finding])}\n`;
   };
 
   return {
-    begin() {
+    begin(h) {
+      const root = h.root;
+      words = {
+        jail: root !== '/',
+        root,
+        hop(viewPath, view) {
+          const host = view === 'jail' ? hostOf(root, viewPath) : viewPath;
+          // A link in the scanned tree by its report name; one elsewhere by its path in that view.
+          return labels && labels.some(([s]) => isWithin(host, s)) ? name(host) : toDisplay(viewPath);
+        },
+        place: name,
+      };
       return '';
     },
     event(ev) {
       if (ev.type === 'unreadable') {
-        unreadable.push(`${c.bold(toDisplay(ev.entry.path))}\n  ${sev[ev.entry.finding.severity]} unreadable     ${ev.entry.finding.message} ${c.dim(ev.entry.finding.code)}\n\n`);
+        unreadable.push(unreadableBlock(ev.entry));
         return '';
       }
       return link(ev.link);
     },
     end(summary, changes) {
       let out = onlyChanges ? '' : unreadable.join('');
-      out += changeLines(changes, onlyChanges, c);
+      out += changeLines(changes, onlyChanges, c, name);
       const problems = summary.findings.error + summary.findings.warning + summary.findings.info;
       if (onlyChanges || (ctx.quiet && problems === 0)) return out;
       return out + summaryLine(summary, ctx, c) + '\n';
@@ -54,27 +104,48 @@ export function prettyReporter(ctx: ReportContext): Reporter {
   };
 }
 
-function changeLines(changes: readonly AppliedChange[], onlyChanges: boolean, c: ReturnType<typeof createColors>): string {
+/**
+ * `text`, shortened in the middle (…) so that a line of `rest` more columns fits in `width`
+ * (a terminal's): the path and what breaks matter more than the whole old text, which pipes,
+ * files, `--format compact` and json always get whole.
+ */
+export function fitted(text: string, width: number | undefined, rest: number): string {
+  const chars = [...text];
+  if (width === undefined || rest + chars.length <= width) return text;
+  const room = width - rest;
+  if (room < 2) return '…';
+  const head = Math.floor((room - 1) / 2);
+  return chars.slice(0, head).join('') + '…' + chars.slice(chars.length - (room - 1 - head)).join('');
+}
+
+function changeLines(changes: readonly AppliedChange[], onlyChanges: boolean, c: Colors, name: (p: string) => string): string {
   let out = '';
   for (const ch of changes) {
-    const line = `${toDisplay(ch.path)}: ${toDisplay(ch.old)} -> ${toDisplay(ch.new)}`;
+    const line = `${name(ch.path)}: ${toDisplay(ch.old)} -> ${toDisplay(ch.new)}`;
     if (ch.status === 'changed') out += `${c.green('fixed')} ${line}\n`;
     else if (ch.status === 'planned') out += `${c.cyan('would fix')} ${line}\n`;
     else if (ch.status === 'skipped') out += `${c.yellow('skipped')} ${line} (${ch.reason ?? ''})\n`;
     else if (ch.status === 'failed') out += `${c.red('failed')} ${line} (${ch.reason ?? ''})\n`;
-    else if (ch.status === 'removed') out += `${c.green('removed')} ${toDisplay(ch.path)} (${ch.reason ?? ''})\n`;
+    else if (ch.status === 'removed') out += `${c.green('removed')} ${name(ch.path)} (${ch.reason ?? ''})\n`;
   }
   if (out && !onlyChanges) out += '\n';
   return out;
 }
 
-function summaryLine(s: Summary, ctx: ReportContext, c: ReturnType<typeof createColors>): string {
+const plural = (n: number, one: string, many = one + 's'): string => `${n} ${n === 1 ? one : many}`;
+
+/** `✖ 4 of 9 links have problems (30 entries): 11 findings (6 errors, 5 warnings); 4 fixable with --fix` */
+function summaryLine(s: Summary, ctx: ReportContext, c: Colors): string {
   const f = s.findings;
   const total = f.error + f.warning + f.info;
-  const scope = `${s.links} link${s.links === 1 ? '' : 's'} in ${s.entries} entries`;
-  const unread = (s.unreadable > 0 ? `, ${s.unreadable} unreadable` : '') + (s.suppressed ? `, ${s.suppressed} suppressed by allow entries` : '') + (s.stale ? `, ${s.stale} stale allow entr${s.stale === 1 ? 'y' : 'ies'}` : '');
-  if (total === 0) return c.green(`✔ ${scope}: no problems${unread}`);
+  const unread =
+    (s.unreadable > 0 ? `, ${s.unreadable} unreadable` : '') +
+    (s.suppressed ? `, ${s.suppressed} suppressed by allow entries` : '') +
+    (s.stale ? `, ${plural(s.stale, 'stale allow entry', 'stale allow entries')}` : '');
+  if (total === 0) return c.green(`✔ ${plural(s.links, 'link')} in ${plural(s.entries, 'entry', 'entries')}: no problems${unread}`);
+  const counts = [plural(f.error, 'error'), plural(f.warning, 'warning'), `${f.info} info`].filter((x) => !x.startsWith('0 '));
   const fixable = s.fixable > 0 && ctx.mode === 'audit' ? `; ${s.fixable} fixable with --fix` : '';
   const mark = f.error > 0 ? c.red('✖') : c.yellow('!');
-  return `${mark} ${total} problem${total === 1 ? '' : 's'} (${f.error} error${f.error === 1 ? '' : 's'}, ${f.warning} warning${f.warning === 1 ? '' : 's'}, ${f.info} info) in ${scope}${unread}${fixable}`;
+  const links = `${s.problems} of ${plural(s.links, 'link')} ${s.problems === 1 ? 'has' : 'have'} problems`;
+  return `${mark} ${links} (${plural(s.entries, 'entry', 'entries')}${unread}): ${plural(total, 'finding')} (${counts.join(', ')})${fixable}`;
 }

@@ -9,6 +9,14 @@ export interface ReportContext {
   quiet: boolean;
   /** Whether fixes are being applied (true), only planned for --fix --dry-run, or neither. */
   mode: 'audit' | 'dry-run' | 'fix';
+  /**
+   * Pretty and compact formats: each scanned path (host path, byte string) with the name paths
+   * below it are shown under ('' when only one path is scanned: paths relative to it). Absent:
+   * host paths (--absolute-paths).
+   */
+  scanLabels?: ReadonlyArray<readonly [string, string]>;
+  /** Columns the pretty format fits its headlines into (a terminal's width); absent: no limit. */
+  width?: number;
 }
 
 /**

@@ -63,7 +63,7 @@ describe('exit codes and usage errors', () => {
   it('--help and --version exit 0', async () => {
     const h = await cli(['--help']);
     expect(h.code).toBe(0);
-    expect(h.stdout).toMatch(/Exit codes: 0/);
+    expect(h.stdout).toMatch(/Exit codes:\n  0 /);
     const v = await cli(['--version']);
     expect(v.code).toBe(0);
     expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
@@ -75,14 +75,25 @@ describe('reports', () => {
   const root = `${sb.base}/${JAIL}`;
   const app = root + APP;
 
-  it('pretty: each problem link with both views, the would-fix line, and a summary', async () => {
+  it('pretty: a headline per problem link saying what breaks, its rules, the would-fix line, and a summary', async () => {
     const r = await cli([app, '--root', root], { fs: sb.fs });
-    expect(r.stdout).toContain(`${app}/current -> ${sb.base}/${JAIL}${APP}/releases/20070506135654`);
-    expect(r.stdout).toMatch(/jail: dangling, \/base does not exist/);
-    expect(r.stdout).toMatch(/would fix: releases\/20070506135654/);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain(`current -> ${sb.base}/${JAIL}${APP}/releases/20070506135654: dangles in the jail (/base does not exist there)`);
+    expect(lines).toContain('  error LC001 absolute, LC003 dangling · warning LC005 view-mismatch');
+    expect(r.stdout).toMatch(/would fix: releases\/20070506135654 \(host path into the root: made relative so it resolves in the jail too\)/);
+    expect(r.stdout).toContain('releases/20070506135654/tmp/pids -> /var/www/rails/shared/pids: dangles on the host only (');
     expect(r.stdout).toMatch(/would fix: \.\.\/\.\.\/\.\.\/shared\/pids/);
-    expect(r.stdout).toMatch(/✖ 11 problems \(6 errors, 5 warnings, 0 info\) in 4 links in \d+ entries; 4 fixable with --fix/);
+    expect(r.stdout).toMatch(/✖ 4 of 4 links have problems \(\d+ entries\): 11 findings \(6 errors, 5 warnings\); 4 fixable with --fix\n$/);
+    // Each problem link once, each finding's message not repeated as prose.
+    expect(r.stdout.split('\n').filter((l) => l.includes(' -> ') && !l.startsWith(' '))).toHaveLength(4);
+    expect(r.stdout).not.toContain('absolute link works on the host');
     expect(r.stdout).not.toMatch(/\x1b\[/);
+  });
+
+  it('pretty: --absolute-paths names links by their host paths', async () => {
+    const r = await cli([app, '--root', root, '--absolute-paths'], { fs: sb.fs });
+    expect(r.stdout).toContain(`${app}/current -> ${sb.base}/${JAIL}${APP}/releases/20070506135654: dangles in the jail`);
+    expect(r.stdout).not.toMatch(/^current -> /m);
   });
 
   it('colour: on for a terminal, off with NO_COLOR or --no-color, forced by FORCE_COLOR', async () => {
@@ -163,6 +174,7 @@ describe('hostile names', () => {
       'bidi\u202etxt.exe': { link: '/nope' },
       'bytes:6e6f6e2dff75746638': { link: '/nope' },
       'back\\slash': { link: '/nope' },
+      'cr\rreturn': { link: 'x\u2028y' },
     },
   });
   afterAll(() => sb.cleanup());
@@ -180,8 +192,20 @@ describe('hostile names', () => {
   it('ndjson: a newline in a name cannot break a line', async () => {
     const r = await cli([root, '--root', root, '--format', 'ndjson']);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(7);
     for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
+  });
+
+  it('compact: one line per finding, which no name can break, fake or recolour', async () => {
+    const r = await cli([root, '--root', root, '--format', 'compact']);
+    const json = JSON.parse((await cli([root, '--root', root, '--format', 'json'])).stdout);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(json.links.reduce((n: number, l: { findings: unknown[] }) => n + l.findings.length, 0));
+    for (const l of lines) expect(l).toMatch(/^[^\n]+: (error|warning|info) LC\d{3} [a-z-]+: [^\n]+$/);
+    expect(lines.filter((l) => l.startsWith('new\\nline: '))).toHaveLength(json.links.find((l: { path: string }) => l.path.endsWith('new\nline')).findings.length);
+    expect(r.stdout).toContain('esc\\x1b[31mred: error LC003 dangling: ');
+    expect(r.stdout).toContain('non-\\xffutf8: ');
+    expect(r.stdout).not.toMatch(/[\x1b\r\u202e\u2028]/);
   });
 
   it('pretty escapes control, bidi and invalid bytes, so no name can fake a line or recolour the terminal', async () => {
@@ -191,7 +215,7 @@ describe('hostile names', () => {
     expect(r.stdout).toContain('bidi\\u202etxt.exe');
     expect(r.stdout).toContain('non-\\xffutf8');
     expect(r.stdout).toContain('back\\\\slash');
-    expect(r.stdout).not.toMatch(/[\x1b\u202e]/);
+    expect(r.stdout).not.toMatch(/[\x1b\r\u202e\u2028]/);
     expect(r.stdout.split('\n').filter((l) => l.startsWith('/fake'))).toEqual([]);
   });
 });

@@ -1,0 +1,59 @@
+import type { LinkRecord } from '../audit.js';
+import type { Resolution } from '../resolve.js';
+import { failure, hostOf } from '../rules/words.js';
+import { causeOf } from './cause.js';
+
+/** How the verdict names things: whether there is a jail (--root), and a link on the way, by its path in the view. */
+export interface VerdictWords {
+  jail: boolean;
+  root: string;
+  /** A link on the way, given its path in the jail view (host view: its host path). */
+  hop(viewPath: string, view: 'jail' | 'host'): string;
+  /** A place by its host path, as the report names paths: where the two views land when they differ. */
+  place(hostPath: string): string;
+}
+
+/**
+ * What breaks, in one phrase and in the jail's words: `dangles in the jail (/srv does not exist
+ * there)`, `dangles in the jail (via current, which dangles: ...)`. The jail view decides first
+ * (it is what the jailed service sees), then a text that leaves the root, then the host view;
+ * a link that works in both but is flagged anyway gets its most severe finding's message.
+ */
+export function verdict(rec: LinkRecord, w: VerdictWords): string {
+  const c = rec.chroot;
+  const h = rec.host;
+  const inJail = w.jail ? ' in the jail' : '';
+  // With --preset rootfs a link into /proc is not broken, whatever the build tree has there.
+  const mount = rec.findings.find((f) => f.rule === 'runtime-mount');
+  if (mount) return mount.message;
+  if (c.status === 'loop') {
+    const loop = rec.findings.find((f) => f.rule === 'loop');
+    const cycle = loop?.message.replace(/^loops in the jail: /, '') ?? 'more than 40 links are followed';
+    return `loops${inJail} (${cycle})`;
+  }
+  if (c.status !== 'ok') {
+    return `${fails(c)}${inJail} (${why(c, 'jail', w)})`;
+  }
+  const escapes = rec.findings.find((f) => f.rule === 'escapes-root');
+  if (escapes) return escapes.message.replace(/^link /, '');
+  if (h.status !== 'ok') return `${fails(h)} on the host only (${why(h, 'host', w)})`;
+  // Both named on the host's side: a jail path and a host path can look alike and differ.
+  const jailLands = hostOf(w.root, c.resolved!);
+  if (w.jail && h.resolved !== jailLands) return `leads to ${w.place(jailLands)} in the jail but to ${w.place(h.resolved!)} on the host`;
+  const rank = { error: 3, warning: 2, info: 1 } as const;
+  const worst = [...rec.findings].sort((a, b) => rank[b.severity] - rank[a.severity])[0];
+  return worst?.message ?? 'no problem';
+}
+
+function fails(r: Resolution): string {
+  return r.status === 'dangling' || r.status === 'notdir' ? 'dangles' : 'cannot be followed';
+}
+
+/** The failure, blaming the link on the way when it is another one's: `via current, which dangles: /srv does not exist there`. */
+function why(r: Resolution, view: 'jail' | 'host', w: VerdictWords): string {
+  const there = w.jail && (r.status === 'dangling' || r.status === 'notdir') ? ' there' : '';
+  const what = failure(r) + there;
+  const cause = causeOf(r);
+  if (!cause) return what;
+  return `via ${w.hop(cause.link, view)}${cause.dangles ? ', which dangles' : ''}: ${what}`;
+}
