@@ -20,6 +20,9 @@ const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
  * summary line. Every name is escaped (toDisplay), so a newline or escape sequence in a name
  * cannot fake a line or recolour the terminal.
  */
+/** The fewest characters of a link text worth showing beside the verdict on one line. */
+const MIN_TEXT = 24;
+
 /** Rules whose message is not the headline's story told again. */
 const OWN_STORY = new Set(['requirement', 'deploy-layout']);
 
@@ -62,7 +65,14 @@ export function prettyReporter(ctx: ReportContext): Reporter {
     const worst = SEVERITIES.find((s) => rec.findings.some((f) => f.severity === s))!;
     const path = name(rec.path);
     const what = verdict(rec, words);
-    const text = fitted(toDisplay(rec.target), ctx.width, [...path].length + 4 + 2 + [...what].length);
+    const target = toDisplay(rec.target);
+    const head = [...path].length + 4;
+    // Shortened past recognition, the text says nothing: then the verdict takes a line of its own.
+    if (ctx.width !== undefined && head + 2 + [...what].length + Math.min(MIN_TEXT, [...target].length) > ctx.width) {
+      const text = fitted(target, ctx.width, head);
+      return `${c.bold(path)} -> ${text}\n  ${sev[worst](what)}\n${rulesLine(rec.findings)}${fixLine(rec)}\n`;
+    }
+    const text = fitted(target, ctx.width, head + 2 + [...what].length);
     return `${c.bold(path)} -> ${text}: ${sev[worst](what)}\n${rulesLine(rec.findings)}${fixLine(rec)}\n`;
   };
 
