@@ -12,6 +12,7 @@ import type { FsPort } from './fs-port.js';
 import { bufferedWriter } from './report/buffered.js';
 import { FORMATS, reporterFor } from './report/formats.js';
 import type { ReportContext } from './report/reporter.js';
+import { runInfo } from './report/run-info.js';
 import { explainRule, listRules } from './report/rules-text.js';
 import { type Severity, SEVERITY_RANK } from './rules/index.js';
 import { settingsFrom } from './settings.js';
@@ -166,6 +167,7 @@ export function exitCodeFor(summary: Summary, failOn: AuditFlags['failOn']): num
 }
 
 async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Promise<number> {
+  const startedAt = Date.now();
   if (flags.dryRun && !flags.fix) throw new UsageError('--dry-run goes with --fix: add --fix to see the plan');
   if (flags.journal !== undefined && !flags.fix) throw new UsageError('--journal goes with --fix');
   if (flags.journal !== undefined && flags.dryRun) throw new UsageError('--journal records changes; --dry-run makes none: use one of them');
@@ -180,7 +182,7 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
     cwd: io.cwd,
   });
   const mode: ReportContext['mode'] = !flags.fix ? 'audit' : flags.dryRun ? 'dry-run' : 'fix';
-  const ctx: ReportContext = { color: colorWanted(flags.color, io.env, io.isTTY), quiet: flags.quiet === true, mode };
+  const ctx: ReportContext = { color: colorWanted(flags.color, io.env, io.isTTY), quiet: flags.quiet === true, mode, run: runInfo(version(), startedAt) };
 
   // Two threads where the report goes to a real file descriptor and the disk is the real one.
   const parallel = flags.jobs === '2' && io.stdoutFd !== undefined && io.fs === undefined;

@@ -1,14 +1,18 @@
 import { jsonReporter } from './json.js';
 import { ndjsonReporter } from './ndjson.js';
 import { prettyReporter } from './pretty.js';
-import type { Reporter, ReportContext } from './reporter.js';
+import { prometheusReporter } from './prometheus.js';
+import type { Clock, Reporter, ReportContext } from './reporter.js';
+import { sarifReporter } from './sarif.js';
 
-export const FORMATS = ['pretty', 'json', 'ndjson'] as const;
+export const FORMATS = ['pretty', 'json', 'ndjson', 'sarif', 'prometheus'] as const;
 export type Format = (typeof FORMATS)[number];
 
-/** The reporter for a --format value. */
-export function reporterFor(format: Format, ctx: ReportContext): Reporter {
+/** The reporter for a --format value. `clock` times the run for the formats that record it. */
+export function reporterFor(format: Format, ctx: ReportContext, clock: Clock = Date.now): Reporter {
   if (format === 'json') return jsonReporter();
   if (format === 'ndjson') return ndjsonReporter();
+  if (format === 'sarif') return sarifReporter(ctx, clock);
+  if (format === 'prometheus') return prometheusReporter(ctx, clock);
   return prettyReporter(ctx);
 }
