@@ -29,7 +29,14 @@ function sh(cmd: string, args: string[], opts: { cwd?: string; env?: Record<stri
 
 /** The repository as a fresh clone would have it (tracked and new files, nothing ignored), node_modules linked in. */
 function cloneOfRepo(dest: string): void {
-  const files = sh('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO }).split('\0').filter(Boolean);
+  const git = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO, encoding: 'utf8', maxBuffer: 1 << 26 });
+  // Without git (a copy, not a clone): everything but what .gitignore names.
+  const files =
+    git.status === 0
+      ? git.stdout.split('\0').filter(Boolean)
+      : fs
+          .readdirSync(REPO, { recursive: true, encoding: 'utf8' })
+          .filter((f) => !/^(\.git|node_modules|dist|coverage|bench\/out)(\/|$)/.test(f) && fs.lstatSync(path.join(REPO, f)).isFile());
   for (const f of files) {
     const from = path.join(REPO, f);
     if (!fs.existsSync(from)) continue; // deleted in the working tree
