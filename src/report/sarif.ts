@@ -30,7 +30,8 @@ export function sarifReporter(ctx: ReportContext, clock: Clock): Reporter {
       locations: [
         {
           physicalLocation: {
-            artifactLocation: { uri: uriOf(relative), uriBaseId: tree.id },
+            // The scanned directory itself (unreadable at the top) is its base's own directory.
+            artifactLocation: { uri: relative === '' ? './' : uriOf(relative), uriBaseId: tree.id },
             // A link has no lines; code scanning wants a region all the same.
             region: { startLine: 1 },
           },

@@ -6,20 +6,12 @@ import { parse } from 'yaml';
 import { APP, capistrano, JAIL } from '../../fixtures/capistrano.js';
 import { diskSandbox } from '../helpers.js';
 import { ensureBuilt, runCli } from '../kernel/random-tree.js';
-import { missingTool, REPO, requireTool, tempDir, toolGate } from './tools.js';
+import { missingTool, REPO, requireTool, shimDir, tempDir, toolGate } from './tools.js';
 
 type Step = { name?: string; run?: string; uses?: string; with?: Record<string, string> };
 type Task = Record<string, unknown> & { name: string; loop?: unknown; when?: unknown };
 
 const read = (p: string): string => fs.readFileSync(path.join(REPO, p), 'utf8');
-
-/** A directory with a `linkcheck` that runs this checkout's CLI, for commands copied from the docs. */
-function shimDir(work: string): string {
-  const bin = path.join(work, 'bin');
-  fs.mkdirSync(bin);
-  fs.writeFileSync(path.join(bin, 'linkcheck'), `#!/bin/sh\nexec "${process.execPath}" "${REPO}bin/linkcheck.js" "$@"\n`, { mode: 0o755 });
-  return bin;
-}
 
 /** The long options linkcheck's --help lists. */
 function helpOptions(): Set<string> {

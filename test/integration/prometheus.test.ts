@@ -13,7 +13,7 @@ import { runInfo } from '../../src/report/run-info.js';
 import { rules } from '../../src/rules/index.js';
 import { cli, diskSandbox } from '../helpers.js';
 import { ensureBuilt, materialiseRandom, randomTree, runCli } from '../kernel/random-tree.js';
-import { missingTool, REPO, requireTool, tempDir, toolGate } from './tools.js';
+import { missingTool, REPO, requireTool, shimDir, tempDir, toolGate } from './tools.js';
 
 /** One sample of the text format: name, labels (unescaped) and value. Written here apart from src/report/prometheus.ts. */
 interface Sample {
@@ -227,11 +227,9 @@ describe.skipIf(gate.skip)(`linkcheck-metrics.service's command${gate.label}`, (
     const work = tempDir('linkcheck-unit-');
     try {
       const sb = diskSandbox(capistrano);
-      const bin = path.join(work, 'bin');
+      const bin = shimDir(work);
       const textfiles = path.join(work, "text files 'x'");
-      fs.mkdirSync(bin);
       fs.mkdirSync(textfiles);
-      fs.writeFileSync(path.join(bin, 'linkcheck'), `#!/bin/sh\nexec "${process.execPath}" "${REPO}bin/linkcheck.js" "$@"\n`, { mode: 0o755 });
       const root = path.join(work, 'jail "one"');
       fs.renameSync(`${sb.base}/${JAIL}`, root);
       sb.cleanup();

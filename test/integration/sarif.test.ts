@@ -6,7 +6,10 @@ import type * as Sarif from 'sarif';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP, capistrano, JAIL } from '../../fixtures/capistrano.js';
 import { type FsPort, nodeFsPort } from '../../src/fs-port.js';
+import { emptySummary } from '../../src/audit.js';
 import { explainRule } from '../../src/report/rules-text.js';
+import { runInfo } from '../../src/report/run-info.js';
+import { sarifReporter, uriOf } from '../../src/report/sarif.js';
 import { rules } from '../../src/rules/index.js';
 import { cli, diskSandbox } from '../helpers.js';
 import { ensureBuilt, jsonToBytes, materialiseRandom, randomTree, runCli } from '../kernel/random-tree.js';
@@ -114,6 +117,22 @@ describe('--format sarif on the Capistrano story', () => {
     expect(start).toBeGreaterThanOrEqual(before);
     expect(end).toBeGreaterThanOrEqual(start);
     expect(end).toBeLessThanOrEqual(Date.now());
+  });
+});
+
+describe('SARIF locations', () => {
+  const ctx = { color: false, quiet: false, mode: 'audit', run: runInfo('1.2.3', 0) } as const;
+  const entry = (p: string) => ({ type: 'unreadable', entry: { path: p, errno: 'EACCES', finding: { rule: 'unreadable', code: 'LC007', severity: 'warning', message: 'm' } } }) as const;
+
+  it('percent-encode every byte a URI path cannot hold, and name the scanned directory itself ./', () => {
+    expect(uriOf('a b/c:d/%/\xff\xc3\xa9/#?/new\nline/ok-._~!$&\'()*+,;=@')).toBe("a%20b/c%3Ad/%25/%FF%C3%A9/%23%3F/new%0Aline/ok-._~!$&'()*+,;=@");
+    const r = sarifReporter(ctx, () => 0);
+    const text = r.begin({ root: '/', scanned: ['/srv/a', '/srv/b'] }) + r.event(entry('/srv/a')) + r.event(entry('/srv/b/x y')) + r.end(emptySummary(), []);
+    const locs = (JSON.parse(text) as Sarif.Log).runs[0]!.results!.map((x) => x.locations![0]!.physicalLocation!.artifactLocation);
+    expect(locs).toEqual([
+      { uri: './', uriBaseId: 'TREE' },
+      { uri: 'x%20y', uriBaseId: 'TREE2' },
+    ]);
   });
 });
 

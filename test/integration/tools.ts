@@ -31,3 +31,11 @@ export function requireTool(missing: string | null): void {
 export function tempDir(prefix: string): string {
   return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
 }
+
+/** A `bin` directory under `work` with a `linkcheck` that runs this checkout's CLI, for commands copied from docs and units. */
+export function shimDir(work: string): string {
+  const bin = path.join(work, 'bin');
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, 'linkcheck'), `#!/bin/sh\nexec "${process.execPath}" "${REPO}bin/linkcheck.js" "$@"\n`, { mode: 0o755 });
+  return bin;
+}
