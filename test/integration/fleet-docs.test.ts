@@ -95,8 +95,8 @@ describe('the Ansible playbook', () => {
 
   it('rolls out the repair units from contrib/systemd, /etc/default/linkcheck and the metrics units', () => {
     const unitCopy = hostsPlay.tasks.find((t) => copies(t)?.src?.includes('/systemd/'))!;
-    expect(copies(unitCopy)!.src).toBe('{{ linkcheck_contrib }}/systemd/{{ item }}');
-    expect(hostsPlay.vars.linkcheck_contrib).toBe('{{ playbook_dir }}/..');
+    expect(copies(unitCopy)!.src).toBe('{{ linkcheck_checkout }}/contrib/systemd/{{ item }}');
+    expect(hostsPlay.vars.linkcheck_checkout).toBe('{{ playbook_dir }}/../..');
     expect(hostsPlay.vars.linkcheck_units).toEqual(['linkcheck-repair.service', 'linkcheck-repair.timer', 'linkcheck-repair.path']);
     expect(unitCopy.loop).toBe('{{ linkcheck_units }}');
     const template = hostsPlay.tasks.find((t) => t['ansible.builtin.template'])!['ansible.builtin.template'] as Record<string, string>;
@@ -108,7 +108,8 @@ describe('the Ansible playbook', () => {
     expect(started.flatMap((t) => (t.loop as string[] | undefined) ?? [])).toEqual(['linkcheck-repair.timer', 'linkcheck-repair.path']);
     const rules = plays.find((p) => p.hosts === 'prometheus')!.tasks.find((t) => copies(t))!;
     expect(copies(rules)!.validate).toBe('promtool check rules %s');
-    expect(fs.existsSync(path.join(REPO, 'contrib/prometheus/linkcheck.rules.yml'))).toBe(true);
+    expect(copies(rules)!.src).toBe('{{ linkcheck_checkout }}/docs/linkcheck.rules.yml');
+    expect(fs.existsSync(path.join(REPO, 'docs/linkcheck.rules.yml'))).toBe(true);
   });
 
   // contrib/systemd/ is written separately; once it is in the tree, the playbook's files must be there.
@@ -150,7 +151,7 @@ describe('docs/ci-and-fleets.md', () => {
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
   it('links only to files that exist', () => {
-    const links = [...doc.matchAll(/\]\((\.\.\/[^)#]+)\)/g)].map((m) => m[1]!);
+    const links = [...doc.matchAll(/\]\(((?!https?:|#)[^)#]+)\)/g)].map((m) => m[1]!);
     expect(links.length).toBeGreaterThan(5);
     for (const l of links) expect(fs.existsSync(path.join(REPO, 'docs', l)), l).toBe(true);
   });

@@ -70,7 +70,7 @@ describe('the npm package', () => {
   it('ships what runs and what a reader needs: no fixtures, tests or source maps', () => {
     expect(fs.existsSync(tarball)).toBe(true);
     for (const f of packed) {
-      expect(f, f).toMatch(/^(package\.json|README\.md|bin\/[^/]+\.js|dist\/src\/.+\.(js|d\.ts)|man\/linkcheck\.1|docs\/[^/]+\.md|contrib\/.+)$/);
+      expect(f, f).toMatch(/^(package\.json|README\.md|bin\/[^/]+\.js|dist\/src\/.+\.(js|d\.ts)|man\/linkcheck\.1|docs\/[^/]+\.(md|yml)|contrib\/.+)$/);
       expect(f, f).not.toMatch(/\.map$|(^|\/)(test|fixtures|bench)\/|\.test\./);
     }
     // Everything the CLI loads is there: main, the audit thread, every module the build made.
@@ -80,7 +80,7 @@ describe('the npm package', () => {
       .map((f) => `dist/src/${f}`);
     expect(built).toContain('dist/src/audit-worker.js');
     for (const f of built) expect(packed, f).toContain(f);
-    expect(packed).toEqual(expect.arrayContaining(['bin/linkcheck.js', 'man/linkcheck.1', 'README.md', 'contrib/prometheus/linkcheck.rules.yml']));
+    expect(packed).toEqual(expect.arrayContaining(['bin/linkcheck.js', 'man/linkcheck.1', 'README.md', 'docs/linkcheck.rules.yml']));
     expect(pkg.man).toEqual(['./man/linkcheck.1']);
   });
 
