@@ -254,3 +254,33 @@ describe.skipIf(gate.skip)(`linkcheck-metrics.service's command${gate.label}`, (
     }
   });
 });
+
+const systemdAnalyze = missingTool('systemd-analyze');
+const unitGate = toolGate(systemdAnalyze);
+
+describe.skipIf(unitGate.skip)(`the metrics unit and its drop-in${unitGate.label}`, () => {
+  /** What `systemd-analyze verify` says about the unit and the drop-in, beside a stand-in repair service. */
+  const verify = (edit: (dir: string) => void = () => {}): { status: number | null; stderr: string } => {
+    requireTool(systemdAnalyze);
+    const dir = tempDir('linkcheck-units-');
+    try {
+      fs.cpSync(path.join(REPO, 'contrib', 'prometheus'), dir, { recursive: true });
+      // The repair service is written elsewhere (contrib/systemd/); the drop-in needs one to apply to.
+      fs.writeFileSync(path.join(dir, 'linkcheck-repair.service'), '[Unit]\nDescription=stand-in\n[Service]\nType=oneshot\nExecStart=/bin/true\n');
+      edit(dir);
+      const r = spawnSync('systemd-analyze', ['verify', '--man=no', './linkcheck-metrics.service', './linkcheck-repair.service'], { cwd: dir, encoding: 'utf8' });
+      return { status: r.status, stderr: r.stderr };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('pass systemd-analyze verify without a word, and a misspelt key does not (control)', () => {
+    const ok = verify();
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    const conf = path.join('linkcheck-repair.service.d', 'linkcheck-metrics.conf');
+    const bad = verify((dir) => fs.appendFileSync(path.join(dir, conf), 'Befor=nothing.service\n'));
+    expect(bad.stderr).toMatch(/linkcheck-metrics\.conf:\d+: Unknown key/);
+  });
+});
