@@ -74,18 +74,18 @@ describe('the Ansible playbook', () => {
 
   it.skipIf(gate.skip)(`passes ansible-playbook --syntax-check, and a broken copy does not (control)${gate.label}`, () => {
     requireTool(ansible);
+    const work = tempDir('linkcheck-ansible-');
     const check = (file: string): ReturnType<typeof spawnSync> =>
       spawnSync('ansible-playbook', ['--syntax-check', '-i', path.join(REPO, 'contrib/ansible/hosts.example'), file], {
         encoding: 'utf8',
-        env: { ...process.env, ANSIBLE_LOCAL_TEMP: tempDir('linkcheck-ansible-tmp-'), ANSIBLE_NOCOLOR: '1' },
+        env: { ...process.env, ANSIBLE_LOCAL_TEMP: path.join(work, 'tmp'), ANSIBLE_NOCOLOR: '1' },
       });
-    const ok = check(path.join(REPO, playbook));
-    expect(ok.stdout + '' + ok.stderr).toContain('playbook:');
-    expect(ok.status).toBe(0);
-    const work = tempDir('linkcheck-ansible-');
     try {
-      fs.cpSync(path.join(REPO, 'contrib/ansible'), work, { recursive: true });
-      const broken = path.join(work, 'linkcheck.yml');
+      const ok = check(path.join(REPO, playbook));
+      expect(ok.stdout + '' + ok.stderr).toContain('playbook:');
+      expect(ok.status).toBe(0);
+      fs.cpSync(path.join(REPO, 'contrib/ansible'), path.join(work, 'copy'), { recursive: true });
+      const broken = path.join(work, 'copy', 'linkcheck.yml');
       fs.writeFileSync(broken, fs.readFileSync(broken, 'utf8').replace('ansible.builtin.template:', 'ansible.builtin.templat:'));
       expect(check(broken).status).not.toBe(0);
     } finally {
@@ -147,8 +147,13 @@ describe('the Ansible playbook', () => {
 
 describe('docs/ci-and-fleets.md', () => {
   const doc = read('docs/ci-and-fleets.md');
-  const work = tempDir('linkcheck-doc-');
-  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+  let work = '';
+  beforeAll(() => {
+    work = tempDir('linkcheck-doc-');
+  });
+  afterAll(() => {
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
 
   it('links only to files that exist', () => {
     const links = [...doc.matchAll(/\]\(((?!https?:|#)[^)#]+)\)/g)].map((m) => m[1]!);

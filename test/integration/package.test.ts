@@ -49,12 +49,14 @@ function cloneOfRepo(dest: string): void {
 const npmOpts = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=warn'];
 
 describe('the npm package', () => {
-  const work = tempDir('linkcheck-pack-');
-  const clone = path.join(work, 'clone');
+  let work = '';
+  let clone = '';
   let tarball = '';
   let packed: string[] = [];
   let distBeforePack = true;
   beforeAll(() => {
+    work = tempDir('linkcheck-pack-');
+    clone = path.join(work, 'clone');
     // Packed from a copy: prepack rebuilds dist/, which other test files are running from.
     cloneOfRepo(clone);
     distBeforePack = fs.existsSync(path.join(clone, 'dist'));
@@ -65,7 +67,9 @@ describe('the npm package', () => {
     tarball = path.join(work, out[0]!.filename);
     packed = out[0]!.files.map((f) => f.path).sort();
   }, 300_000);
-  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+  afterAll(() => {
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
 
   it('ships what runs and what a reader needs: no fixtures, tests or source maps', () => {
     expect(fs.existsSync(tarball)).toBe(true);

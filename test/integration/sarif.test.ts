@@ -11,8 +11,8 @@ import { explainRule } from '../../src/report/rules-text.js';
 import { runInfo } from '../../src/report/run-info.js';
 import { sarifReporter, uriOf } from '../../src/report/sarif.js';
 import { rules } from '../../src/rules/index.js';
-import { cli, diskSandbox } from '../helpers.js';
-import { ensureBuilt, jsonToBytes, materialiseRandom, randomTree, runCli } from '../kernel/random-tree.js';
+import { cli, diskSandbox, type Sandbox } from '../helpers.js';
+import { ensureBuilt, jsonToBytes, type Materialised, materialiseRandom, randomTree, runCli } from '../kernel/random-tree.js';
 import { tempDir } from './tools.js';
 
 type Props = { path: string; inside: string; target?: string; fix: unknown; rule: string };
@@ -34,11 +34,16 @@ function sarifFindings(log: Sarif.Log): string[] {
 }
 
 describe('--format sarif on the Capistrano story', () => {
-  const a = diskSandbox(capistrano);
-  const b = diskSandbox(capistrano);
+  // Made when the suite runs, not when it is collected: a filtered run would leave them behind.
+  let a: Sandbox;
+  let b: Sandbox;
+  beforeAll(() => {
+    a = diskSandbox(capistrano);
+    b = diskSandbox(capistrano);
+  });
   afterAll(() => {
-    a.cleanup();
-    b.cleanup();
+    a?.cleanup();
+    b?.cleanup();
   });
   const scan = async (base: string, format: string): Promise<string> => {
     const root = `${base}/${JAIL}`;
@@ -137,8 +142,11 @@ describe('SARIF locations', () => {
 });
 
 describe('--format sarif on a clean tree', () => {
-  const sb = diskSandbox({ jail: { a: { b: 'file' }, ok: { link: 'a/b' }, dir: { link: 'a' } } });
-  afterAll(() => sb.cleanup());
+  let sb: Sandbox;
+  beforeAll(() => {
+    sb = diskSandbox({ jail: { a: { b: 'file' }, ok: { link: 'a/b' }, dir: { link: 'a' } } });
+  });
+  afterAll(() => sb?.cleanup());
 
   it('has `results: []`, and the same tree with one bad link has one result (the control)', async () => {
     const root = `${sb.base}/jail`;
@@ -177,15 +185,20 @@ function validate(file: string, dir: string): { errors: string[]; warnings: stri
 }
 
 describe('--format sarif on an adversarial tree', () => {
-  const work = tempDir('linkcheck-sarif-');
-  // Hostile names (newlines, quotes, bytes that are not UTF-8, bidi controls), loops, escapes,
-  // chains of 40 and 41 links; large enough that -j 2 hands the work to the audit thread.
-  const tree = materialiseRandom(randomTree(1313, { links: 2000 }), 'linkcheck-sarif-tree-');
-  const root = tree.root;
-  beforeAll(() => ensureBuilt());
+  let work = '';
+  let tree: Materialised | undefined;
+  let root = '';
+  beforeAll(() => {
+    ensureBuilt();
+    work = tempDir('linkcheck-sarif-');
+    // Hostile names (newlines, quotes, bytes that are not UTF-8, bidi controls), loops, escapes,
+    // chains of 40 and 41 links; large enough that -j 2 hands the work to the audit thread.
+    tree = materialiseRandom(randomTree(1313, { links: 2000 }), 'linkcheck-sarif-tree-');
+    root = tree.root;
+  });
   afterAll(() => {
-    tree.cleanup();
-    fs.rmSync(work, { recursive: true, force: true });
+    tree?.cleanup();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
   // A directory and a link the walk cannot read, so the unreadable entries are in the count too.
