@@ -13,6 +13,7 @@ import { bufferedWriter } from './report/buffered.js';
 import { FORMATS, reporterFor } from './report/formats.js';
 import { reportWidth, scanLabels } from './report/display-path.js';
 import type { ReportContext } from './report/reporter.js';
+import { runInfo } from './report/run-info.js';
 import { explainRule, listRules } from './report/rules-text.js';
 import { type Severity, SEVERITY_RANK } from './rules/index.js';
 import { type Settings, settingsFrom } from './settings.js';
@@ -221,14 +222,15 @@ export function exitCodeFor(summary: Summary, failOn: AuditFlags['failOn']): num
 async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo, given: (option: string) => boolean): Promise<number> {
   const wish = { stderrIsTTY: io.stderrIsTTY === true, env: io.env, quiet: flags.quiet === true, format: flags.format };
   const progress = progressWanted(wish) ? new Progress(io.stderr, { columns: io.stderrColumns, delay: progressDelay(io.env) }) : null;
+  const startedAt = Date.now();
   try {
-    return await scanCommand(paths, flags, io, given, progress);
+    return await scanCommand(paths, flags, io, given, progress, startedAt);
   } finally {
     progress?.erase();
   }
 }
 
-async function scanCommand(paths: string[], flags: AuditFlags, io: CliIo, given: (option: string) => boolean, progress: Progress | null): Promise<number> {
+async function scanCommand(paths: string[], flags: AuditFlags, io: CliIo, given: (option: string) => boolean, progress: Progress | null, startedAt: number): Promise<number> {
   if (flags.dryRun && !flags.fix) throw new UsageError('--dry-run goes with --fix: add --fix to see the plan');
   if (flags.journal !== undefined && !flags.fix) throw new UsageError('--journal goes with --fix');
   if (flags.journal !== undefined && flags.dryRun) throw new UsageError('--journal records changes; --dry-run makes none: use one of them');
@@ -253,7 +255,9 @@ async function scanCommand(paths: string[], flags: AuditFlags, io: CliIo, given:
   // Every jail's settings first: a bad one stops the run before any report or change.
   const fs = progress ? progress.meter(io.fs ?? nodeFsPort()) : io.fs;
   const all = plan.runs.map((options) => ({ options, settings: settingsFrom({ ...options, fs }) }));
-  const run = { ...flags, failOn: plan.failOn };
+  // Compact lines carry no jail heading: with many jails they name links by their host paths.
+  const absolutePaths = flags.absolutePaths === true || (plan.multi && flags.format === 'compact');
+  const run = { ...flags, failOn: plan.failOn, startedAt, absolutePaths };
   if (!plan.multi) return auditRoot(all[0]!.options, all[0]!.settings, run, io, io.stdout, true, progress);
   const report = multiRootReport(flags.format, io.stdout);
   let worst: number = EXIT.clean;
@@ -272,7 +276,7 @@ async function scanCommand(paths: string[], flags: AuditFlags, io: CliIo, given:
 async function auditRoot(
   options: RootRun,
   settings: Settings,
-  flags: AuditFlags,
+  flags: AuditFlags & { startedAt: number },
   io: CliIo,
   write: (s: string) => void,
   mayUseThreads: boolean,
@@ -280,7 +284,7 @@ async function auditRoot(
   done?: (summary: Summary) => void,
 ): Promise<number> {
   const mode: ReportContext['mode'] = !flags.fix ? 'audit' : flags.dryRun ? 'dry-run' : 'fix';
-  const ctx: ReportContext = { color: colorWanted(flags.color, io.env, io.isTTY), quiet: flags.quiet === true, mode };
+  const ctx: ReportContext = { color: colorWanted(flags.color, io.env, io.isTTY), quiet: flags.quiet === true, mode, run: runInfo(version(), flags.startedAt) };
   if (!flags.absolutePaths) ctx.scanLabels = scanLabels(options.paths, settings.scanned, realIn(settings.fs, io.cwd));
   const width = reportWidth(io.isTTY, io.columns, io.env);
   if (width !== undefined) ctx.width = width;

@@ -59,6 +59,8 @@ export function settingsFrom(options: AuditOptions): Settings {
   for (const p of options.paths) {
     if (p === '') throw new UsageError('an empty path was given: name a directory to scan');
     for (const top of scanTops(fs, cwd, fromText(p))) {
+      // `alias/` where the alias itself lies outside the jail: only the directory is the jail's.
+      if (top.beside && !isWithin(top.path, root)) continue;
       if (!isWithin(top.path, root))
         throw new UsageError(`path ${toDisplay(top.path)} is not under the root ${toDisplay(root)}: scan a directory inside the root, or give the right --root`);
       tops.push(top);
@@ -144,13 +146,15 @@ function excluder(patterns: string[]): { test: (relative: string, isDir: boolean
 interface ScanTop {
   path: string;
   kind: 'dir' | 'link';
+  /** A link named with a trailing slash, judged beside the directory it leads to. */
+  beside?: boolean;
 }
 
 /**
  * What one scan path names. A directory is scanned by its real path. A symlink is judged as a
  * link and not followed (the walk never follows links, and a scan path is no exception); with a
  * trailing slash (`current/`, as in `ls current/`) the directory it leads to on the host is
- * scanned as well. Anything else is a mistake worth one line: a file has no links below it, and
+ * scanned as well (and a link outside the root named so is only the way to that directory). Anything else is a mistake worth one line: a file has no links below it, and
  * "0 links" would pass a check that never looked.
  */
 function scanTops(fs: FsPort, cwd: string, given: string): ScanTop[] {
@@ -174,7 +178,7 @@ function scanTops(fs: FsPort, cwd: string, given: string): ScanTop[] {
     }
     if (real === undefined || fs.kind(real) !== 'dir')
       throw new UsageError(`path ${toDisplay(abs)} does not lead to a directory on the host: drop the trailing / to judge the link alone`);
-    return [link, { path: real, kind: 'dir' }];
+    return [{ ...link, beside: true }, { path: real, kind: 'dir' }];
   }
   const real = realPath(fs, abs, 'path');
   const k = fs.kind(real);

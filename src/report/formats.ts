@@ -2,16 +2,20 @@ import { compactReporter } from './compact.js';
 import { jsonReporter } from './json.js';
 import { ndjsonReporter } from './ndjson.js';
 import { prettyReporter } from './pretty.js';
-import type { Reporter, ReportContext } from './reporter.js';
+import { prometheusReporter } from './prometheus.js';
+import type { Clock, Reporter, ReportContext } from './reporter.js';
+import { sarifReporter } from './sarif.js';
 import { withConfigLines } from './checks.js';
 
-export const FORMATS = ['pretty', 'json', 'ndjson', 'compact'] as const;
+export const FORMATS = ['pretty', 'json', 'ndjson', 'compact', 'sarif', 'prometheus'] as const;
 export type Format = (typeof FORMATS)[number];
 
-/** The reporter for a --format value. */
-export function reporterFor(format: Format, ctx: ReportContext): Reporter {
+/** The reporter for a --format value. `clock` times the run for the formats that record it. */
+export function reporterFor(format: Format, ctx: ReportContext, clock: Clock = Date.now): Reporter {
   if (format === 'json') return jsonReporter();
   if (format === 'ndjson') return ndjsonReporter();
   if (format === 'compact') return compactReporter(ctx);
+  if (format === 'sarif') return sarifReporter(ctx, clock);
+  if (format === 'prometheus') return prometheusReporter(ctx, clock);
   return withConfigLines(prettyReporter(ctx), ctx);
 }

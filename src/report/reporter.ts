@@ -1,5 +1,6 @@
 import type { AuditEvent, CheckRecord, StaleAllow, Summary } from '../audit.js';
 import type { AppliedChange } from '../fix/change.js';
+import type { Severity } from '../rules/index.js';
 import type { ReportHeader } from './json-shape.js';
 
 /** What a format may need beyond the data itself. Formatters read no environment and no files. */
@@ -17,7 +18,36 @@ export interface ReportContext {
   scanLabels?: ReadonlyArray<readonly [string, string]>;
   /** Columns the pretty format fits its headlines into (a terminal's width); absent: no limit. */
   width?: number;
+  /** The run itself, for formats that record it (sarif, prometheus): plain data, so it crosses to the audit thread. */
+  run: RunInfo;
 }
+
+/** What a report may say about the run beyond its findings. */
+export interface RunInfo {
+  /** linkcheck's version. */
+  version: string;
+  /** When the run started, in milliseconds since the epoch. */
+  startedAt: number;
+  /** Every rule's documentation, in code order. */
+  rules: readonly RuleDoc[];
+}
+
+/** A rule's documentation as data (a rule's check function cannot cross to another thread). */
+export interface RuleDoc {
+  id: string;
+  code: string;
+  severity: Severity;
+  title: string;
+  fixable: boolean;
+  what: string;
+  why: string;
+  fix: string;
+  /** What `linkcheck explain <rule>` prints. */
+  explain: string;
+}
+
+/** Milliseconds since the epoch. Formats that time the run are given one; they never read the clock themselves. */
+export type Clock = () => number;
 
 /**
  * A report format: pure functions from the run's data to text. They are called in order (begin,

@@ -57,6 +57,22 @@ describe('--root with a glob', () => {
     expect((await run([`${J}/a/var/www`, '--root', `${J}/a`, '--no-config', '--fail-on', 'info'])).code).toBe(0);
   });
 
+  it('sarif: one log with a run per jail; prometheus: each metric family once; compact: host paths', async () => {
+    const sarif = JSON.parse((await run(['var/www', '--root', `${J}/*`, '--format', 'sarif', '--no-config'])).stdout) as { runs: Array<{ results: unknown[] }> };
+    expect(sarif.runs.map((r) => r.results.length)).toEqual([0, 2, 3]);
+    const prom = (await run(['var/www', '--root', `${J}/*`, '--format', 'prometheus', '--no-config'])).stdout;
+    const helps = prom.split('\n').filter((l) => l.startsWith('# HELP '));
+    expect(new Set(helps).size).toBe(helps.length);
+    expect(prom.split('\n').filter((l) => l.startsWith('linkcheck_links{'))).toEqual([
+      expect.stringContaining(`root="${J}/a"`),
+      expect.stringContaining(`root="${J}/b"`),
+      expect.stringContaining(`root="${J}/c"`),
+    ]);
+    const compact = (await run(['var/www', '--root', `${J}/*`, '--format', 'compact', '--no-config'])).stdout.trimEnd().split('\n');
+    expect(compact).toHaveLength(5);
+    for (const l of compact) expect(l).toMatch(new RegExp(`^${J}/[bc]/var/www/log: (error|warning) LC00\\d `));
+  });
+
   it('ndjson: a root line before each jail, its lines exactly as a single-root run, a total line', async () => {
     const r = await run(['var/www', '--root', 'jails/*', '--format', 'ndjson', '--no-config']);
     const lines = r.stdout.trimEnd().split('\n');
