@@ -5,6 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import { APP, JAIL, capistrano } from '../../fixtures/capistrano.js';
+import { materialise } from '../../fixtures/tree.js';
 import { BIN, REPO, removeDir, tempDir } from '../fix/helpers.js';
 
 export { REPO };
@@ -78,4 +80,45 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
   if (r.error) throw r.error;
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, out: `${r.stdout}${r.stderr}` };
+}
+
+/**
+ * The Capistrano story (fixtures/capistrano.ts) on disk, for running an integration's command on
+ * it: `local` maps the production paths the contrib files name (/srv/lighty..., /var/lib/linkcheck)
+ * (and /usr/local/bin) to this copy, and `bin` holds a `linkcheck` that runs the built CLI.
+ */
+export interface StoryCopy {
+  base: string;
+  /** The deploy tree (<base>/srv/lighty/var/www/rails). */
+  tree: string;
+  /** Where /var/lib/linkcheck went. */
+  state: string;
+  /** Directory holding the `linkcheck` command. */
+  bin: string;
+  local(text: string): string;
+  cleanup(): void;
+}
+
+export function storyCopy(prefix: string): StoryCopy {
+  const base = tempDir(prefix);
+  materialise(fs, base, capistrano);
+  const state = `${base}/var/lib/linkcheck`;
+  fs.mkdirSync(state, { recursive: true, mode: 0o700 });
+  const bin = `${base}/usr/local/bin`;
+  linkcheckCommand(bin);
+  return {
+    base,
+    tree: `${base}/${JAIL}${APP}`,
+    state,
+    bin,
+    local: (text) =>
+      text
+        .split('/srv/lighty')
+        .join(`${base}/srv/lighty`)
+        .split('/var/lib/linkcheck')
+        .join(state)
+        .split('/usr/local/bin')
+        .join(bin),
+    cleanup: () => removeDir(base),
+  };
 }
