@@ -29,12 +29,19 @@ export function missingCommand(cmds: string[]): string | null {
 
 /**
  * Writes an executable `linkcheck` into `dir` that runs the built CLI with this node, as an
- * installed `linkcheck` on a server's PATH would. Returns its path.
+ * installed `linkcheck` on a server's PATH would. Returns its path. Unless `lockDir` is null, it
+ * locks in `<dir>/locks` (LINKCHECK_LOCK_DIR), not in the machine's /run/linkcheck: tests run as
+ * root side by side and must not share or leave locks there.
  */
-export function linkcheckCommand(dir: string): string {
+export function linkcheckCommand(dir: string, lockDir: string | null = `${dir}/locks`): string {
   const file = `${dir}/linkcheck`;
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(file, `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
+  let env = '';
+  if (lockDir !== null) {
+    fs.mkdirSync(lockDir, { recursive: true, mode: 0o700 });
+    env = `LINKCHECK_LOCK_DIR='${lockDir}' `;
+  }
+  fs.writeFileSync(file, `#!/bin/sh\n${env}exec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
   return file;
 }
 
