@@ -11,17 +11,21 @@
  * included (ProtectSystem=strict, PrivateTmp, PrivateNetwork, the capability bounding set...).
  *
  * Control: a second path unit with PathChanged= on `current` itself. It fires when a file appears
- * in the release `current` pointed to (inotify follows the link), but not when the deploy renames
- * a new `current` over it: that is why the shipped unit watches the directory.
+ * in the release `current` leads to, but not when a deploy renames a new `current` over it: that
+ * is why the shipped unit watches the directory. Last, a burst of deploys must not trip the
+ * service's start limit, which would silence the path unit for good.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RELEASE } from '../../fixtures/capistrano.js';
 import { BIN, ensureBuilt, isRoot, links, sleep } from '../fix/helpers.js';
-import { IN_CI, REPO, type StoryCopy, cliKnows, linkcheckCommand, missingCommand, run, storyCopy } from './integrations-helpers.js';
+import { IN_CI, REPO, type StoryCopy, cliKnows, missingCommand, run, storyCopy } from './integrations-helpers.js';
 
 const SYSTEMD = '/lib/systemd/systemd';
 const TREE = '/srv/lighty/var/www/rails';
+/** The release a test deploy adds beside the story's own. */
+const NEW = '20261201000000';
 
 /** The cgroup v2 directory this process sits in, or null without a cgroup2 mount. */
 function ownCgroup2(): string | null {
@@ -38,7 +42,7 @@ function ownCgroup2(): string | null {
 function missing(): string | null {
   if (process.platform !== 'linux') return `needs Linux namespaces, this is ${process.platform}`;
   if (!isRoot()) return 'booting a systemd in namespaces needs root';
-  const tool = missingCommand([SYSTEMD, 'unshare', 'mount']);
+  const tool = missingCommand([SYSTEMD, 'unshare', 'nsenter', 'mount']);
   if (tool) return tool;
   if (!ownCgroup2()) return 'no cgroup2 hierarchy mounted';
   const probe = run('unshare', ['--mount', '--uts', '--ipc', '--net', '--pid', '--fork', '--cgroup', 'true']);
@@ -80,17 +84,23 @@ function testUnits(base: string, execStart: string): Record<string, string> {
   };
 }
 
-/** Runs in the new mount namespace: moves into a cgroup of its own, then boots systemd as PID 1. */
+/**
+ * Runs in the new mount namespace: moves into a cgroup of its own, then boots systemd as PID 1.
+ * Node and this checkout are bind-mounted under /run/linkcheck-test first: the units hide
+ * /usr/local/bin and the service's PrivateTmp hides /tmp, where either may live.
+ */
 const BOOT = `
 set -eu
-base=$1 cg=$2 story=$3
+base=$1 cg=$2 story=$3 node=$4 repo=$5
 mkdir "$cg"
 echo $$ > "$cg/cgroup.procs"
 exec unshare --pid --fork --cgroup --mount-proc sh -c '
 set -eu
-base=$1 story=$2
+base=$1 story=$2 node=$3 repo=$4
 mount -t tmpfs tmpfs /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t tmpfs tmpfs /run
+mkdir -p /run/linkcheck-test/repo && touch /run/linkcheck-test/node
+mount --bind "$node" /run/linkcheck-test/node && mount --bind "$repo" /run/linkcheck-test/repo
 for d in /usr/lib/systemd/system /usr/lib/systemd/system-generators /etc/systemd/system /etc/default /usr/local/bin /var/lib /srv; do
   [ -d "$d" ] && mount -t tmpfs tmpfs "$d"
 done
@@ -99,7 +109,7 @@ cp "$base/default" /etc/default/linkcheck
 cp "$base/linkcheck" /usr/local/bin/linkcheck
 mkdir -p /srv/lighty && mount --bind "$story/srv/lighty" /srv/lighty
 exec env -i container=linkcheck-test ${SYSTEMD} --system --unit=lc-test.target --log-target=console --show-status=no
-' sh "$base" "$story"
+' sh "$base" "$story" "$node" "$repo"
 `;
 
 describe.skipIf(reason !== null)(`a real systemd runs linkcheck-repair.path and .service${reason ? ` (skipped: ${reason})` : ''}`, () => {
@@ -126,12 +136,16 @@ describe.skipIf(reason !== null)(`a real systemd runs linkcheck-repair.path and 
       .filter((e) => typeof e.path === 'string');
   };
 
+  /** systemctl in the namespace: what it prints. */
+  const systemctl = (...args: string[]): string =>
+    spawnSync('nsenter', ['-t', String(systemdPid), '-m', '-p', 'systemctl', ...args], { encoding: 'utf8' }).stdout?.trim() ?? '';
+
   /** What systemd inside says about the units, for a failure message. */
   const status = (): string => {
     if (!systemdPid) return '(systemd not started)';
-    const r = spawnSync('nsenter', ['-t', String(systemdPid), '-m', '-p', 'systemctl', 'status', '--no-pager', '-l', 'linkcheck-repair.path', 'linkcheck-repair.service', 'lc-current.path', 'lc-current.service'], { encoding: 'utf8' });
+    const units = systemctl('status', '--no-pager', '-l', 'linkcheck-repair.path', 'linkcheck-repair.service', 'lc-current.path', 'lc-current.service');
     const log = fs.existsSync(`${base}/service.log`) ? fs.readFileSync(`${base}/service.log`, 'utf8') : '(no output)';
-    return `${r.stdout}${r.stderr}\nthe repair printed:\n${log}`;
+    return `${units}\nthe repair printed:\n${log}`;
   };
 
   const waitFor = async (what: string, ms: number, done: () => boolean): Promise<number> => {
@@ -153,10 +167,9 @@ describe.skipIf(reason !== null)(`a real systemd runs linkcheck-repair.path and 
     fs.mkdirSync(`${base}/units/linkcheck-repair.service.d`);
     for (const [name, text] of Object.entries(testUnits(base, withWait ? '' : exec.replace(/ --wait \d+/, '')))) fs.writeFileSync(`${base}/units/${name}`, text);
     fs.copyFileSync(`${REPO}/contrib/systemd/linkcheck.default`, `${base}/default`);
-    // No LINKCHECK_LOCK_DIR: in there the lock goes to /run/linkcheck as in production (a tmpfs
-    // only this systemd sees), which RuntimeDirectory= must make writable.
-    linkcheckCommand(base, null);
     fs.writeFileSync(`${base}/boot.sh`, BOOT);
+    // The installed command, as the namespace sees node and this checkout (see BOOT).
+    fs.writeFileSync(`${base}/linkcheck`, '#!/bin/sh\nexec /run/linkcheck-test/node /run/linkcheck-test/repo/bin/linkcheck.js "$@"\n', { mode: 0o755 });
     cgroup = `${ownCgroup2()}/linkcheck-test-${process.pid}`;
 
     // The story's links start out repaired: the switch below is the only thing to do.
@@ -164,7 +177,10 @@ describe.skipIf(reason !== null)(`a real systemd runs linkcheck-repair.path and 
     await new Promise((r) => pre.on('close', r));
     for (const [p, t] of links(story.tree)) expect(t.startsWith('/'), `${p} -> ${t}`).toBe(false);
 
-    boot = spawn('unshare', ['--mount', '--uts', '--ipc', '--net', '--propagation', 'private', 'sh', `${base}/boot.sh`, base, cgroup, story.base], {
+    // No LINKCHECK_LOCK_DIR in there: the lock goes to /run/linkcheck as in production (a tmpfs
+    // only this systemd sees), which RuntimeDirectory= must make writable under ProtectSystem=strict.
+    const args = [`${base}/boot.sh`, base, cgroup, story.base, fs.realpathSync(process.execPath), REPO];
+    boot = spawn('unshare', ['--mount', '--uts', '--ipc', '--net', '--propagation', 'private', 'sh', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     boot.stdout!.on('data', (d: Buffer) => (bootLog += d.toString()));
@@ -189,40 +205,87 @@ describe.skipIf(reason !== null)(`a real systemd runs linkcheck-repair.path and 
         dirs.push(d);
       };
       walk(cgroup);
-      for (const d of dirs) fs.rmdirSync(d);
+      // The namespace's last processes may take a moment to go after its init is killed.
+      for (const d of dirs) {
+        for (let i = 0; ; i++) {
+          try {
+            fs.rmdirSync(d);
+            break;
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || i === 50) throw err;
+            await sleep(100);
+          }
+        }
+      }
     }
     story?.cleanup();
   });
 
+  /** Capistrano's deploy:symlink:release: `ln -s <release> releases/current && mv releases/current <deploy_to>`. */
+  const switchTo = (release: string): void => {
+    const s = story!;
+    fs.symlinkSync(`${TREE}/releases/${release}`, `${s.tree}/releases/current`);
+    fs.renameSync(`${s.tree}/releases/current`, `${s.tree}/current`);
+  };
+
+  /**
+   * Waits until no repair runs. A switch made while one runs starts no second run (systemd merges
+   * the start into the running one), so each step of these tests begins with the service idle.
+   */
+  const idle = () => waitFor('the repair service goes idle', 20_000, () => !['activating', 'deactivating', 'reloading'].includes(systemctl('is-active', 'linkcheck-repair.service')));
+
+  /** How often the control unit (PathChanged= on `current` itself) has started its service. */
+  const controlFired = (): number => (fs.existsSync(`${base}/current-watch`) ? fs.readFileSync(`${base}/current-watch`, 'utf8').split('\n').length - 1 : 0);
+
   it(`a deploy renames a new \`current\` into place: the repair runs at once and fixes it${withWait ? '' : ' (this build has no --wait: a drop-in runs without it)'}`, async () => {
     const s = story!;
-    // Capistrano's deploy:symlink:release with the host paths it writes (inside the namespace the
-    // jail is at /srv/lighty, as on a real host): a new release with its shared log linked
-    // absolutely, `ln -s <release> releases/current`, `mv releases/current <deploy_to>`.
-    const release = `${s.tree}/releases/20261201000000`;
+    // A new release with its shared log linked absolutely, as Capistrano writes it with the host
+    // paths (inside the namespace the jail is at /srv/lighty, as on a real host).
+    const release = `${s.tree}/releases/${NEW}`;
     fs.mkdirSync(`${release}/public`, { recursive: true });
     fs.writeFileSync(`${release}/REVISION`, '4712\n');
     fs.symlinkSync(`${TREE}/shared/log`, `${release}/log`);
-    fs.symlinkSync(`${TREE}/releases/20261201000000`, `${s.tree}/releases/current`);
     expect(journal()).toEqual([]);
     const t0 = Date.now();
-    fs.renameSync(`${s.tree}/releases/current`, `${s.tree}/current`);
+    switchTo(NEW);
 
     const ms = await waitFor('the path unit starts the repair and it fixes current', 20_000, () =>
-      journal().some((e) => e.path === `${TREE}/current` && e.new === 'releases/20261201000000'),
+      journal().some((e) => e.path === `${TREE}/current` && e.new === `releases/${NEW}`),
     );
     console.log(`repair of current landed ${ms} ms after the switch (${Date.now() - t0} ms)`);
-    expect(fs.readlinkSync(`${s.tree}/current`)).toBe('releases/20261201000000');
+    expect(fs.readlinkSync(`${s.tree}/current`)).toBe(`releases/${NEW}`);
     await waitFor('the release log link is fixed too', 10_000, () => !fs.readlinkSync(`${release}/log`).startsWith('/'));
     expect(fs.readlinkSync(`${release}/log`)).toBe('../../shared/log');
     // The old `current` text was the host path Capistrano writes.
-    expect(journal().find((e) => e.path === `${TREE}/current`)?.old).toBe(`${TREE}/releases/20261201000000`);
+    expect(journal().find((e) => e.path === `${TREE}/current`)?.old).toBe(`${TREE}/releases/${NEW}`);
+  });
 
-    // The control on `current` itself stayed silent through the switch and the repair...
+  it('PathChanged= on `current` itself misses the switch (control), though it watches', async () => {
+    const s = story!;
+    await idle();
+    const before = controlFired();
+    const repairs = journal().length;
+    // Back to the older release, whose own links are fixed: the repair only renames `current`.
+    switchTo(RELEASE);
+    await waitFor('the repair of the switch back', 20_000, () => journal().length > repairs && !fs.readlinkSync(`${s.tree}/current`).startsWith('/'));
     await sleep(1500);
-    expect(fs.existsSync(`${base}/current-watch`), 'PathChanged=<current> fired on the rename').toBe(false);
-    // ...though it does watch: it fires for a file created in the release `current` leads to.
+    expect(controlFired(), 'PathChanged=<current> started its service on the rename').toBe(before);
+    // It does watch: a file created in the release `current` leads to starts it.
     fs.writeFileSync(`${s.tree}/current/touched`, '');
-    await waitFor('the control path unit fires', 10_000, () => fs.existsSync(`${base}/current-watch`));
+    await waitFor('the control path unit fires', 10_000, () => controlFired() > before);
+  });
+
+  it("a burst of deploys stays under the service's start limit: the path unit keeps watching", async () => {
+    const s = story!;
+    // Eight switches in two seconds start the service well over systemd's default limit of 5 in
+    // 10 s, which would fail it and the path unit with it (the unit sets 20 a minute).
+    for (let i = 0; i < 8; i++) {
+      switchTo(i % 2 === 0 ? NEW : RELEASE);
+      await sleep(250);
+    }
+    await idle();
+    const repairs = journal().length;
+    switchTo(NEW);
+    await waitFor('the repair after the burst', 20_000, () => journal().length > repairs && fs.readlinkSync(`${s.tree}/current`) === `releases/${NEW}`);
   });
 });

@@ -117,11 +117,13 @@ describe.skipIf(reason !== null)(`contrib/systemd passes systemd-analyze verify$
 
   // The verdict above means something only if verify speaks up about these.
   it.each([
-    ['a misspelt key', 'linkcheck-repair.service', (t: string) => t.replace('NoNewPrivileges=', 'NoNewPrivilege=')],
+    ['a misspelt key', 'linkcheck-repair.service', (t: string) => t.replace(/^NoNewPrivileges=/m, 'NoNewPrivilege=')],
     ['a bad calendar', 'linkcheck-repair.timer', (t: string) => t.replace(/^OnCalendar=.*$/m, 'OnCalendar=*:0/99x')],
     ['a relative path to watch', 'linkcheck-repair.path', (t: string) => t.replace(/^PathChanged=\//m, 'PathChanged=')],
-    ['a hardening option misspelt', 'linkcheck-repair.service', (t: string) => t.replace('ProtectSystem=strict', 'ProtectSystem=strictest')],
+    ['a hardening option misspelt', 'linkcheck-repair.service', (t: string) => t.replace(/^ProtectSystem=strict$/m, 'ProtectSystem=strictest')],
   ])('verify complains about %s (positive control)', (_what, unit, edit) => {
+    const original = fs.readFileSync(`${DIR}/${unit}`, 'utf8');
+    expect(edit(original), 'the edit applies').not.toBe(original);
     const files = copies(BIN, (name, text) => (name === unit ? edit(text) : text));
     const r = verify(files);
     expect(r.out).toContain(unit);
