@@ -19,7 +19,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RELEASE } from '../../fixtures/capistrano.js';
-import { BIN, ensureBuilt, isRoot, links, sleep } from '../fix/helpers.js';
+import { ensureBuilt, isRoot, links, sleep } from '../fix/helpers.js';
 import { IN_CI, REPO, type StoryCopy, cliKnows, missingCommand, run, storyCopy } from './integrations-helpers.js';
 
 const SYSTEMD = '/lib/systemd/systemd';
@@ -173,7 +173,7 @@ describe.skipIf(reason !== null)(`a real systemd runs linkcheck-repair.path and 
     cgroup = `${ownCgroup2()}/linkcheck-test-${process.pid}`;
 
     // The story's links start out repaired: the switch below is the only thing to do.
-    const pre = spawn(process.execPath, [BIN, story.tree, '--root', `${story.base}/srv/lighty`, '--fix', '--quiet']);
+    const pre = spawn(`${story.bin}/linkcheck`, [story.tree, '--root', `${story.base}/srv/lighty`, '--fix', '--quiet']);
     await new Promise((r) => pre.on('close', r));
     for (const [p, t] of links(story.tree)) expect(t.startsWith('/'), `${p} -> ${t}`).toBe(false);
 
