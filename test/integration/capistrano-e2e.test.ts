@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, isRoot, links, removeDir, sleep, tempDir } from '../fix/helpers.js';
-import { IN_CI, REPO, cliKnows, freePort, linkcheckCommand, missingCommand, run, which } from './integrations-helpers.js';
+import { IN_CI, REPO, cliKnows, freePort, journalChanges, linkcheckCommand, missingCommand, run, which } from './integrations-helpers.js';
 
 const SSHD = '/usr/sbin/sshd';
 const BUSYBOX = '/bin/busybox';
@@ -112,16 +112,10 @@ describe.skipIf(reason !== null)(`Capistrano 3 deploys with the linkcheck tasks,
   };
 
   /** Journal entries that rewrote `current` from Capistrano's absolute host path. */
-  const absoluteCurrentRepairs = (): number => {
-    const journal = `${deployTo}/shared/linkcheck.journal`;
-    if (!fs.existsSync(journal)) return 0;
-    return fs
-      .readFileSync(journal, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as { path: string; old: string; new: string })
-      .filter((e) => e.path === `${deployTo}/current` && e.old.startsWith(`${deployTo}/releases/`) && !e.new.startsWith('/')).length;
-  };
+  const absoluteCurrentRepairs = (): number =>
+    journalChanges(`${deployTo}/shared/linkcheck.journal`).filter(
+      (e) => e.path === `${deployTo}/current` && e.old.startsWith(`${deployTo}/releases/`) && !e.new.startsWith('/'),
+    ).length;
 
   /** What the jail sees after a deploy or rollback that made `rev` live; `restarts` so far. */
   const expectJailServes = (rev: string, restarts: number): void => {

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureBuilt, links } from '../fix/helpers.js';
-import { REPO, type StoryCopy, cliKnows, storyCopy } from './integrations-helpers.js';
+import { REPO, type StoryCopy, cliKnows, journalChanges, storyCopy } from './integrations-helpers.js';
 
 const CRON_FILE = `${REPO}/contrib/cron/linkcheck`;
 
@@ -65,16 +65,6 @@ function parseCronD(text: string): CronFile {
     out.jobs.push({ fields, user: m[6]!, command });
   }
   return out;
-}
-
-/** The journal's change entries (a line with a path and the old and new texts). */
-function changes(file: string): Array<{ path: string; old: string; new: string }> {
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as { path?: string; old?: string; new?: string })
-    .filter((e): e is { path: string; old: string; new: string } => typeof e.path === 'string' && typeof e.old === 'string' && typeof e.new === 'string');
 }
 
 describe('the parser refuses what cron would refuse (positive controls)', () => {
@@ -143,12 +133,12 @@ describe('contrib/cron/linkcheck', () => {
     expect(first.stderr).toBe('');
     expect(first.stdout, 'cron mails what was fixed').toMatch(/fixed .*\/current: /);
     for (const [p, t] of links(s.tree)) expect(t.startsWith('/'), `${p} -> ${t}`).toBe(false);
-    const journal = changes(`${s.state}/journal`);
+    const journal = journalChanges(`${s.state}/journal`);
     expect(journal).toHaveLength([...before.values()].filter((t) => t.startsWith('/')).length);
 
     const second = runAsCron(s, command(s));
     expect(second, 'a clean tree: cron mails nothing').toEqual({ code: 0, stdout: '', stderr: '' });
-    expect(changes(`${s.state}/journal`)).toEqual(journal);
+    expect(journalChanges(`${s.state}/journal`)).toEqual(journal);
   });
 
   it.skipIf(!withWait)(`two runs started together (a deploy hook and cron): each link fixed once${withWait ? '' : ' (skipped: this build has no --wait; the lock comes with it)'}`, async () => {
@@ -167,7 +157,7 @@ describe('contrib/cron/linkcheck', () => {
       ),
     );
     expect(both).toEqual([0, 0]);
-    const entries = changes(`${s.state}/journal`).map((e) => e.path);
+    const entries = journalChanges(`${s.state}/journal`).map((e) => e.path);
     expect(new Set(entries).size).toBe(entries.length);
     expect(entries).toHaveLength(absolute);
   });

@@ -70,6 +70,24 @@ export function dropOption(words: string[], opt: string): string[] {
   return out;
 }
 
+/** One change as a --fix journal records it (the fields these tests read). */
+export interface JournalChange {
+  path: string;
+  old: string;
+  new: string;
+}
+
+/** The change entries of a --fix journal, in order; none when it does not exist yet. */
+export function journalChanges(file: string): JournalChange[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Partial<JournalChange>)
+    .filter((e): e is JournalChange => typeof e.path === 'string' && typeof e.old === 'string' && typeof e.new === 'string');
+}
+
 /** A TCP port on 127.0.0.1 that nothing listened on a moment ago. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RELEASE } from '../../fixtures/capistrano.js';
 import { ensureBuilt, isRoot, links, sleep } from '../fix/helpers.js';
-import { IN_CI, REPO, type StoryCopy, cliKnows, missingCommand, run, storyCopy } from './integrations-helpers.js';
+import { IN_CI, REPO, type StoryCopy, cliKnows, journalChanges, missingCommand, run, storyCopy } from './integrations-helpers.js';
 
 const SYSTEMD = '/lib/systemd/systemd';
 const TREE = '/srv/lighty/var/www/rails';
@@ -125,16 +125,7 @@ describe.skipIf(reason !== null)(`a real systemd runs linkcheck-repair.path and 
   const inside = (p: string): string => `/proc/${systemdPid}/root${p}`;
 
   /** The journal's entries, as the repair inside wrote them. */
-  const journal = (): Array<{ path: string; old: string; new: string }> => {
-    const file = inside('/var/lib/linkcheck/journal');
-    if (!fs.existsSync(file)) return [];
-    return fs
-      .readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as { path: string; old: string; new: string })
-      .filter((e) => typeof e.path === 'string');
-  };
+  const journal = () => journalChanges(inside('/var/lib/linkcheck/journal'));
 
   /** systemctl in the namespace: what it prints. */
   const systemctl = (...args: string[]): string =>
