@@ -20,7 +20,8 @@
 # previous release back.
 #
 # Variables (all optional but linkcheck_root):
-#   :linkcheck_bin          command on the server                  'linkcheck'
+#   :linkcheck_bin          command on the server (may be          'linkcheck'
+#                           'sudo -n /usr/local/bin/linkcheck')
 #   :linkcheck_root         the jail root                          (required)
 #   :linkcheck_path         tree to repair and check               deploy_to
 #   :linkcheck_roles        servers to run on                      :all (release roles)
@@ -32,15 +33,16 @@
 
 require 'shellwords'
 
+# Defaults as Capistrano plugins set them: before config/deploy.rb, which may override any.
 namespace :load do
   task :defaults do
-    set :linkcheck_bin, 'linkcheck'
-    set :linkcheck_path, -> { deploy_to }
-    set :linkcheck_roles, :all
-    set :linkcheck_journal, -> { shared_path.join('linkcheck.journal').to_s }
-    set :linkcheck_wait, 60
-    set :linkcheck_fix_flags, %w[--quiet]
-    set :linkcheck_check_flags, %w[--quiet]
+    set_if_empty :linkcheck_bin, 'linkcheck'
+    set_if_empty :linkcheck_path, -> { deploy_to }
+    set_if_empty :linkcheck_roles, :all
+    set_if_empty :linkcheck_journal, -> { shared_path.join('linkcheck.journal').to_s }
+    set_if_empty :linkcheck_wait, 60
+    set_if_empty :linkcheck_fix_flags, %w[--quiet]
+    set_if_empty :linkcheck_check_flags, %w[--quiet]
   end
 end
 

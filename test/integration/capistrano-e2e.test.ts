@@ -13,6 +13,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, isRoot, links, removeDir, sleep, tempDir } from '../fix/helpers.js';
@@ -308,6 +309,13 @@ describe.skipIf(reason !== null)(`Capistrano 3 deploys with the linkcheck tasks,
     const back = cap('deploy:rollback');
     expect(back.code, back.out).toBe(0);
     expectJailServes(revs[1]!, 5);
+
+    // The check alone, as an operator runs it: with no release being deployed it finds the live
+    // release through `current`.
+    const alone = cap('linkcheck:check');
+    expect(alone.code, alone.out).toBe(0);
+    // (The log shows the shell-escaped pattern, its backslashes doubled or not.)
+    expect(alone.out).toMatch(new RegExp(`--exclude releases/\\\\*!\\\\*\\(${path.basename(liveRelease())}\\\\*\\)`));
   });
 });
 
