@@ -1,6 +1,6 @@
 /**
- * A real systemd runs the shipped linkcheck-repair.path and .service, byte for byte, and the path
- * unit starts the repair the moment a Capistrano-style deploy switches `current`.
+ * A real systemd runs the shipped linkcheck-repair.path, .service and .timer, byte for byte, and
+ * the path unit starts the repair the moment a Capistrano-style deploy switches `current`.
  *
  * systemd is not PID 1 on a test machine (and must not be disturbed where it is), so the test boots
  * one as PID 1 of its own PID, mount, UTS, IPC, network and cgroup namespaces, in a cgroup v2
@@ -129,7 +129,7 @@ describe.skipIf(reason !== null)(`a real systemd runs linkcheck-repair.path and 
 
   /** systemctl in the namespace: what it prints. */
   const systemctl = (...args: string[]): string =>
-    spawnSync('nsenter', ['-t', String(systemdPid), '-m', '-p', 'systemctl', ...args], { encoding: 'utf8' }).stdout?.trim() ?? '';
+    spawnSync('nsenter', ['-t', String(systemdPid), '-m', '-p', 'systemctl', ...args], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } }).stdout?.trim() ?? '';
 
   /** What systemd inside says about the units, for a failure message. */
   const status = (): string => {
@@ -153,7 +153,7 @@ describe.skipIf(reason !== null)(`a real systemd runs linkcheck-repair.path and 
     story = storyCopy('systemd-path');
     base = `${story.base}/systemd`;
     fs.mkdirSync(`${base}/units`, { recursive: true });
-    for (const name of ['linkcheck-repair.service', 'linkcheck-repair.path']) fs.copyFileSync(`${REPO}/contrib/systemd/${name}`, `${base}/units/${name}`);
+    for (const name of ['linkcheck-repair.service', 'linkcheck-repair.path', 'linkcheck-repair.timer']) fs.copyFileSync(`${REPO}/contrib/systemd/${name}`, `${base}/units/${name}`);
     const exec = /^ExecStart=(.*)$/m.exec(fs.readFileSync(`${base}/units/linkcheck-repair.service`, 'utf8'))![1]!;
     fs.mkdirSync(`${base}/units/linkcheck-repair.service.d`);
     for (const [name, text] of Object.entries(testUnits(base, withWait ? '' : exec.replace(/ --wait \d+/, '')))) fs.writeFileSync(`${base}/units/${name}`, text);
@@ -186,8 +186,13 @@ describe.skipIf(reason !== null)(`a real systemd runs linkcheck-repair.path and 
   });
 
   afterAll(async () => {
-    // The repair is a oneshot that has finished by now, so its PrivateTmp is gone: kill at once.
-    if (systemdPid) process.kill(systemdPid, 'SIGKILL');
+    // Let the last repair end first: systemd removes its PrivateTmp directory when it stops.
+    if (systemdPid) {
+      systemctl('stop', 'linkcheck-repair.timer', 'linkcheck-repair.path', 'lc-current.path');
+      await idle().catch(() => {});
+      await sleep(200);
+      process.kill(systemdPid, 'SIGKILL');
+    }
     if (boot && boot.exitCode === null) await new Promise((r) => boot!.on('close', r));
     if (cgroup && fs.existsSync(cgroup)) {
       const dirs: string[] = [];
@@ -253,8 +258,17 @@ describe.skipIf(reason !== null)(`a real systemd runs linkcheck-repair.path and 
 
   it('PathChanged= on `current` itself misses the switch (control), though it watches', async () => {
     const s = story!;
+    // Let the earlier steps' runs, the control's among them, finish before counting.
     await idle();
-    const before = controlFired();
+    let before = controlFired();
+    for (let still = 0; still < 10; still++) {
+      await sleep(100);
+      const now = controlFired();
+      if (now !== before) {
+        before = now;
+        still = 0;
+      }
+    }
     const repairs = journal().length;
     // Back to the older release, whose own links are fixed: the repair only renames `current`.
     switchTo(RELEASE);
@@ -278,5 +292,26 @@ describe.skipIf(reason !== null)(`a real systemd runs linkcheck-repair.path and 
     const repairs = journal().length;
     switchTo(NEW);
     await waitFor('the repair after the burst', 20_000, () => journal().length > repairs && fs.readlinkSync(`${s.tree}/current`) === `releases/${NEW}`);
+  });
+
+  it('the units enable as the docs say, and the timer arms for the next quarter hour', async () => {
+    systemctl('enable', 'linkcheck-repair.timer', 'linkcheck-repair.path');
+    expect(systemctl('is-enabled', 'linkcheck-repair.timer', 'linkcheck-repair.path')).toBe('enabled\nenabled');
+    expect(systemctl('start', 'linkcheck-repair.timer')).toBe('');
+    const show = Object.fromEntries(
+      systemctl('show', 'linkcheck-repair.timer', '-p', 'ActiveState', '-p', 'Triggers', '-p', 'NextElapseUSecRealtime')
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    expect(show.ActiveState).toBe('active');
+    expect(show.Triggers).toBe('linkcheck-repair.service');
+    // OnCalendar=*:0/15 plus up to RandomizedDelaySec=60.
+    const at = /(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) UTC$/.exec(show.NextElapseUSecRealtime ?? '');
+    expect(at, `NextElapseUSecRealtime=${show.NextElapseUSecRealtime}`).not.toBeNull();
+    const next = Date.parse(`${at![1]}T${at![2]}Z`);
+    expect(next - Date.now()).toBeGreaterThan(-1000);
+    expect(next - Date.now()).toBeLessThanOrEqual((15 * 60 + 60) * 1000);
+    // OnBootSec= may already lie in the past and start a repair at once: let it end.
+    await idle();
   });
 });
