@@ -1,6 +1,7 @@
 import { writeSync } from 'node:fs';
 import { Auditor } from './audit.js';
 import { plannedChanges } from './fix/change.js';
+import { WriteFailed } from './output-file.js';
 import type { WalkedEntry, WorkerInput, WorkerResult } from './parallel.js';
 import { byteWriter } from './report/buffered.js';
 import { reporterFor } from './report/formats.js';
@@ -53,7 +54,7 @@ export function fdWriter(fd: number, sleep: Int32Array = new Int32Array(new Shar
       try {
         data = data.subarray(writeSync(fd, data));
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw new WriteFailed((err as NodeJS.ErrnoException).code ?? 'EIO');
         Atomics.wait(sleep, 0, Atomics.load(sleep, 0), 5);
       }
     }

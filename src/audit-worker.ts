@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { auditSink, fdWriter } from './audit-sink.js';
+import { WriteFailed } from './output-file.js';
 import { DONE, FAILED, type WalkedEntry, type WorkerInput, type WorkerResult } from './parallel.js';
 import type { WalkCounts } from './walk.js';
 
@@ -15,6 +16,7 @@ function fail(err: unknown): void {
   Atomics.store(counters, FAILED, 1);
   Atomics.notify(counters, DONE);
   if ((err as NodeJS.ErrnoException)?.code === 'EPIPE') parentPort!.postMessage({ error: 'EPIPE', epipe: true });
+  else if (err instanceof WriteFailed) parentPort!.postMessage({ error: err.message, writeFailed: err.code });
   else parentPort!.postMessage({ error: (err as Error)?.stack ?? String(err) });
 }
 process.on('uncaughtException', fail);

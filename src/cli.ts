@@ -1,20 +1,22 @@
 import { Command, CommanderError, Option } from 'commander';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { auditInParallel, ReaderGone, type Walked } from './parallel.js';
 import { Auditor, type Summary } from './audit.js';
 import { UsageError } from './errors.js';
-import { applyFixes, Interrupted } from './fix/apply.js';
+import { applyFixes, Interrupted, JournalStopped } from './fix/apply.js';
+import { Busy, lockDirFor, lockRoots, waitMs } from './fix/lock.js';
 import type { PlannedFix } from './fix/plan.js';
 import { type AppliedChange, plannedChanges } from './fix/change.js';
-import { undoJournal } from './fix/undo.js';
+import { listRuns, planUndo, undoJournal } from './fix/undo.js';
 import type { FsPort } from './fs-port.js';
+import { OutputFile, WriteFailed } from './output-file.js';
 import { bufferedWriter } from './report/buffered.js';
 import { FORMATS, reporterFor } from './report/formats.js';
 import type { ReportContext } from './report/reporter.js';
 import { explainRule, listRules } from './report/rules-text.js';
 import { type Severity, SEVERITY_RANK } from './rules/index.js';
 import { settingsFrom } from './settings.js';
+import { packageVersion as version } from './version.js';
 
 /** Everything the CLI touches outside itself, so tests can run it in-process. */
 export interface CliIo {
@@ -30,7 +32,7 @@ export interface CliIo {
 }
 
 /** Exit codes: documented in the README and in --help. */
-export const EXIT = { clean: 0, findings: 1, usage: 2, interrupted: 130 } as const;
+export const EXIT = { clean: 0, findings: 1, usage: 2, busy: 75, interrupted: 130 } as const;
 
 const FAIL_ON = ['error', 'warning', 'info', 'never'] as const;
 
@@ -47,20 +49,16 @@ interface AuditFlags {
   fixScope: 'root' | 'tree';
   journal?: string;
   jobs: string;
+  output?: string;
+  wait?: string;
 }
 
-/** Our package.json sits two levels up from dist/src and one from src (tests run the sources). */
-function version(): string {
-  const require = createRequire(import.meta.url);
-  for (const p of ['../../package.json', '../package.json']) {
-    try {
-      const pkg = require(p) as { name?: string; version?: string };
-      if (pkg.name === 'linkcheck' && pkg.version) return pkg.version;
-    } catch {
-      // try the next place
-    }
-  }
-  return '0.0.0';
+interface UndoFlags {
+  dryRun?: boolean;
+  last?: boolean;
+  run?: string;
+  list?: boolean;
+  wait?: string;
 }
 
 /** Runs linkcheck with `argv` (without node and script) and returns the exit code. Never exits the process. */
@@ -80,7 +78,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .addHelpText(
       'after',
       `
-Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or fatal error.
+Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or fatal error,
+75 busy: another --fix or undo holds the root's lock, 130 stopped by SIGINT/SIGTERM.
 Run "linkcheck rules" for the rules and "linkcheck explain <rule>" for one rule's documentation.
 A scan path named like a command (rules, explain, undo) is written ./undo.`,
     );
@@ -99,6 +98,8 @@ A scan path named like a command (rules, explain, undo) is written ./undo.`,
     .option('--dry-run', 'with --fix: print the plan and change nothing')
     .addOption(new Option('--fix-scope <scope>', 'fix links whose target is inside the root, or only inside the scanned tree').choices(['root', 'tree']).default('root'))
     .option('--journal <file>', 'with --fix: append one JSON line per change, for "linkcheck undo"')
+    .option('--output <file>', 'write the report to FILE instead of stdout, whole or not at all (temporary file, fsync, rename)')
+    .option('--wait <seconds>', "with --fix: wait up to SECONDS for another --fix or undo of the same root to finish (default 0: exit 75 at once)")
     .option('-j, --jobs <n>', 'threads for an audit: 1, or 2 to walk on one core and resolve on another', String(Math.min(2, availableParallelism())))
     .action(async (paths: string[], flags: AuditFlags) => {
       code = await auditCommand(paths, flags, io);
@@ -124,8 +125,12 @@ A scan path named like a command (rules, explain, undo) is written ./undo.`,
     .description('restore the links a --fix run recorded in its journal, newest first')
     .argument('<journal>', 'journal file written by --fix --journal')
     .option('--dry-run', 'say what would be restored and change nothing')
-    .action((journal: string, flags: { dryRun?: boolean }) => {
-      code = undoCommand(journal, flags, io);
+    .option('--last', "only the last run's changes (the run of the journal's last line)")
+    .option('--run <id>', "only this run's changes (see --list)")
+    .option('--list', 'list the runs in the journal: id, start, changes, host, user, version, root')
+    .option('--wait <seconds>', 'wait up to SECONDS for a --fix or undo of the same root to finish (default 0: exit 75 at once)')
+    .action(async (journal: string, flags: UndoFlags) => {
+      code = await undoCommand(journal, flags, io);
     });
 
   try {
@@ -135,6 +140,10 @@ A scan path named like a command (rules, explain, undo) is written ./undo.`,
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.clean;
       return EXIT.usage;
+    }
+    if (err instanceof Busy) {
+      io.stderr(`linkcheck: ${err.message}: nothing changed; run again later, or wait for it with --wait SECONDS\n`);
+      return EXIT.busy;
     }
     if (err instanceof UsageError) {
       io.stderr(`linkcheck: ${err.message}\n`);
@@ -166,6 +175,36 @@ export function exitCodeFor(summary: Summary, failOn: AuditFlags['failOn']): num
 }
 
 async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Promise<number> {
+  if (flags.wait !== undefined && (!flags.fix || flags.dryRun)) throw new UsageError('--wait goes with --fix: only a run that changes links takes the lock');
+  const wait = waitMs(flags.wait);
+  if (flags.output === '') throw new UsageError('--output needs a file name');
+  // The lock guards the real disk; an injected file system is private to this process.
+  const lock = flags.fix && !flags.dryRun && io.fs === undefined ? await lockRoots([settingsFrom({ paths, root: flags.root, cwd: io.cwd }).root], { dir: lockDirFor(io.env), waitMs: wait, what: 'fix' }) : null;
+  let output: OutputFile | null = null;
+  try {
+    if (flags.output !== undefined) {
+      const path = flags.output.startsWith('/') ? flags.output : `${io.cwd}/${flags.output}`;
+      try {
+        output = new OutputFile(path);
+      } catch (err) {
+        throw new UsageError(`cannot write the report to ${path} (${(err as WriteFailed).code}): choose a writable path`);
+      }
+    }
+    const code = await auditRun(paths, flags, io, output);
+    output?.commit();
+    return code;
+  } catch (err) {
+    output?.abandon();
+    if (err instanceof WriteFailed && output) throw new UsageError(`cannot write the report to ${output.path} (${err.code}); the previous file there is left as it was`);
+    if (!(err instanceof JournalStopped)) throw err;
+    io.stderr(`linkcheck: ${err.message}; free the journal's disk (or fix its path) and run again\n`);
+    return EXIT.usage;
+  } finally {
+    lock?.release();
+  }
+}
+
+async function auditRun(paths: string[], flags: AuditFlags, io: CliIo, output: OutputFile | null): Promise<number> {
   if (flags.dryRun && !flags.fix) throw new UsageError('--dry-run goes with --fix: add --fix to see the plan');
   if (flags.journal !== undefined && !flags.fix) throw new UsageError('--journal goes with --fix');
   if (flags.journal !== undefined && flags.dryRun) throw new UsageError('--journal records changes; --dry-run makes none: use one of them');
@@ -180,15 +219,15 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
     cwd: io.cwd,
   });
   const mode: ReportContext['mode'] = !flags.fix ? 'audit' : flags.dryRun ? 'dry-run' : 'fix';
-  const ctx: ReportContext = { color: colorWanted(flags.color, io.env, io.isTTY), quiet: flags.quiet === true, mode };
+  const ctx: ReportContext = { color: colorWanted(flags.color, io.env, io.isTTY && !output), quiet: flags.quiet === true, mode, failOn: flags.failOn };
 
   // Two threads where the report goes to a real file descriptor and the disk is the real one.
-  const parallel = flags.jobs === '2' && io.stdoutFd !== undefined && io.fs === undefined;
+  const parallel = flags.jobs === '2' && (output !== null || io.stdoutFd !== undefined) && io.fs === undefined;
   const job = {
     options: { paths, root: flags.root, exclude: flags.exclude, oneFileSystem: flags.oneFileSystem, fixScope: flags.fixScope, cwd: io.cwd },
     format: flags.format,
     ctx,
-    fd: io.stdoutFd ?? 1,
+    fd: output?.fd ?? io.stdoutFd ?? 1,
   };
   let changes: AppliedChange[] = [];
   // After --fix the report replays the planning walk's links, each read again: the fixer
@@ -217,7 +256,7 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
     const { summary } = await auditInParallel(settings, { ...job, report: true, collectFixes: mode === 'dry-run', changes }, mode === 'fix' ? { replay: walked } : {});
     return codeFor(summary);
   }
-  const out = bufferedWriter(io.stdout);
+  const out = bufferedWriter(output ? output.write : io.stdout);
   const auditor = new Auditor(settings, { collectFixes: mode === 'dry-run' });
   const reporter = reporterFor(flags.format, ctx);
   const head = { root: settings.root, scanned: settings.scanned };
@@ -229,8 +268,23 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
   return codeFor(auditor.summary);
 }
 
-function undoCommand(journal: string, flags: { dryRun?: boolean }, io: CliIo): number {
-  const result = undoJournal({ journal, dryRun: flags.dryRun === true, fs: io.fs, cwd: io.cwd });
-  io.stdout(result.text);
-  return result.failed > 0 ? EXIT.findings : EXIT.clean;
+async function undoCommand(journal: string, flags: UndoFlags, io: CliIo): Promise<number> {
+  if (flags.list) {
+    if (flags.last || flags.run !== undefined || flags.dryRun || flags.wait !== undefined) throw new UsageError('--list only lists the runs: give it no other option');
+    io.stdout(listRuns({ journal, cwd: io.cwd }));
+    return EXIT.clean;
+  }
+  if (flags.last && flags.run !== undefined) throw new UsageError('--last and --run each choose a run: give one of them');
+  if (flags.wait !== undefined && flags.dryRun) throw new UsageError('--wait goes with a real undo: --dry-run takes no lock');
+  const wait = waitMs(flags.wait);
+  const options = { journal, dryRun: flags.dryRun === true, run: flags.run, last: flags.last === true, fs: io.fs, cwd: io.cwd };
+  const plan = planUndo(options);
+  const lock = flags.dryRun || io.fs !== undefined ? null : await lockRoots(plan.roots, { dir: lockDirFor(io.env), waitMs: wait, what: 'undo' });
+  try {
+    const result = undoJournal(options, plan);
+    io.stdout(result.text);
+    return result.failed > 0 ? EXIT.findings : EXIT.clean;
+  } finally {
+    lock?.release();
+  }
 }

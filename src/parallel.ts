@@ -3,6 +3,7 @@ import type { Summary } from './audit.js';
 import { auditSink, fdWriter } from './audit-sink.js';
 import { errnoOf } from './errors.js';
 import type { AppliedChange } from './fix/change.js';
+import { WriteFailed } from './output-file.js';
 import type { PlannedFix } from './fix/plan.js';
 import type { Format } from './report/formats.js';
 import type { ReportContext } from './report/reporter.js';
@@ -86,8 +87,8 @@ export async function auditInParallel(
   });
   let failure: Error | null = null;
   const result = new Promise<WorkerResult>((resolve, reject) => {
-    worker.once('message', (m: WorkerResult | { error: string; epipe?: boolean }) =>
-      'error' in m ? reject(m.epipe ? new ReaderGone() : new Error(m.error)) : resolve(m),
+    worker.once('message', (m: WorkerResult | { error: string; epipe?: boolean; writeFailed?: string }) =>
+      'error' in m ? reject(m.epipe ? new ReaderGone() : m.writeFailed ? new WriteFailed(m.writeFailed) : new Error(m.error)) : resolve(m),
     );
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the audit thread stopped (exit code ${code})`)));

@@ -1,9 +1,10 @@
 import { createColors } from 'picocolors';
-import type { LinkRecord, Summary } from '../audit.js';
+import type { Finding, LinkRecord, Summary } from '../audit.js';
 import { toDisplay } from '../bytes.js';
 import type { AppliedChange } from '../fix/change.js';
 import type { Resolution } from '../resolve.js';
 import { failure } from '../rules/words.js';
+import { compactFinding, mustAct, splitConcurrent } from './cron-lines.js';
 import type { Reporter, ReportContext } from './reporter.js';
 
 /**
@@ -20,8 +21,15 @@ export function prettyReporter(ctx: ReportContext): Reporter {
   const unreadable: string[] = [];
   // --quiet with --fix or --dry-run: only the changes (or the plan) are printed, for cron mail.
   const onlyChanges = ctx.quiet && ctx.mode !== 'audit';
+  // --fix --quiet (cron): besides the changes, what is still wrong, a compact line each.
+  const cron = onlyChanges && ctx.mode === 'fix';
+  let remaining = '';
+  const remember = (path: string, f: Finding): void => {
+    if (cron && mustAct(f, ctx.failOn)) remaining += compactFinding(path, f);
+  };
 
   const link = (rec: LinkRecord): string => {
+    for (const f of rec.findings) remember(rec.path, f);
     if (rec.findings.length === 0 || onlyChanges) return '';
     let out = `${c.bold(toDisplay(rec.path))} -> ${toDisplay(rec.target)}\n`;
     for (const f of rec.findings) {
@@ -39,6 +47,7 @@ export function prettyReporter(ctx: ReportContext): Reporter {
     },
     event(ev) {
       if (ev.type === 'unreadable') {
+        remember(ev.entry.path, ev.entry.finding);
         unreadable.push(`${c.bold(toDisplay(ev.entry.path))}\n  ${sev[ev.entry.finding.severity]} unreadable     ${ev.entry.finding.message} ${c.dim(ev.entry.finding.code)}\n\n`);
         return '';
       }
@@ -46,6 +55,11 @@ export function prettyReporter(ctx: ReportContext): Reporter {
     },
     end(summary, changes) {
       let out = onlyChanges ? '' : unreadable.join('');
+      if (cron) {
+        const { shown, line } = splitConcurrent(changes);
+        out += changeLines(shown, true, c) + remaining + line;
+        return remaining ? out + summaryLine(summary, ctx, c) + '\n' : out;
+      }
       out += changeLines(changes, onlyChanges, c);
       const problems = summary.findings.error + summary.findings.warning + summary.findings.info;
       if (onlyChanges || (ctx.quiet && problems === 0)) return out;

@@ -9,6 +9,8 @@ export interface ReportContext {
   quiet: boolean;
   /** Whether fixes are being applied (true), only planned for --fix --dry-run, or neither. */
   mode: 'audit' | 'dry-run' | 'fix';
+  /** --fail-on: with --fix --quiet, findings at or above it get a compact line each (default error). */
+  failOn?: 'error' | 'warning' | 'info' | 'never';
 }
 
 /**
