@@ -1,0 +1,98 @@
+/**
+ * A journal that cannot be written stops the fixer before the next rename, with exit 2 and one
+ * line on stderr: nothing is changed without its whole journal line. Faults: /dev/full (ENOSPC
+ * on the first line), and a file-size limit (RLIMIT_FSIZE, with SIGXFSZ ignored, as a full
+ * disk does it) that cuts a line short in the middle of a run: the short write is a failed write,
+ * the links changed are exactly the journal's whole lines, the torn tail is ignored by undo,
+ * and undo puts back exactly what was changed.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readJournal } from '../../src/fix/journal.js';
+import { BIN, ensureBuilt, links, removeDir, tempDir, tempLinks } from './helpers.js';
+
+const LINKS = 200;
+let base = '';
+let R = '';
+let app = '';
+let locks = '';
+let n = 0;
+
+function reset(): void {
+  for (let i = 0; i < LINKS; i++) {
+    fs.rmSync(`${app}/l${i}`, { force: true });
+    fs.symlinkSync(`${R}/data/f${i}`, `${app}/l${i}`);
+  }
+}
+
+/** Runs the CLI under bash, with `limit` (KiB) as the file-size limit when given. */
+function run(args: string[], limitKiB?: number): { code: number | null; stdout: string; stderr: string } {
+  const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const script = `${limitKiB !== undefined ? `trap '' XFSZ; ulimit -f ${limitKiB}; ` : ''}exec ${quoted}`;
+  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', LINKCHECK_LOCK_DIR: locks } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const relative = (): string[] => [...links(app)].filter(([, t]) => !t.startsWith('/')).map(([p]) => p);
+
+beforeAll(() => {
+  ensureBuilt();
+  base = tempDir('journal-failure');
+  R = `${base}/jail`;
+  app = `${R}/app`;
+  locks = `${base}/locks`;
+  fs.mkdirSync(locks);
+  fs.mkdirSync(`${R}/data`, { recursive: true });
+  fs.mkdirSync(app);
+  for (let i = 0; i < LINKS; i++) fs.writeFileSync(`${R}/data/f${i}`, `${i}`);
+});
+afterAll(() => removeDir(base));
+
+describe('a journal that cannot be written', () => {
+  it.each(['1', '2'])('/dev/full: exit 2, one line, nothing changed (-j %s)', (jobs) => {
+    reset();
+    const before = new Map(links(app));
+    const r = run([app, '--root', R, '--fix', '--journal', '/dev/full', '-j', jobs]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^linkcheck: cannot write the journal \/dev\/full \(ENOSPC\): stopped before changing \S+; 0 links changed before that/);
+    expect(r.stdout).toBe('');
+    expect(new Map(links(app))).toEqual(before);
+    expect(tempLinks(app)).toEqual([]);
+  });
+
+  it('cut short in the middle of a run: the changes are exactly the whole lines, and undo takes them back', () => {
+    reset();
+    const j = `${base}/j${n++}`;
+    const r = run([app, '--root', R, '--fix', '--quiet', '--journal', j], 16);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/cannot write the journal .* \((short write: \d+ of \d+ bytes|EFBIG)\): stopped before changing/);
+    const size = fs.statSync(j).size;
+    expect(size).toBe(16 * 1024);
+    const { entries, torn } = readJournal(j);
+    // The limit fell inside a line (else this proves nothing about torn lines).
+    expect(fs.readFileSync(j, 'utf8').endsWith('\n')).toBe(false);
+    expect(torn).toBe(1);
+    expect(entries.length).toBeGreaterThan(10);
+    expect(entries.length).toBeLessThan(LINKS);
+    expect(relative().sort()).toEqual(entries.map((e) => e.path).sort());
+    expect(r.stderr).toContain(`; ${entries.length} links changed before that, each journaled`);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('fixed '))).toHaveLength(0); // no report after a failure
+    expect(tempLinks(app)).toEqual([]);
+
+    // A later run appends after the torn piece; every whole line still reads.
+    const rest = run([app, '--root', R, '--fix', '--quiet', '--journal', j]);
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(relative()).toHaveLength(LINKS);
+    const after = readJournal(j);
+    expect(after.entries).toHaveLength(LINKS);
+    expect(after.torn).toBe(1);
+
+    const undo = run(['undo', j]);
+    expect(undo.code, undo.stderr).toBe(0);
+    expect(undo.stdout).toMatch(new RegExp(`restored ${LINKS}, skipped 0 of ${LINKS} journal entries\nignored 1 torn journal line`));
+    expect(relative()).toEqual([]);
+  });
+});
