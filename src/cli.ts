@@ -7,7 +7,7 @@ import { applyFixes, Interrupted, JournalStopped } from './fix/apply.js';
 import { Busy, lockDirFor, lockRoots, waitMs } from './fix/lock.js';
 import type { PlannedFix } from './fix/plan.js';
 import { type AppliedChange, plannedChanges } from './fix/change.js';
-import { listRuns, planUndo, undoJournal } from './fix/undo.js';
+import { listRuns, planUndo, planUndoLocked, undoJournal } from './fix/undo.js';
 import type { FsPort } from './fs-port.js';
 import { OutputFile, WriteFailed } from './output-file.js';
 import { bufferedWriter } from './report/buffered.js';
@@ -191,7 +191,9 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo): Prom
       }
     }
     const code = await auditRun(paths, flags, io, output);
-    output?.commit();
+    // An interrupted --fix wrote no report: the previous file stays.
+    if (code === EXIT.interrupted) output?.abandon();
+    else output?.commit();
     return code;
   } catch (err) {
     output?.abandon();
@@ -278,8 +280,10 @@ async function undoCommand(journal: string, flags: UndoFlags, io: CliIo): Promis
   if (flags.wait !== undefined && flags.dryRun) throw new UsageError('--wait goes with a real undo: --dry-run takes no lock');
   const wait = waitMs(flags.wait);
   const options = { journal, dryRun: flags.dryRun === true, run: flags.run, last: flags.last === true, fs: io.fs, cwd: io.cwd };
-  const plan = planUndo(options);
-  const lock = flags.dryRun || io.fs !== undefined ? null : await lockRoots(plan.roots, { dir: lockDirFor(io.env), waitMs: wait, what: 'undo' });
+  const { plan, lock } =
+    flags.dryRun || io.fs !== undefined
+      ? { plan: planUndo(options), lock: null }
+      : await planUndoLocked(options, (roots) => lockRoots(roots, { dir: lockDirFor(io.env), waitMs: wait, what: 'undo' }));
   try {
     const result = undoJournal(options, plan);
     io.stdout(result.text);

@@ -2,6 +2,7 @@ import { toDisplay } from '../bytes.js';
 import { type FsPort, nodeFsPort } from '../fs-port.js';
 import { basename, dirname } from '../paths.js';
 import { gateFor } from './gate.js';
+import type { HeldLock } from './lock.js';
 import { UsageError } from '../errors.js';
 import { type JournalEntry, LEGACY_RUN, readJournal, runsIn } from './journal.js';
 import { readlinkOrNull, swap } from './apply.js';
@@ -53,6 +54,23 @@ export function planUndo(options: UndoOptions): UndoPlan {
   }
   const roots = [...new Set(chosen.map((e) => e.run?.root || '/'))].sort();
   return { file, entries: [...chosen].reverse(), torn, roots };
+}
+
+/**
+ * Plans an undo holding the locks of the roots it touches. The roots come from the journal, and
+ * a run that held a lock meanwhile may have added lines (or become the last run): so the journal
+ * is read again under the locks, and locked again if it now names other roots.
+ */
+export async function planUndoLocked(options: UndoOptions, lock: (roots: string[]) => Promise<HeldLock>): Promise<{ plan: UndoPlan; lock: HeldLock }> {
+  let plan = planUndo(options);
+  for (;;) {
+    const held = await lock(plan.roots);
+    const again = planUndo(options);
+    const covered = again.roots.every((r) => plan.roots.includes(r));
+    plan = again;
+    if (covered) return { plan, lock: held };
+    held.release();
+  }
 }
 
 /** The journal's runs, one a line: id, when it started, how many changes, and where and by whom. */
