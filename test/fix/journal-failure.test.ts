@@ -6,11 +6,10 @@
  * the links changed are exactly the journal's whole lines, the torn tail is ignored by undo,
  * and undo puts back exactly what was changed.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/fix/journal.js';
-import { BIN, ensureBuilt, links, removeDir, tempDir, tempLinks } from './helpers.js';
+import { cli, ensureBuilt, jail, links, removeDir, tempLinks } from './helpers.js';
 
 const LINKS = 200;
 let base = '';
@@ -26,25 +25,13 @@ function reset(): void {
   }
 }
 
-/** Runs the CLI under bash, with `limit` (KiB) as the file-size limit when given. */
-function run(args: string[], limitKiB?: number): { code: number | null; stdout: string; stderr: string } {
-  const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const script = `${limitKiB !== undefined ? `trap '' XFSZ; ulimit -f ${limitKiB}; ` : ''}exec ${quoted}`;
-  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', LINKCHECK_LOCK_DIR: locks } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[], limitKiB?: number): ReturnType<typeof cli> => cli(args, { env: { LINKCHECK_LOCK_DIR: locks }, ...(limitKiB !== undefined ? { limitKiB } : {}) });
 
 const relative = (): string[] => [...links(app)].filter(([, t]) => !t.startsWith('/')).map(([p]) => p);
 
 beforeAll(() => {
   ensureBuilt();
-  base = tempDir('journal-failure');
-  R = `${base}/jail`;
-  app = `${R}/app`;
-  locks = `${base}/locks`;
-  fs.mkdirSync(locks);
-  fs.mkdirSync(`${R}/data`, { recursive: true });
-  fs.mkdirSync(app);
+  ({ base, R, app, locks } = jail('journal-failure'));
   for (let i = 0; i < LINKS; i++) fs.writeFileSync(`${R}/data/f${i}`, `${i}`);
 });
 afterAll(() => removeDir(base));

@@ -94,7 +94,7 @@ describe('two --fix runs started together', () => {
       expect(lost.code, `${lost.stdout}\n${lost.stderr}`).toBe(75);
       expect(lost.stdout).toBe('');
       expect(lost.stderr.trimEnd().split('\n')).toHaveLength(1);
-      expect(lost.stderr).toMatch(/^linkcheck: a --fix run \(pid \d+ on .*\) is already working on this root: nothing changed; .*--wait/);
+      expect(lost.stderr).toMatch(new RegExp(`^linkcheck: a --fix run \\(pid \\d+ on .*\\) is already working on the root ${R}: nothing changed; .*--wait`));
       expect(won.stdout.split('\n').filter((l) => l.startsWith('fixed '))).toHaveLength(DIRS * PER_DIR);
       expect(won.stdout).not.toMatch(/skipped|changed during the run/);
       const lines = journalLines(j);
@@ -135,7 +135,7 @@ describe('two --fix runs started together', () => {
     expect(second.code, second.stderr).toBe(75);
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(undo.code, undo.stderr).toBe(75);
-    expect(undo.stderr).toMatch(/already working on this root/);
+    expect(undo.stderr).toMatch(/already working on the root/);
     expect(r1.code, r1.stderr).toBe(0);
     expect(journalLines(j)).toHaveLength(DIRS * PER_DIR);
     // An audit takes no lock: it runs beside a fix (here after it) and exits by its findings.

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli as runCli, ensureBuilt, removeDir, tempDir } from './helpers.js';
+import { cli as runCli, ensureBuilt, jail, removeDir } from './helpers.js';
 
 let base = '';
 let R = '';
@@ -17,14 +17,7 @@ let app = '';
 let locks = '';
 let n = 0;
 
-function cli(args: string[]): ReturnType<typeof runCli> {
-  process.env.LINKCHECK_LOCK_DIR = locks;
-  try {
-    return runCli(args);
-  } finally {
-    delete process.env.LINKCHECK_LOCK_DIR;
-  }
-}
+const cli = (args: string[]): ReturnType<typeof runCli> => runCli(args, { env: { LINKCHECK_LOCK_DIR: locks } });
 
 /** A fresh app dir with `names` as absolute links into the root, as a deploy leaves them. */
 function deploy(names: string[]): void {
@@ -45,14 +38,8 @@ const counts = (out: string): string => /(?:would restore|restored) (\d+, skippe
 
 beforeAll(() => {
   ensureBuilt();
-  base = tempDir('undo-runs');
-  R = `${base}/jail`;
-  app = `${R}/app`;
-  locks = `${base}/locks`;
-  fs.mkdirSync(locks);
-  fs.mkdirSync(`${R}/data`, { recursive: true });
+  ({ base, R, app, locks } = jail('undo-runs'));
   fs.writeFileSync(`${R}/data/elsewhere`, 'hand-made target');
-  fs.mkdirSync(app);
 });
 afterAll(() => removeDir(base));
 

@@ -11,31 +11,18 @@ import { applyFixes } from '../../src/fix/apply.js';
 import { prettyReporter } from '../../src/report/pretty.js';
 import type { ReportContext } from '../../src/report/reporter.js';
 import { settingsFrom } from '../../src/settings.js';
-import { cli, ensureBuilt, removeDir, tempDir } from '../fix/helpers.js';
+import { cli, ensureBuilt, jail, removeDir } from '../fix/helpers.js';
 
 let base = '';
 let R = '';
 let app = '';
 let locks = '';
 
-function quietFix(dir: string, extra: string[] = []): ReturnType<typeof cli> {
-  process.env.LINKCHECK_LOCK_DIR = locks;
-  try {
-    return cli([dir, '--root', R, '--fix', '--quiet', ...extra]);
-  } finally {
-    delete process.env.LINKCHECK_LOCK_DIR;
-  }
-}
+const quietFix = (dir: string, extra: string[] = []): ReturnType<typeof cli> => cli([dir, '--root', R, '--fix', '--quiet', ...extra], { env: { LINKCHECK_LOCK_DIR: locks } });
 
 beforeAll(() => {
   ensureBuilt();
-  base = tempDir('cron');
-  R = `${base}/jail`;
-  app = `${R}/app`;
-  locks = `${base}/locks`;
-  fs.mkdirSync(locks);
-  fs.mkdirSync(`${R}/data`, { recursive: true });
-  fs.mkdirSync(app);
+  ({ base, R, app, locks } = jail('cron'));
 });
 afterAll(() => removeDir(base));
 

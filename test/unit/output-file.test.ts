@@ -5,11 +5,11 @@
  * would. A write error (a file-size limit: EFBIG; a directory that vanished) is one line on
  * stderr and exit 2, and the previous file is left as it was, with no temporary file beside it.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutputFile, WriteFailed } from '../../src/output-file.js';
-import { BIN, ensureBuilt, removeDir, tempDir } from '../fix/helpers.js';
+import { BIN, cli, ensureBuilt, jail, removeDir } from '../fix/helpers.js';
 
 let base = '';
 let R = '';
@@ -19,10 +19,7 @@ const LINKS = 3000;
 
 beforeAll(() => {
   ensureBuilt();
-  base = tempDir('output');
-  R = `${base}/jail`;
-  app = `${R}/app`;
-  fs.mkdirSync(`${R}/data`, { recursive: true });
+  ({ base, R, app } = jail('output'));
   for (let d = 0; d < 30; d++) fs.mkdirSync(`${app}/d${d}`, { recursive: true });
   for (let i = 0; i < LINKS; i++) {
     if (i < 100) fs.writeFileSync(`${R}/data/f${i}`, '');
@@ -32,12 +29,7 @@ beforeAll(() => {
 });
 afterAll(() => removeDir(base));
 
-function run(args: string[], limitKiB?: number): { code: number | null; stdout: string; stderr: string } {
-  const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const script = `${limitKiB !== undefined ? `trap '' XFSZ; ulimit -f ${limitKiB}; ` : ''}exec ${quoted}`;
-  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[], limitKiB?: number): ReturnType<typeof cli> => cli(args, limitKiB !== undefined ? { limitKiB } : {});
 
 const dirOf = (): string => {
   const d = `${base}/out${n++}`;
@@ -111,8 +103,8 @@ describe('--output', () => {
 
   it('a relative path is taken from the working directory; a missing directory is exit 2 before anything runs', () => {
     const d = dirOf();
-    const r = spawnSync(process.execPath, [BIN, app, '--root', R, '--format', 'json', '--output', 'rel.json'], { cwd: d, encoding: 'utf8' });
-    expect(r.status).toBe(1);
+    const r = cli([app, '--root', R, '--format', 'json', '--output', 'rel.json'], { cwd: d });
+    expect(r.code).toBe(1);
     expect(JSON.parse(fs.readFileSync(`${d}/rel.json`, 'utf8')).schemaVersion).toBe(1);
     const bad = run([app, '--root', R, '--fix', '--output', `${d}/missing/r.json`]);
     expect(bad.code).toBe(2);
