@@ -93,7 +93,7 @@ A scan path named like a command (rules, explain, undo) is written ./undo.`,
     .option('--exclude <glob>', 'leave out entries matching the glob (repeatable; matched against the path relative to the scanned path, and against the name alone for patterns without /)', collect, [])
     .option('-x, --one-file-system', 'do not descend into directories on other file systems')
     .option('--no-color', 'plain output even on a terminal (NO_COLOR and FORCE_COLOR are honoured too)')
-    .option('-q, --quiet', 'print nothing when clean; with --fix print only what changed')
+    .option('-q, --quiet', 'print nothing when clean; with --fix print what changed and one line per finding left at or above --fail-on (for cron)')
     .option('--fix', 'rewrite fixable links to relative targets (atomic, verified)')
     .option('--dry-run', 'with --fix: print the plan and change nothing')
     .addOption(new Option('--fix-scope <scope>', 'fix links whose target is inside the root, or only inside the scanned tree').choices(['root', 'tree']).default('root'))

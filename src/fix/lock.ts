@@ -64,9 +64,10 @@ export class Busy extends Error {
   constructor(
     readonly holder: Holder | null,
     readonly lockFile: string,
+    readonly root: string,
   ) {
     const who = holder ? `${holder.what === 'undo' ? 'an undo' : 'a --fix run'} (pid ${holder.pid} on ${holder.host}, since ${holder.since})` : `another run (lock file ${lockFile})`;
-    super(`${who} is already working on this root`);
+    super(`${who} is already working on the root ${toDisplay(root)}`);
   }
 }
 
@@ -193,7 +194,7 @@ export async function acquireLock(req: LockRequest): Promise<HeldLock> {
       const holder = tryOnce(file, mine);
       if (holder === 'taken') break;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Busy(holder, file);
+      if (left <= 0) throw new Busy(holder, file, req.root);
       await sleep(Math.min(100, left));
     }
   } catch (err) {
