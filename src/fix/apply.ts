@@ -111,7 +111,8 @@ function applyOne(
   const name = basename(fix.path);
   const dir = dirname(fix.path);
   const ops = gate.enter(dir);
-  if (typeof ops === 'string') return ops === NOT_ENTERABLE || ops.includes('could not be entered') ? change(fix, 'skipped', ops) : changedMeanwhile(fix, ops);
+  // Every other reason the gate gives is a directory that changed under the run.
+  if (typeof ops === 'string') return ops === NOT_ENTERABLE ? change(fix, 'skipped', ops) : changedMeanwhile(fix, ops);
   const before = ops.lstat(name);
   if (!before) return changedMeanwhile(fix, 'the link no longer exists');
   if (before.kind !== 'link') return changedMeanwhile(fix, 'no longer a symlink: never replaced');
