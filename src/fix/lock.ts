@@ -76,14 +76,12 @@ export interface HeldLock {
   release(): void;
 }
 
-const same = (a: string | null, b: string): boolean => a === b;
-
 function readOrNull(p: string): string | null {
   try {
     return readFileSync(p, 'utf8');
   } catch (err) {
     if (errnoOf(err) === 'ENOENT') return null;
-    throw err;
+    throw new UsageError(`cannot read the lock file ${p} (${errnoOf(err)}); set ${LOCK_DIR_ENV} to a directory of your own`);
   }
 }
 
@@ -125,9 +123,10 @@ function parseHolder(text: string): Holder | null {
 const here = { boot: bootId(), ns: pidNamespace(), host: hostname() };
 
 /**
- * Whether the process a lock file names may still be running. A holder on another host, boot or
- * pid namespace cannot be checked from here, so it counts as alive (never taken over); so does
- * a file we cannot read as a lock.
+ * Whether the process a lock file names may still be running: its pid with the same start time.
+ * A holder from an earlier boot is gone. One on another host or in another pid namespace cannot
+ * be checked from here, so it counts as alive (never taken over); so does a file that does not
+ * read as a lock.
  */
 export function holderAlive(h: Holder | null): boolean {
   if (h === null) return true;
@@ -209,7 +208,7 @@ export async function acquireLock(req: LockRequest): Promise<HeldLock> {
       if (!held) return;
       held = false;
       // Only this process (alive) or a breaker of its content (needs it dead) removes it.
-      if (same(readOrNull(file), identity)) unlinkQuietly(file);
+      if (readOrNull(file) === identity) unlinkQuietly(file);
       unlinkQuietly(mine);
     },
   };
@@ -254,7 +253,7 @@ function breakStale(file: string, content: string, mine: string, depth: number):
   }
   if (!got) return false;
   try {
-    if (same(readOrNull(file), content)) unlinkSync(file);
+    if (readOrNull(file) === content) unlinkSync(file);
   } finally {
     unlinkQuietly(marker);
   }
