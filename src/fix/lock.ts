@@ -94,7 +94,11 @@ function unlinkQuietly(p: string): void {
 }
 
 function bootId(): string {
-  return readOrNull('/proc/sys/kernel/random/boot_id')?.trim() ?? '';
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
 }
 
 /** The pid namespace (a magic link's text, `pid:[4026531836]`): pids mean nothing outside it. */
