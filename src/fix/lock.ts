@@ -204,7 +204,7 @@ export async function acquireLock(req: LockRequest): Promise<HeldLock> {
     unlinkQuietly(mine);
     throw err;
   }
-  sweep(req.dir, file);
+  sweep(req.dir, file, mine);
   let held = true;
   return {
     file,
@@ -268,8 +268,10 @@ function breakStale(file: string, content: string, mine: string, depth: number):
  * Clears what killed contenders left: their private files, and markers of take-overs that are
  * over. Run while holding the lock: every marker then names a lock content that is gone for
  * good (ours is alive), so removing a dead breaker's marker cannot let anyone remove a live lock.
+ * Dead holders' locks of other roots (a tree since removed, as tests leave them) are broken the
+ * exclusive way, so the directory does not fill up.
  */
-function sweep(dir: string, file: string): void {
+function sweep(dir: string, file: string, mine: string): void {
   const base = file.slice(dir.length + 1);
   let names: string[];
   try {
@@ -280,10 +282,13 @@ function sweep(dir: string, file: string): void {
   for (const name of names) {
     const isTmp = /\.lock\.\d+\.[0-9a-f]+\.tmp$/.test(name);
     const isMarker = name.startsWith(`${base}.break-`);
-    if (!isTmp && !isMarker) continue;
+    const isOtherLock = /^[0-9a-f]{16}\.lock$/.test(name) && name !== base;
+    if (!isTmp && !isMarker && !isOtherLock) continue;
     const p = `${dir}/${name}`;
     const content = readOrNull(p);
-    if (content !== null && !holderAlive(parseHolder(content))) unlinkQuietly(p);
+    if (content === null || holderAlive(parseHolder(content))) continue;
+    if (isOtherLock) breakStale(p, content, mine, 0);
+    else unlinkQuietly(p);
   }
 }
 

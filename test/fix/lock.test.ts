@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireLock } from '../../src/fix/lock.js';
 import { BIN, ensureBuilt, links, removeDir, tempDir, tempLinks } from './helpers.js';
 
 const DIRS = 30;
@@ -138,9 +139,25 @@ describe('two --fix runs started together', () => {
     expect(undo.stderr).toMatch(/already working on the root/);
     expect(r1.code, r1.stderr).toBe(0);
     expect(journalLines(j)).toHaveLength(DIRS * PER_DIR);
-    // An audit takes no lock: it runs beside a fix (here after it) and exits by its findings.
-    const audit = await start([tree, '--root', R, '--quiet']).done;
-    expect(audit.code).toBe(0);
+  }, 120_000);
+
+  it('an audit and --fix --dry-run take no lock: they run while it is held', async () => {
+    reset();
+    const held = await acquireLock({ root: R, dir: locks, waitMs: 0, what: 'fix' });
+    try {
+      const audit = await start([tree, '--root', R, '--format', 'json']).done;
+      expect(audit.code, audit.stderr).toBe(1); // host-absolute links dangle in the jail: errors, not busy
+      expect(JSON.parse(audit.stdout).summary.links).toBe(DIRS * PER_DIR);
+      const plan = await start([tree, '--root', R, '--fix', '--dry-run', '--quiet']).done;
+      expect(plan.code, plan.stderr).toBe(1);
+      expect(plan.stdout.split('\n').filter((l) => l.startsWith('would fix '))).toHaveLength(DIRS * PER_DIR);
+      // Control: a real fix does meet the lock.
+      const fix = await start([tree, '--root', R, '--fix', '--quiet']).done;
+      expect(fix.code).toBe(75);
+      expect(fixedCount()).toBe(0);
+    } finally {
+      held.release();
+    }
   }, 120_000);
 });
 

@@ -71,7 +71,13 @@ describe('the lock', () => {
     const dead = deadIdentity();
     fs.writeFileSync(`${file}.break-0123456789abcdef`, dead);
     fs.writeFileSync(`${file}.999999.00ff.tmp`, dead);
+    // Another root's lock, left by a dead run, and one held by a live run (this process).
+    fs.writeFileSync(`${dir}/${lockName('/gone')}`, deadIdentity());
+    const live = await acquireLock({ root: '/live', dir, waitMs: 0, what: 'fix' });
     const l = await acquireLock({ root: '/r', dir, waitMs: 0, what: 'fix' });
+    expect(fs.existsSync(`${dir}/${lockName('/gone')}`)).toBe(false);
+    expect(fs.existsSync(`${dir}/${lockName('/live')}`)).toBe(true);
+    live.release();
     expect(fs.readFileSync(file, 'utf8')).toMatch(new RegExp(`^linkcheck lock 1\npid=${process.pid}\n`));
     expect(fs.readdirSync(dir).filter((f) => !f.endsWith('.tmp') || !f.includes(`.${process.pid}.`)).sort()).toEqual([lockName('/r')]);
     l.release();
