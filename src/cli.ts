@@ -80,6 +80,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       `
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or fatal error,
 75 busy: another --fix or undo holds the root's lock, 130 stopped by SIGINT/SIGTERM.
+The lock is kept in /run/linkcheck for root (LINKCHECK_LOCK_DIR overrides); audits take none.
 Run "linkcheck rules" for the rules and "linkcheck explain <rule>" for one rule's documentation.
 A scan path named like a command (rules, explain, undo) is written ./undo.`,
     );

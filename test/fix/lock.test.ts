@@ -65,6 +65,15 @@ function journalLines(j: string): { path: string; run: string }[] {
     .map((l) => JSON.parse(l) as { path: string; run: string });
 }
 
+/** A fresh tree and a --fix run on it, once it is applying (its journal has a line): the lock is held. */
+async function applying(): Promise<{ j: string; first: ReturnType<typeof start> }> {
+  reset();
+  const j = `${base}/journal${round++}`;
+  const first = start([tree, '--root', R, '--fix', '--quiet', '--journal', j]);
+  while ((fs.statSync(j, { throwIfNoEntry: false })?.size ?? 0) === 0) await new Promise((r) => setTimeout(r, 1));
+  return { j, first };
+}
+
 beforeAll(() => {
   ensureBuilt();
   base = tempDir('lock');
@@ -124,11 +133,7 @@ describe('two --fix runs started together', () => {
   }, 120_000);
 
   it('a run started while another holds the lock exits 75 at once without --wait', async () => {
-    reset();
-    const j = `${base}/journal${round++}`;
-    const first = start([tree, '--root', R, '--fix', '--quiet', '--journal', j]);
-    // Wait until it is applying (journal lines appear), then start the second.
-    while ((fs.statSync(j, { throwIfNoEntry: false })?.size ?? 0) === 0) await new Promise((r) => setTimeout(r, 2));
+    const { j, first } = await applying();
     const t0 = Date.now();
     const second = await start([tree, '--root', R, '--fix', '--quiet', '--journal', j]).done;
     const undo = await start(['undo', j]).done;
@@ -163,10 +168,7 @@ describe('two --fix runs started together', () => {
 
 describe('undo --wait', () => {
   it('waits for the run in progress and then undoes all of it, not the part journaled when it started', async () => {
-    reset();
-    const j = `${base}/journal${round++}`;
-    const first = start([tree, '--root', R, '--fix', '--quiet', '--journal', j]);
-    while ((fs.statSync(j, { throwIfNoEntry: false })?.size ?? 0) === 0) await new Promise((r) => setTimeout(r, 1));
+    const { j, first } = await applying();
     const undo = await start(['undo', j, '--last', '--wait', '60']).done;
     expect((await first.done).code).toBe(0);
     expect(undo.code, undo.stderr).toBe(0);
@@ -177,10 +179,7 @@ describe('undo --wait', () => {
 
 describe('a lock holder killed with SIGKILL', () => {
   it('does not block the next run, which finishes the job', async () => {
-    reset();
-    const j = `${base}/journal${round++}`;
-    const first = start([tree, '--root', R, '--fix', '--quiet', '--journal', j]);
-    while ((fs.statSync(j, { throwIfNoEntry: false })?.size ?? 0) === 0) await new Promise((r) => setTimeout(r, 1));
+    const { j, first } = await applying();
     first.child.kill('SIGKILL');
     const killed = await first.done;
     expect(killed.signal).toBe('SIGKILL');

@@ -48,6 +48,14 @@ const fresh = (): string => {
   return `${base}/journal${n++}`;
 };
 
+/** A fresh app with `names` deployed and fixed once: the journal of that run. */
+function fixedJournal(names: string[]): string {
+  const j = fresh();
+  deploy(names);
+  fix(j);
+  return j;
+}
+
 describe('runs', () => {
   it('--list shows each run; --last undoes only the last; --run only the one named; dry-run counts match', () => {
     const j = fresh();
@@ -96,9 +104,7 @@ describe('runs', () => {
   });
 
   it('dry-run counts match on a journal holding the same change twice (two unlocked runs)', () => {
-    const j = fresh();
-    deploy(['x', 'y']);
-    fix(j);
+    const j = fixedJournal(['x', 'y']);
     const lines = fs.readFileSync(j, 'utf8').trim().split('\n');
     // What two runs racing without a lock journaled: both recorded the change to x.
     fs.appendFileSync(j, lines[0]!.replace(/"run":"[^"]+"/, '"run":"20991231T000000Z-ffffff"') + '\n');
@@ -144,9 +150,7 @@ describe('runs', () => {
 
 describe('journals from before runs, torn tails, bad requests', () => {
   it('a journal without run ids undoes as one run, listed as legacy', () => {
-    const j = fresh();
-    deploy(['p', 'q']);
-    fix(j);
+    const j = fixedJournal(['p', 'q']);
     const old = fs
       .readFileSync(j, 'utf8')
       .replace(/,"run":"[^"]*","host":"[^"]*","user":"[^"]*","version":"[^"]*","root":"[^"]*"/g, '');
@@ -160,9 +164,7 @@ describe('journals from before runs, torn tails, bad requests', () => {
   });
 
   it('a torn tail is named and never taken for a change', () => {
-    const j = fresh();
-    deploy(['t']);
-    fix(j);
+    const j = fixedJournal(['t']);
     const line = fs.readFileSync(j, 'utf8');
     // A run killed mid-write left part of a line for u (whose change it then never made).
     fs.appendFileSync(j, line.replace(/\/t"/g, '/u"').slice(0, 60));
@@ -177,9 +179,7 @@ describe('journals from before runs, torn tails, bad requests', () => {
   });
 
   it('an unknown run, or --list with another option, is exit 2 and one line', () => {
-    const j = fresh();
-    deploy(['v']);
-    fix(j);
+    const j = fixedJournal(['v']);
     for (const args of [['--run', 'nope'], ['--list', '--last'], ['--last', '--run', 'x'], ['--dry-run', '--wait', '1']]) {
       const r = cli(['undo', j, ...args]);
       expect(r.code, args.join(' ')).toBe(2);
