@@ -124,7 +124,7 @@ function parseHolder(text: string): Holder | null {
   return { pid, start: get('start'), boot: get('boot'), ns: get('ns'), host: get('host'), nonce: get('nonce'), what: get('what'), since: get('since') };
 }
 
-const here = { boot: bootId(), ns: pidNamespace(), host: hostname() };
+const here = { boot: bootId(), ns: pidNamespace(), host: hostname(), proc: startTicks(process.pid) };
 
 /**
  * Whether the process a lock file names may still be running: its pid with the same start time.
@@ -137,7 +137,15 @@ export function holderAlive(h: Holder | null): boolean {
   if (h.host !== here.host || h.ns !== here.ns) return true;
   if (h.boot !== here.boot) return false;
   const ticks = startTicks(h.pid);
-  return ticks !== null && ticks === h.start;
+  if (ticks !== null) return ticks === h.start;
+  // No start time to compare: a zombie (gone), or a pid /proc hides from us (hidepid) or no /proc
+  // at all. Then only kill(pid, 0) can tell, and a process that exists counts as the holder.
+  try {
+    process.kill(h.pid, 0);
+  } catch (err) {
+    return errnoOf(err) === 'EPERM';
+  }
+  return here.proc === null;
 }
 
 /** The lock file's name for a root (a byte string): the root's real path hashed, so any path fits. */
