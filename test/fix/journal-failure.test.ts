@@ -4,8 +4,9 @@
  * on the first line), and a file-size limit (RLIMIT_FSIZE, with SIGXFSZ ignored, as a full
  * disk does it) that cuts a line short in the middle of a run: the short write is a failed write,
  * the links changed are exactly the journal's whole lines, the torn tail is ignored by undo,
- * and undo puts back exactly what was changed.
+ * and undo puts back exactly what was changed. And a real full disk: a 16 KiB tmpfs (root only).
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/fix/journal.js';
@@ -81,5 +82,33 @@ describe('a journal that cannot be written', () => {
     expect(undo.code, undo.stderr).toBe(0);
     expect(undo.stdout).toMatch(new RegExp(`restored ${LINKS}, skipped 0 of ${LINKS} journal entries\nignored 1 torn journal line`));
     expect(relative()).toEqual([]);
+  });
+});
+
+describe('a journal on a disk that fills up (tmpfs)', () => {
+  let mnt = '';
+  let why: string | null = null;
+  beforeAll(() => {
+    mnt = fs.mkdtempSync(`${base}/tmpfs-`);
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', mnt], { encoding: 'utf8' });
+    if (r.status !== 0) why = `cannot mount a tmpfs: ${r.stderr.trim() || r.error?.message}`;
+    if (why && process.env.CI === 'true') throw new Error(why);
+  });
+  afterAll(() => {
+    if (!why) spawnSync('umount', [mnt]);
+  });
+
+  it('stops with exit 2 and one line; the links changed are exactly the journal\'s whole lines', (ctx) => {
+    if (why) return ctx.skip(why);
+    reset();
+    const j = `${mnt}/journal`;
+    const r = run([app, '--root', R, '--fix', '--quiet', '--journal', j]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/cannot write the journal .* \((ENOSPC|short write: \d+ of \d+ bytes)\): stopped before changing/);
+    const { entries } = readJournal(j);
+    expect(entries.length).toBeGreaterThan(10);
+    expect(relative().sort()).toEqual(entries.map((e) => e.path).sort());
+    expect(tempLinks(app)).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
  * would. A write error (a file-size limit: EFBIG; a directory that vanished) is one line on
  * stderr and exit 2, and the previous file is left as it was, with no temporary file beside it.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutputFile, WriteFailed } from '../../src/output-file.js';
@@ -194,4 +194,32 @@ describe('a reader polling the file', () => {
     }
     expect(partial).toBeGreaterThan(0);
   }, 60_000);
+});
+
+/**
+ * A real full disk: a small tmpfs (needs root to mount; in CI a failure to mount fails the test,
+ * elsewhere it is skipped with the reason).
+ */
+describe('a full disk (tmpfs)', () => {
+  let mnt = '';
+  let why: string | null = null;
+  beforeAll(() => {
+    mnt = fs.mkdtempSync(`${base}/tmpfs-`);
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { encoding: 'utf8' });
+    if (r.status !== 0) why = `cannot mount a tmpfs: ${r.stderr.trim() || r.error?.message}`;
+    if (why && process.env.CI === 'true') throw new Error(why);
+  });
+  afterAll(() => {
+    if (!why) spawnSync('umount', [mnt]);
+  });
+
+  it.for(['1', '2'])('ENOSPC on --output: exit 2, one line, the previous report kept, no temporary file (-j %s)', (jobs, ctx) => {
+    if (why) return ctx.skip(why);
+    fs.writeFileSync(`${mnt}/r.json`, 'the previous report');
+    const r = run([app, '--root', R, '--format', 'json', '-j', jobs, '--output', `${mnt}/r.json`]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^linkcheck: cannot write the report to .*r\.json \(ENOSPC\); the previous file there is left as it was\n$/);
+    expect(fs.readFileSync(`${mnt}/r.json`, 'utf8')).toBe('the previous report');
+    expect(fs.readdirSync(mnt)).toEqual(['r.json']);
+  });
 });
