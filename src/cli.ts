@@ -1,13 +1,15 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { auditInParallel, type Walked } from './parallel.js';
 import { Auditor, type Summary } from './audit.js';
 import { errnoOf, OutputError, UsageError } from './errors.js';
-import { applyFixes, Interrupted } from './fix/apply.js';
+import { applyFixes, Interrupted, JournalStopped } from './fix/apply.js';
+import { Busy, lockDirFor, lockRoots, waitMs } from './fix/lock.js';
 import type { PlannedFix } from './fix/plan.js';
 import { type AppliedChange, plannedChanges } from './fix/change.js';
-import { undoJournal } from './fix/undo.js';
+import { listRuns, planUndo, planUndoLocked, undoJournal } from './fix/undo.js';
+import { OutputFile, WriteFailed } from './output-file.js';
+import { packageVersion as version } from './version.js';
 import { type FsPort, nodeFsPort } from './fs-port.js';
 import { bufferedWriter } from './report/buffered.js';
 import { FORMATS, reporterFor } from './report/formats.js';
@@ -47,7 +49,7 @@ export interface CliIo {
 }
 
 /** Exit codes: documented in the README and in --help. */
-export const EXIT = { clean: 0, findings: 1, usage: 2, internal: 70, interrupted: 130 } as const;
+export const EXIT = { clean: 0, findings: 1, usage: 2, internal: 70, busy: 75, interrupted: 130 } as const;
 
 const FAIL_ON = ['error', 'warning', 'info', 'never'] as const;
 
@@ -69,20 +71,16 @@ interface AuditFlags {
   journal?: string;
   jobs: string;
   absolutePaths?: boolean;
+  output?: string;
+  wait?: string;
 }
 
-/** Our package.json sits two levels up from dist/src and one from src (tests run the sources). */
-function version(): string {
-  const require = createRequire(import.meta.url);
-  for (const p of ['../../package.json', '../package.json']) {
-    try {
-      const pkg = require(p) as { name?: string; version?: string };
-      if (pkg.name === 'linkcheck' && pkg.version) return pkg.version;
-    } catch {
-      // try the next place
-    }
-  }
-  return '0.0.0';
+interface UndoFlags {
+  dryRun?: boolean;
+  last?: boolean;
+  run?: string;
+  list?: boolean;
+  wait?: string;
 }
 
 /** Runs linkcheck with `argv` (without node and script) and returns the exit code. Never exits the process. */
@@ -110,11 +108,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .option('--exclude <glob>', 'leave out entries matching the glob (repeatable; matched against the path relative to the scanned path, and against the name alone for patterns without /)', collect, [])
     .option('-x, --one-file-system', 'do not descend into directories on other file systems')
     .option('--no-color', 'plain output even on a terminal (NO_COLOR and FORCE_COLOR are honoured too)')
-    .option('-q, --quiet', 'print nothing when clean; with --fix print only what changed')
+    .option('-q, --quiet', 'print nothing when clean; with --fix print what changed and one line per finding left at or above --fail-on (for cron)')
     .option('--fix', 'rewrite fixable links to relative targets (atomic, verified)')
     .option('--dry-run', 'with --fix: print the plan and change nothing')
     .addOption(new Option('--fix-scope <scope>', 'fix links whose target is inside the root, or only inside the scanned tree').choices(['root', 'tree']).default('root'))
     .option('--journal <file>', 'with --fix: append one JSON line per change, for "linkcheck undo"')
+    .option('--output <file>', 'write the report to FILE instead of stdout, whole or not at all (temporary file, fsync, rename)')
+    .option('--wait <seconds>', 'with --fix: wait up to SECONDS for another --fix or undo of the same root to finish (default 0: exit 75 at once)')
     .option('-j, --jobs <n>', 'threads for an audit: 1, or 2 to walk on one core and resolve on another', String(Math.min(2, availableParallelism())))
     .option('--config <file>', `read settings from a JSON config file (default: ${DEFAULT_CONFIG} when it exists); flags win`)
     .option('--no-config', 'read no config file, not even the default one')
@@ -147,8 +147,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .description('restore the links a --fix run recorded in its journal, newest first')
     .argument('<journal>', 'journal file written by --fix --journal')
     .option('--dry-run', 'say what would be restored and change nothing')
-    .action((journal: string, flags: { dryRun?: boolean }) => {
-      code = undoCommand(journal, flags, io);
+    .option('--last', "only the last run's changes (the run of the journal's last line)")
+    .option('--run <id>', "only this run's changes (see --list)")
+    .option('--list', 'list the runs in the journal: id, start, changes, host, user, version, root')
+    .option('--wait <seconds>', 'wait up to SECONDS for a --fix or undo of the same root to finish (default 0: exit 75 at once)')
+    .action(async (journal: string, flags: UndoFlags) => {
+      code = await undoCommand(journal, flags, io);
     });
 
   scanHelp(program, scan);
@@ -163,6 +167,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.clean;
       return EXIT.usage;
+    }
+    if (err instanceof Busy) {
+      io.stderr(`linkcheck: ${err.message}: nothing changed; run again later, or wait for it with --wait SECONDS\n`);
+      return EXIT.busy;
     }
     if (err instanceof UsageError) {
       io.stderr(`linkcheck: ${err.message}\n`);
@@ -253,18 +261,67 @@ async function scanCommand(paths: string[], flags: AuditFlags, io: CliIo, given:
     io.cwd,
   );
   // Every jail's settings first: a bad one stops the run before any report or change.
+  if (flags.wait !== undefined && (!flags.fix || flags.dryRun)) throw new UsageError('--wait goes with --fix: only a run that changes links takes the lock');
+  const wait = waitMs(flags.wait);
+  if (flags.output === '') throw new UsageError('--output needs a file name');
   const fs = progress ? progress.meter(io.fs ?? nodeFsPort()) : io.fs;
   const all = plan.runs.map((options) => ({ options, settings: settingsFrom({ ...options, fs }) }));
+  // The lock guards the real disk; an injected file system is private to this process.
+  const lock =
+    flags.fix && !flags.dryRun && io.fs === undefined
+      ? await lockRoots(
+          all.map((a) => a.settings.root),
+          { dir: lockDirFor(io.env), waitMs: wait, what: 'fix' },
+        )
+      : null;
+  let output: OutputFile | null = null;
+  try {
+    if (flags.output !== undefined) {
+      const path = flags.output.startsWith('/') ? flags.output : `${io.cwd}/${flags.output}`;
+      try {
+        output = new OutputFile(path);
+      } catch (err) {
+        throw new UsageError(`cannot write the report to ${path} (${(err as WriteFailed).code}): choose a writable path`);
+      }
+    }
+    const code = await auditRoots(all, plan, flags, io, progress, startedAt, output);
+    // An interrupted --fix wrote no report: the previous file stays.
+    if (code === EXIT.interrupted) output?.abandon();
+    else output?.commit();
+    return code;
+  } catch (err) {
+    output?.abandon();
+    if ((err instanceof WriteFailed || err instanceof OutputError) && output)
+      throw new UsageError(`cannot write the report to ${output.path} (${err instanceof WriteFailed ? err.code : err.errno}); the previous file there is left as it was`);
+    if (!(err instanceof JournalStopped)) throw err;
+    io.stderr(`linkcheck: ${err.message}; free the journal's disk (or fix its path) and run again\n`);
+    return EXIT.usage;
+  } finally {
+    lock?.release();
+  }
+}
+
+/** Every jail's audit (and --fix) in turn, into one report; the exit code of the worst. */
+async function auditRoots(
+  all: Array<{ options: RootRun; settings: Settings }>,
+  plan: { multi: boolean; failOn: AuditFlags['failOn'] },
+  flags: AuditFlags,
+  io: CliIo,
+  progress: Progress | null,
+  startedAt: number,
+  output: OutputFile | null,
+): Promise<number> {
   // Compact lines carry no jail heading: with many jails they name links by their host paths.
   const absolutePaths = flags.absolutePaths === true || (plan.multi && flags.format === 'compact');
   const run = { ...flags, failOn: plan.failOn, startedAt, absolutePaths };
-  if (!plan.multi) return auditRoot(all[0]!.options, all[0]!.settings, run, io, io.stdout, true, progress);
-  const report = multiRootReport(flags.format, io.stdout);
+  const write = output ? output.write : io.stdout;
+  if (!plan.multi) return auditRoot(all[0]!.options, all[0]!.settings, run, io, { write, output }, true, progress);
+  const report = multiRootReport(flags.format, write);
   let worst: number = EXIT.clean;
   for (const { options, settings } of all) {
     // One thread per jail: the jails' reports are written in turn through this thread.
     const section = report.section(settings);
-    const code = await auditRoot(options, settings, run, io, section.write, false, progress, section.done);
+    const code = await auditRoot(options, settings, run, io, { write: section.write, output: null }, false, progress, section.done);
     if (code === EXIT.interrupted) return code;
     worst = Math.max(worst, code);
   }
@@ -278,24 +335,30 @@ async function auditRoot(
   settings: Settings,
   flags: AuditFlags & { startedAt: number },
   io: CliIo,
-  write: (s: string) => void,
+  to: { write: (s: string) => void; output: OutputFile | null },
   mayUseThreads: boolean,
   progress: Progress | null,
   done?: (summary: Summary) => void,
 ): Promise<number> {
   const mode: ReportContext['mode'] = !flags.fix ? 'audit' : flags.dryRun ? 'dry-run' : 'fix';
-  const ctx: ReportContext = { color: colorWanted(flags.color, io.env, io.isTTY), quiet: flags.quiet === true, mode, run: runInfo(version(), flags.startedAt) };
+  const ctx: ReportContext = {
+    color: colorWanted(flags.color, io.env, io.isTTY && !to.output),
+    quiet: flags.quiet === true,
+    mode,
+    run: runInfo(version(), flags.startedAt),
+    failOn: flags.failOn,
+  };
   if (!flags.absolutePaths) ctx.scanLabels = scanLabels(options.paths, settings.scanned, realIn(settings.fs, io.cwd));
   const width = reportWidth(io.isTTY, io.columns, io.env);
   if (width !== undefined) ctx.width = width;
 
   // Two threads where the report goes to a real file descriptor and the disk is the real one.
-  const parallel = mayUseThreads && flags.jobs === '2' && io.stdoutFd !== undefined && io.fs === undefined;
+  const parallel = mayUseThreads && flags.jobs === '2' && (to.output !== null || io.stdoutFd !== undefined) && io.fs === undefined;
   const job = {
     options,
     format: flags.format,
     ctx,
-    fd: io.stdoutFd ?? 1,
+    fd: to.output?.fd ?? io.stdoutFd ?? 1,
     // The report and the line share a terminal only when stdout is one too.
     terminal: io.isTTY ? progress?.lock : undefined,
   };
@@ -337,8 +400,8 @@ async function auditRoot(
     return codeFor(summary);
   }
   const out = bufferedWriter((s) => {
-    if (io.isTTY) progress?.erase();
-    write(s);
+    if (io.isTTY && !to.output) progress?.erase();
+    to.write(s);
   });
   const auditor = new Auditor(settings, { collectFixes: mode === 'dry-run' });
   onJudged(() => auditor.summary.links);
@@ -377,8 +440,25 @@ function realIn(fs: FsPort, cwdText: string): (arg: string) => string | null {
   };
 }
 
-function undoCommand(journal: string, flags: { dryRun?: boolean }, io: CliIo): number {
-  const result = undoJournal({ journal, dryRun: flags.dryRun === true, fs: io.fs, cwd: io.cwd });
-  io.stdout(result.text);
-  return result.failed > 0 ? EXIT.findings : EXIT.clean;
+async function undoCommand(journal: string, flags: UndoFlags, io: CliIo): Promise<number> {
+  if (flags.list) {
+    if (flags.last || flags.run !== undefined || flags.dryRun || flags.wait !== undefined) throw new UsageError('--list only lists the runs: give it no other option');
+    io.stdout(listRuns({ journal, cwd: io.cwd }));
+    return EXIT.clean;
+  }
+  if (flags.last && flags.run !== undefined) throw new UsageError('--last and --run each choose a run: give one of them');
+  if (flags.wait !== undefined && flags.dryRun) throw new UsageError('--wait goes with a real undo: --dry-run takes no lock');
+  const wait = waitMs(flags.wait);
+  const options = { journal, dryRun: flags.dryRun === true, run: flags.run, last: flags.last === true, fs: io.fs, cwd: io.cwd };
+  const { plan, lock } =
+    flags.dryRun || io.fs !== undefined
+      ? { plan: planUndo(options), lock: null }
+      : await planUndoLocked(options, (roots) => lockRoots(roots, { dir: lockDirFor(io.env), waitMs: wait, what: 'undo' }));
+  try {
+    const result = undoJournal(options, plan);
+    io.stdout(result.text);
+    return result.failed > 0 ? EXIT.findings : EXIT.clean;
+  } finally {
+    lock?.release();
+  }
 }

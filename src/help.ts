@@ -12,6 +12,7 @@ export const EXIT_CODE_HELP: Array<[number, string]> = [
   [1, 'findings at or above --fail-on, or a fix that failed and was rolled back'],
   [2, 'usage or fatal error (bad option, missing path, unknown command, bad config, a report that cannot be written): one line on stderr'],
   [70, 'internal error: a bug in linkcheck; report it with the command line'],
+  [75, 'busy: another --fix or undo holds the root\'s lock (after --wait); nothing changed'],
   [130, '--fix stopped by SIGINT/SIGTERM between two links; run it again to finish'],
 ];
 

@@ -1,10 +1,11 @@
+import { toDisplay } from '../bytes.js';
 import { basename, dirname } from '../paths.js';
 import { Resolver } from '../resolve.js';
 import { hostOf } from '../rules/words.js';
 import type { Settings } from '../settings.js';
 import type { AppliedChange } from './change.js';
-import { type DirGate, type DirOps, gateFor } from './gate.js';
-import { Journal } from './journal.js';
+import { type DirGate, type DirOps, gateFor, NOT_ENTERABLE } from './gate.js';
+import { Journal, JournalFailed, newRun, type RunInfo } from './journal.js';
 import { hostAfterJail, type PlannedFix } from './plan.js';
 import { isTempName, nextTempName, tempRunIsOver } from './temp-names.js';
 
@@ -13,6 +14,8 @@ export type { AppliedChange } from './change.js';
 export interface ApplyOptions {
   /** Append one JSON line per change here, fsynced before the rename. */
   journal?: string | undefined;
+  /** The run its journal lines name; a new one by default. */
+  run?: RunInfo | undefined;
   /** Temp links (`.linkcheck-tmp.*`) the scan met: removed when their run is over. */
   leftovers?: readonly string[] | undefined;
 }
@@ -24,6 +27,18 @@ export class Interrupted extends Error {
     readonly changes: AppliedChange[],
   ) {
     super(`interrupted by ${signal}: stopped between two links; ${changes.filter((c) => c.status === 'changed').length} changed so far`);
+  }
+}
+
+/** The journal could not be written: the fixer stopped before the change that line was for. */
+export class JournalStopped extends Error {
+  constructor(
+    readonly failure: JournalFailed,
+    readonly path: string,
+    readonly changes: AppliedChange[],
+  ) {
+    const n = changes.filter((c) => c.status === 'changed').length;
+    super(`${failure.message}: stopped before changing ${toDisplay(path)}; ${n} link${n === 1 ? '' : 's'} changed before that, each journaled`);
   }
 }
 
@@ -43,7 +58,7 @@ export async function applyFixes(settings: Settings, fixes: readonly PlannedFix[
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const journal = options.journal !== undefined ? new Journal(options.journal) : null;
+  const journal = options.journal !== undefined ? new Journal(options.journal, options.run ?? newRun(settings.root)) : null;
   const gate = gateFor(settings.fs);
   try {
     for (const path of options.leftovers ?? []) {
@@ -59,7 +74,12 @@ export async function applyFixes(settings: Settings, fixes: readonly PlannedFix[
       if (i % 32 === 0) await new Promise((r) => setImmediate(r));
       if (stopSignal) throw new Interrupted(stopSignal, changes);
       const fix = fixes[i]!;
-      changes.push(applyOne(settings, gate, journal, confirmer, pending, fix));
+      try {
+        changes.push(applyOne(settings, gate, journal, confirmer, pending, fix));
+      } catch (err) {
+        if (err instanceof JournalFailed) throw new JournalStopped(err, fix.path, changes);
+        throw err;
+      }
       pending.delete(fix.path);
     }
   } finally {
@@ -75,6 +95,11 @@ function change(fix: PlannedFix, status: AppliedChange['status'], reason: string
   return { path: fix.path, old: fix.old, new: fix.target, status, reason };
 }
 
+/** A link left alone because another process changed it (or a directory on its way) during the run. */
+function changedMeanwhile(fix: PlannedFix, reason: string): AppliedChange {
+  return { ...change(fix, 'skipped', reason), concurrent: true };
+}
+
 function applyOne(
   settings: Settings,
   gate: DirGate,
@@ -86,15 +111,17 @@ function applyOne(
   const name = basename(fix.path);
   const dir = dirname(fix.path);
   const ops = gate.enter(dir);
-  if (typeof ops === 'string') return change(fix, 'skipped', ops);
+  // Every other reason the gate gives is a directory that changed under the run.
+  if (typeof ops === 'string') return ops === NOT_ENTERABLE ? change(fix, 'skipped', ops) : changedMeanwhile(fix, ops);
   const before = ops.lstat(name);
-  if (!before) return change(fix, 'skipped', 'the link no longer exists');
-  if (before.kind !== 'link') return change(fix, 'skipped', 'no longer a symlink: never replaced');
+  if (!before) return changedMeanwhile(fix, 'the link no longer exists');
+  if (before.kind !== 'link') return changedMeanwhile(fix, 'no longer a symlink: never replaced');
   const text = readlinkOrNull(ops, name);
-  if (text === null) return change(fix, 'skipped', 'changed while being read: no longer a symlink');
-  if (text !== fix.old) return change(fix, 'skipped', 'changed since the scan');
+  if (text === null) return changedMeanwhile(fix, 'changed while being read: no longer a symlink');
+  if (text !== fix.old) return changedMeanwhile(fix, 'changed since the scan');
 
   const swapped = swap(ops, name, fix.old, fix.target, before.ino, before, journal, fix.path);
+  if (swapped === CHANGED_WHILE_FIXED) return changedMeanwhile(fix, swapped);
   if (swapped !== null) return change(fix, 'skipped', swapped);
 
   const readBack = readlinkOrNull(ops, name);
@@ -119,9 +146,12 @@ export interface Keep {
   mtimeNs: bigint;
 }
 
+const CHANGED_WHILE_FIXED = 'changed while being fixed';
+
 /**
  * Replaces the link `name` (inode `ino`, text `expected`) with one saying `text`, atomically,
  * with the owner and times in `keep`. Returns null when done, or why not (nothing changed then).
+ * A journal that cannot be written throws JournalFailed, after the temporary link is removed.
  */
 export function swap(ops: DirOps, name: string, expected: string, text: string, ino: bigint, was: Keep, journal: Journal | null, path: string): string | null {
   const tmp = nextTempName();
@@ -136,7 +166,7 @@ export function swap(ops: DirOps, name: string, expected: string, text: string, 
     const again = ops.lstat(name);
     if (!again || again.kind !== 'link' || again.ino !== ino || readlinkOrNull(ops, name) !== expected) {
       ops.unlink(tmp);
-      return 'changed while being fixed';
+      return CHANGED_WHILE_FIXED;
     }
     journal?.append({ path, old: expected, new: text, uid: was.uid, gid: was.gid, mtime: was.mtimeNs, atime: was.atimeNs, time: new Date().toISOString() });
     ops.rename(tmp, name);
@@ -147,6 +177,7 @@ export function swap(ops: DirOps, name: string, expected: string, text: string, 
     } catch {
       // already gone
     }
+    if (err instanceof JournalFailed) throw err;
     return `could not replace the link (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
   }
 }

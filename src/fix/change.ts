@@ -6,6 +6,8 @@ export interface AppliedChange {
   /** changed: rewritten and confirmed; planned: --dry-run; skipped: left alone (see reason); failed: put back, see reason; removed: a stale temporary link cleaned up. */
   status: 'changed' | 'planned' | 'skipped' | 'failed' | 'removed';
   reason: string | null;
+  /** Skipped because another process changed the link (or a directory on its way) during the run. */
+  concurrent?: boolean;
 }
 
 /** A plan shown as changes (--fix --dry-run). */

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
  */
 export const TEMP_PREFIX = '.linkcheck-tmp.';
 
-function startTicks(pid: number): string | null {
+export function startTicks(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -2,12 +2,18 @@ import { toDisplay } from '../bytes.js';
 import { type FsPort, nodeFsPort } from '../fs-port.js';
 import { basename, dirname } from '../paths.js';
 import { gateFor } from './gate.js';
-import { readJournal } from './journal.js';
+import type { HeldLock } from './lock.js';
+import { UsageError } from '../errors.js';
+import { type JournalEntry, LEGACY_RUN, readJournal, runsIn } from './journal.js';
 import { readlinkOrNull, swap } from './apply.js';
 
 export interface UndoOptions {
   journal: string;
   dryRun?: boolean | undefined;
+  /** Only this run's changes. */
+  run?: string | undefined;
+  /** Only the last run's changes (the run of the journal's last line). */
+  last?: boolean | undefined;
   fs?: FsPort | undefined;
   cwd?: string | undefined;
 }
@@ -20,18 +26,84 @@ export interface UndoResult {
   text: string;
 }
 
+/** What an undo will go through, read once: the lock is taken for these roots, then exactly these entries are undone. */
+export interface UndoPlan {
+  file: string;
+  /** Newest first. */
+  entries: JournalEntry[];
+  torn: number;
+  /** The roots the entries were fixed under, sorted ('/' for lines that did not record one). */
+  roots: string[];
+}
+
+function journalPath(options: Pick<UndoOptions, 'journal' | 'cwd'>): string {
+  return options.journal.startsWith('/') ? options.journal : `${options.cwd ?? process.cwd()}/${options.journal}`;
+}
+
+/** Reads the journal and picks the entries to undo: all, the last run's, or one run's. */
+export function planUndo(options: UndoOptions): UndoPlan {
+  const file = journalPath(options);
+  const { entries, torn } = readJournal(file);
+  let chosen = entries;
+  if (options.run !== undefined || options.last) {
+    const runs = runsIn(entries);
+    const id = options.run ?? (entries.length > 0 ? (entries[entries.length - 1]!.run?.id ?? LEGACY_RUN) : undefined);
+    const run = runs.find((r) => r.id === id);
+    if (options.run !== undefined && !run) throw new UsageError(`no run ${options.run} in the journal ${file}: "linkcheck undo ${file} --list" lists its runs`);
+    chosen = run?.entries ?? [];
+  }
+  const roots = [...new Set(chosen.map((e) => e.run?.root || '/'))].sort();
+  return { file, entries: [...chosen].reverse(), torn, roots };
+}
+
 /**
- * Restores what a --fix run recorded, newest first, with the fixer's own safety: directories
+ * Plans an undo holding the locks of the roots it touches. The roots come from the journal, and
+ * a run that held a lock meanwhile may have added lines (or become the last run): so the journal
+ * is read again under the locks, and locked again if it now names other roots.
+ */
+export async function planUndoLocked(options: UndoOptions, lock: (roots: string[]) => Promise<HeldLock>): Promise<{ plan: UndoPlan; lock: HeldLock }> {
+  let plan = planUndo(options);
+  for (;;) {
+    const held = await lock(plan.roots);
+    const again = planUndo(options);
+    const covered = again.roots.every((r) => plan.roots.includes(r));
+    plan = again;
+    if (covered) return { plan, lock: held };
+    held.release();
+  }
+}
+
+/** The journal's runs, one a line: id, when it started, how many changes, and where and by whom. */
+export function listRuns(options: Pick<UndoOptions, 'journal' | 'cwd'>): string {
+  const file = journalPath(options);
+  const { entries, torn } = readJournal(file);
+  const rows = [['run', 'started', 'changes', 'host', 'user', 'version', 'root']];
+  for (const r of runsIn(entries)) rows.push([r.id, r.first, String(r.entries.length), r.host || '-', r.user || '-', r.version || '-', r.root ? toDisplay(r.root) : '-']);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  let out = rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+  if (torn > 0) out += `${tornNote(torn)}\n`;
+  return out;
+}
+
+function tornNote(n: number): string {
+  return `ignored ${n} torn journal line${n === 1 ? '' : 's'}: a write cut short (a killed run, a full disk), so ${n === 1 ? 'its change was' : 'their changes were'} never made`;
+}
+
+/**
+ * Restores what --fix runs recorded, newest first, with the fixer's own safety: directories
  * reached one name at a time, the old text written under a temporary name with the recorded owner
  * and times and renamed over the link. A link is restored only while it still holds the text the
- * fix gave it; every other entry is named with the reason it was skipped.
+ * fix gave it; every other entry is named with the reason it was skipped. --dry-run goes through
+ * the same checks against the texts the links would have by then (an earlier entry for the same
+ * link sees the text a later one would have put back), so its counts are the real undo's.
  */
-export function undoJournal(options: UndoOptions): UndoResult {
+export function undoJournal(options: UndoOptions, plan: UndoPlan = planUndo(options)): UndoResult {
   const fs = options.fs ?? nodeFsPort();
-  const file = options.journal.startsWith('/') ? options.journal : `${options.cwd ?? process.cwd()}/${options.journal}`;
-  const entries = readJournal(file).reverse();
+  const { entries } = plan;
   const gate = gateFor(fs);
   const lines: string[] = [];
+  /** --dry-run: the text each link would hold by now. */
+  const wouldHold = new Map<string, string>();
   let restored = 0;
   let skipped = 0;
   let failed = 0;
@@ -56,7 +128,7 @@ export function undoJournal(options: UndoOptions): UndoResult {
         skip(e.path, 'no longer a symlink: never replaced');
         continue;
       }
-      const now = readlinkOrNull(ops, name);
+      const now = wouldHold.get(e.path) ?? readlinkOrNull(ops, name);
       if (now === null) {
         skip(e.path, 'changed while being read: no longer a symlink');
         continue;
@@ -68,6 +140,7 @@ export function undoJournal(options: UndoOptions): UndoResult {
       const shown = `${toDisplay(e.path)}: ${toDisplay(e.new)} -> ${toDisplay(e.old)}`;
       if (options.dryRun) {
         restored++;
+        wouldHold.set(e.path, e.old);
         lines.push(`would restore ${shown}`);
         continue;
       }
@@ -85,6 +158,6 @@ export function undoJournal(options: UndoOptions): UndoResult {
   }
   const verb = options.dryRun ? 'would restore' : 'restored';
   lines.push(`${verb} ${restored}, skipped ${skipped}${failed ? `, failed ${failed}` : ''} of ${entries.length} journal entries`);
+  if (plan.torn > 0) lines.push(tornNote(plan.torn));
   return { restored, skipped, failed, text: lines.join('\n') + '\n' };
 }
-

@@ -12,13 +12,18 @@ function oneLine(s: string): string {
   return s.replace(LINE_BREAKING, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
+/** `path: severity LC00x rule: message`, one line whatever the message holds; `shown` is the path as the report names it. */
+export function compactLine(shown: string, f: Finding): string {
+  return `${shown}: ${f.severity} ${f.code} ${f.rule}: ${oneLine(f.message)}\n`;
+}
+
 /**
  * One line per finding, `path: severity LC00x rule: message`, nothing else (no summary, no
  * changes): for grep, editors' quickfix lists and `wc -l`. Paths as in the pretty format.
  */
 export function compactReporter(ctx: ReportContext): Reporter {
   const name = pathNamer(ctx.scanLabels);
-  const line = (path: string, f: Finding): string => `${name(path)}: ${f.severity} ${f.code} ${f.rule}: ${oneLine(f.message)}\n`;
+  const line = (path: string, f: Finding): string => compactLine(name(path), f);
   return {
     begin() {
       return '';

@@ -6,6 +6,8 @@ import { isWithin } from '../paths.js';
 import type { Severity } from '../rules/index.js';
 import { hostOf } from '../rules/words.js';
 import { pathNamer } from './display-path.js';
+import { compactLine } from './compact.js';
+import { mustAct, splitConcurrent } from './cron-lines.js';
 import type { Reporter, ReportContext } from './reporter.js';
 import { verdict, type VerdictWords } from './verdict.js';
 
@@ -60,7 +62,15 @@ export function prettyReporter(ctx: ReportContext): Reporter {
     return '';
   };
 
+  // --fix --quiet (cron): besides the changes, what is still wrong, a compact line each.
+  const cron = onlyChanges && ctx.mode === 'fix';
+  let remaining = '';
+  const remember = (path: string, f: Finding): void => {
+    if (cron && mustAct(f, ctx.failOn)) remaining += compactLine(name(path), f);
+  };
+
   const link = (rec: LinkRecord): string => {
+    for (const f of rec.findings) remember(rec.path, f);
     if (rec.findings.length === 0 || onlyChanges) return '';
     const worst = SEVERITIES.find((s) => rec.findings.some((f) => f.severity === s))!;
     const path = name(rec.path);
@@ -99,6 +109,7 @@ export function prettyReporter(ctx: ReportContext): Reporter {
     },
     event(ev) {
       if (ev.type === 'unreadable') {
+        remember(ev.entry.path, ev.entry.finding);
         unreadable.push(unreadableBlock(ev.entry));
         return '';
       }
@@ -106,6 +117,11 @@ export function prettyReporter(ctx: ReportContext): Reporter {
     },
     end(summary, changes) {
       let out = onlyChanges ? '' : unreadable.join('');
+      if (cron) {
+        const { shown, line } = splitConcurrent(changes);
+        out += changeLines(shown, true, c, name) + remaining + line;
+        return remaining ? out + summaryLine(summary, ctx, c) + '\n' : out;
+      }
       out += changeLines(changes, onlyChanges, c, name);
       const problems = summary.findings.error + summary.findings.warning + summary.findings.info;
       if (onlyChanges || (ctx.quiet && problems === 0)) return out;

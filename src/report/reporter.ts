@@ -20,6 +20,8 @@ export interface ReportContext {
   width?: number;
   /** The run itself, for formats that record it (sarif, prometheus): plain data, so it crosses to the audit thread. */
   run: RunInfo;
+  /** --fail-on: with --fix --quiet, findings at or above it get a compact line each (default error). */
+  failOn?: 'error' | 'warning' | 'info' | 'never';
 }
 
 /** What a report may say about the run beyond its findings. */

@@ -261,7 +261,7 @@ describe('the schema and the README', () => {
 
   it('the package ships the schema', () => {
     const pkg = JSON.parse(fs.readFileSync(`${repo}/package.json`, 'utf8')) as { files: string[] };
-    expect(pkg.files).toContain('schema');
+    expect(pkg.files).toContain('schema/');
   });
 
   it('the JSON reader agrees with JSON.parse and knows where each key is', () => {

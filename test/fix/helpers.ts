@@ -84,12 +84,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI synchronously. */
-export function cli(args: string[], options: { cwd?: string } = {}): CliResult {
-  const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [BIN, ...args], {
+/**
+ * Runs the built CLI synchronously. `limitKiB` runs it under a file-size limit (RLIMIT_FSIZE,
+ * SIGXFSZ ignored), so a file write past it fails with EFBIG, as a full disk fails one.
+ */
+export function cli(args: string[], options: { cwd?: string; env?: Record<string, string>; limitKiB?: number } = {}): CliResult {
+  const argv = [process.execPath, BIN, ...args];
+  const limited = options.limitKiB !== undefined;
+  const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const r: SpawnSyncReturns<string> = spawnSync(limited ? 'bash' : argv[0]!, limited ? ['-c', `trap '' XFSZ; ulimit -f ${options.limitKiB}; exec ${quoted}`] : argv.slice(1), {
     cwd: options.cwd ?? REPO,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
     maxBuffer: 256 << 20,
   });
   if (r.error) throw r.error;
@@ -228,3 +234,14 @@ export function runnableCopy(): { dir: string; bin: string } {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A jail (`R`) with an empty `R/data` and `R/app` under a fresh temp dir, and a lock directory of the tests' own. */
+export function jail(prefix: string): { base: string; R: string; app: string; locks: string } {
+  const base = tempDir(prefix);
+  const R = `${base}/jail`;
+  const locks = `${base}/locks`;
+  fs.mkdirSync(locks, { mode: 0o755 });
+  fs.mkdirSync(`${R}/data`, { recursive: true });
+  fs.mkdirSync(`${R}/app`);
+  return { base, R, app: `${R}/app`, locks };
+}

@@ -23,7 +23,7 @@ describe('--help', () => {
     expect(h.stdout).toContain('compact');
     for (const cmd of ['rules', 'explain <rule>', 'undo [options] <journal>']) expect(h.stdout).toContain(`  ${cmd}`);
     expect(h.stdout).toMatch(/Examples:[\s\S]*--root \/srv\/lighty\n[\s\S]*--quiet && [\s\S]*\*\/15 \* \* \* \* root linkcheck [^\n]*--fix --quiet --journal/);
-    expect(h.stdout).toMatch(/Exit codes:\n {2}0 +\S.*\n {2}1 +\S.*\n {2}2 +\S.*\n {2}70 +\S.*\n {2}130 +\S/);
+    expect(h.stdout).toMatch(/Exit codes:\n {2}0 +\S.*\n {2}1 +\S.*\n {2}2 +\S.*\n {2}70 +\S.*\n {2}75 +\S.*\n {2}130 +\S/);
     for (const name of RESERVED) expect(h.stdout).toContain(name);
     expect(h.stdout).toMatch(/Reserved names: audit, rules, explain, undo, help/);
   });
