@@ -195,7 +195,7 @@ describe('the service ExecStart, expanded from the example /etc/default/linkchec
     expect([...links(s.tree).values()].filter((t) => t.startsWith('/')).length, 'positive control: links to repair').toBeGreaterThanOrEqual(4);
     const first = runIt();
     expect(first.status, `${first.stdout}${first.stderr}`).toBe(0);
-    expect(first.stdout).toMatch(/fixed .*\/current: /);
+    expect(first.stdout).toMatch(/^fixed (.*\/)?current: /m);
     for (const [p, t] of links(s.tree)) expect(t.startsWith('/'), `${p} -> ${t}`).toBe(false);
     expect(fs.existsSync(`${s.state}/journal`)).toBe(true);
 
