@@ -22,3 +22,7 @@ export const unreadable = {
 export function describeUnreadable(path: string, errno: string, what: 'directory' | 'link'): string {
   return `${what} ${shown(path)} could not be read (${errno}); nothing below it was checked`;
 }
+
+export function describeChanged(path: string, how: string): string {
+  return `link ${shown(path)} changed during the scan (EAGAIN): ${how}; it was not judged, run linkcheck again`;
+}
