@@ -216,7 +216,7 @@ describe('a tree that changes under the scan', () => {
     const problems: string[] = [];
     let last: JsonDoc | null = null;
     try {
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < 2; round++) {
         for (const j of ['1', '2']) {
           for (const format of ['json', 'ndjson', 'pretty']) {
             const r = runBin([root, '--root', root, '--format', format, '-j', j, '--fail-on', 'never'], 60_000);
@@ -245,12 +245,10 @@ describe('a tree that changes under the scan', () => {
     expect(problems, problems.slice(0, 20).join('\n')).toEqual([]);
     // The stable part, judged by the kernel now that nothing moves.
     if (oracle === null && last) {
-      const stable = seenInJson(JSON.stringify({ schemaVersion: 1, links: last.links.filter((l) => l.path.startsWith(`${root}/stable/`)).map((l) => ({ ...l, findings: [] })) }));
-      const d = disagreements('stable links under churn', root, stable, listLinks(`${root}/stable`));
-      // Rules are not compared here (the doctored findings are empty): only paths, texts and views.
-      expect(d.filter((x) => !/- rule /.test(x) || /- (target|chroot|host)/.test(x))).toEqual([]);
+      const stable = seenInJson(JSON.stringify({ schemaVersion: 1, links: last.links.filter((l) => l.path.startsWith(`${root}/stable/`)) }));
+      expect(disagreements('stable links under churn', root, stable, listLinks(`${root}/stable`))).toEqual([]);
     }
-  });
+  }, 300_000);
 
   it('--fix while the tree changes: no crash; every text written was planned from a text the link really had', async () => {
     const seed = seedFor('churn: fix');
@@ -258,7 +256,7 @@ describe('a tree that changes under the scan', () => {
     const journal = `${root}/../journal`;
     const problems: string[] = [];
     try {
-      for (let round = 0; round < 4; round++) {
+      for (let round = 0; round < 3; round++) {
         const r = runBin([root, '--root', root, '--fix', '--format', 'json', '--journal', journal, '-j', round % 2 ? '2' : '1', '--fail-on', 'never'], 60_000);
         tally.fixes++;
         problems.push(...contractProblems(r));
@@ -285,5 +283,5 @@ describe('a tree that changes under the scan', () => {
     expect(entries.length).toBeGreaterThan(0);
     expect(fixedNow).toBeLessThanOrEqual(entries.filter((e) => e.path.startsWith(`${root}/churn/noise/`)).length);
     expect(problems, problems.slice(0, 20).join('\n')).toEqual([]);
-  });
+  }, 300_000);
 });

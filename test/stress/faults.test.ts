@@ -145,7 +145,7 @@ describe.skipIf(reason !== null)(`--fix on a file system that fills up or turns 
     expect(r.stderr).toMatch(/ 0 links changed before it/);
     for (let i = 0; i < n - 1; i++) fs.unlinkSync(`${mnt}/fill${i}`);
     undoThenFinish(journal);
-  });
+  }, 120_000);
 
   it('inodes run out mid-run (journal elsewhere): stops with one line; old or new; journal truthful', async () => {
     setUp(`size=64m,nr_inodes=${DIRS * LINKS_PER_DIR + DIRS + 200}`);
@@ -165,7 +165,7 @@ describe.skipIf(reason !== null)(`--fix on a file system that fills up or turns 
     expect(check(r, journal, 'ENOSPC').changed).toBeGreaterThan(0);
     for (let i = 0; i < n - 1; i++) fs.rmSync(`${mnt}/fill${i}`, { force: true });
     undoThenFinish(journal);
-  });
+  }, 120_000);
 
   // Fails today: the journal line that meets the full disk is written short (`{"`), fsynced, and
   // the rename goes ahead: a change without its line. The journal must take a short write for a
@@ -193,7 +193,7 @@ describe.skipIf(reason !== null)(`--fix on a file system that fills up or turns 
     expect(check(r, journal, 'EROFS').changed).toBeGreaterThan(0);
     sh('mount', ['-o', 'remount,rw', mnt]);
     undoThenFinish(journal);
-  });
+  }, 120_000);
 
   it('the journal on the same file system: the kernel refuses the read-only remount while the fixer writes it', async () => {
     setUp('size=64m');

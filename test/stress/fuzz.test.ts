@@ -41,7 +41,7 @@ describe.skipIf(oracle !== null)(`npm run fuzz${oracle ? ` (skipped: ${oracle})`
     expect(Number(m![3])).toBe(2);
     expect(Number(m![4])).toBeGreaterThanOrEqual(3000);
     expect(Number(m![6])).toBeGreaterThan(0);
-  });
+  }, 300_000);
 
   it('bad arguments: exit 2 with the usage', () => {
     const r = fuzz(['--links', 'many']);
