@@ -8,7 +8,7 @@ export const unreadable = {
   title: 'Directory or link could not be read',
   fixable: false,
   docs: {
-    what: 'A directory that could not be listed, or a link whose text could not be read, during the walk.',
+    what: 'A directory that could not be listed, or a link whose text could not be read, during the walk; or a link that changed during the scan (EAGAIN), so that its verdict would rest on stale data.',
     why: 'Links below it were not audited, so a clean report does not cover that part of the tree. The walk goes on with the rest.',
     example: { root: '/srv/lighty', link: '/var/www/rails/private', text: '(a directory with mode 000, listed by a non-root user)' },
     fix: 'Not fixable: run linkcheck as a user who can read the directory, or exclude it with --exclude.',
