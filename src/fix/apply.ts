@@ -56,10 +56,10 @@ export class FsFault extends UsageError {
  * any fatal error. Every link holds its old or its new text; the journal names every change made.
  */
 export class FixStopped extends UsageError {
-  constructor(fault: FsFault, path: string, changed: number) {
+  constructor(fault: FsFault, path: string, changed: number, journal: boolean) {
     const remedy = fault.code === 'EROFS' ? 'make the file system writable' : fault.code === 'EIO' ? 'check the disk' : 'free some space';
     super(
-      `--fix stopped at ${toDisplay(path)}: ${fault.what} it (${fault.code}); ${changed} link${changed === 1 ? '' : 's'} changed before it, each in the journal, and nothing half done` +
+      `--fix stopped at ${toDisplay(path)}: ${fault.what} it (${fault.code}); ${changed} link${changed === 1 ? '' : 's'} changed before it${journal ? ', each in the journal,' : ''} and nothing half done` +
         (fault.journaled ? ' (the journal\'s last line names this change, which did not happen: undo skips it)' : '') +
         `; ${remedy} and run --fix again`,
     );
@@ -101,7 +101,7 @@ export async function applyFixes(settings: Settings, fixes: readonly PlannedFix[
       try {
         changes.push(applyOne(settings, gate, journal, confirmer, pending, fix));
       } catch (err) {
-        if (err instanceof FsFault) throw new FixStopped(err, fix.path, changes.filter((c) => c.status === 'changed').length);
+        if (err instanceof FsFault) throw new FixStopped(err, fix.path, changes.filter((c) => c.status === 'changed').length, journal !== null);
         throw err;
       }
       pending.delete(fix.path);
