@@ -121,6 +121,7 @@ function churnProblems(label: string, root: string, doc: JsonDoc): string[] {
 }
 
 describe('a tree that changes under the scan', () => {
+  let work = '';
   let root = '';
   let mutator: ChildProcess | null = null;
   let mutatorOut = '';
@@ -146,7 +147,7 @@ describe('a tree that changes under the scan', () => {
 
   beforeAll(() => {
     ensureBuilt();
-    const work = freshDir('churn');
+    work = freshDir('churn');
     root = `${work}/root`;
     for (let k = 0; k < C; k++) {
       fs.mkdirSync(`${root}/churn/c${k}`, { recursive: true });
@@ -163,7 +164,7 @@ describe('a tree that changes under the scan', () => {
   });
   afterAll(async () => {
     if (mutator) await stopMutator();
-    if (root) removeDir(`${root}/..`);
+    removeDir(work);
     console.log(`churn: ${tally.audits} audits and ${tally.fixes} fixes run against the mutator; ${tally.changed} links reported as changed during the scan`);
   });
 
@@ -174,26 +175,26 @@ describe('a tree that changes under the scan', () => {
     ['goes', true, (p: string) => fs.unlinkSync(p), 'dangling'],
   ] as const) {
     it(`deterministic: a target that ${name} after its directory was listed is reported as changed`, () => {
-      const work = freshDir('stale');
+      const tmp = freshDir('stale');
       try {
-        fs.mkdirSync(`${work}/a`);
-        fs.mkdirSync(`${work}/b`);
-        fs.symlinkSync('x', `${work}/a/first`);
-        if (before) fs.writeFileSync(`${work}/a/t`, '');
-        fs.symlinkSync('../a/t', `${work}/b/to-t`);
+        fs.mkdirSync(`${tmp}/a`);
+        fs.mkdirSync(`${tmp}/b`);
+        fs.symlinkSync('x', `${tmp}/a/first`);
+        if (before) fs.writeFileSync(`${tmp}/a/t`, '');
+        fs.symlinkSync('../a/t', `${tmp}/b/to-t`);
         const seen: string[] = [];
-        for (const ev of new Auditor({ paths: [work], root: work }).events()) {
-          if (ev.type === 'link') seen.push(`${ev.link.path.slice(work.length)} ${ev.link.chroot.status}`);
-          else seen.push(`${ev.entry.path.slice(work.length)} ${ev.entry.errno}: ${ev.entry.finding.message.replace(work, '')}`);
+        for (const ev of new Auditor({ paths: [tmp], root: tmp }).events()) {
+          if (ev.type === 'link') seen.push(`${ev.link.path.slice(tmp.length)} ${ev.link.chroot.status}`);
+          else seen.push(`${ev.entry.path.slice(tmp.length)} ${ev.entry.errno}: ${ev.entry.finding.message.replace(tmp, '')}`);
           // a/ has been listed (and a/first judged); b/ has not been reached yet.
-          if (seen.length === 1) change(`${work}/a/t`);
+          if (seen.length === 1) change(`${tmp}/a/t`);
         }
         expect(seen).toEqual(['/a/first dangling', '/b/to-t EAGAIN: link /b/to-t changed during the scan (EAGAIN): what it leads to changed; it was not judged, run linkcheck again']);
         // Once the tree is still, the link is judged as it is.
-        const again = new Auditor({ paths: [work], root: work }).collect();
-        expect(again.links.map((l) => `${l.path.slice(work.length)} ${l.chroot.status}`)).toEqual(['/a/first dangling', `/b/to-t ${after}`]);
+        const again = new Auditor({ paths: [tmp], root: tmp }).collect();
+        expect(again.links.map((l) => `${l.path.slice(tmp.length)} ${l.chroot.status}`)).toEqual(['/a/first dangling', `/b/to-t ${after}`]);
       } finally {
-        removeDir(work);
+        removeDir(tmp);
       }
     });
   }
