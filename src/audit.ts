@@ -5,10 +5,10 @@ import { isTempName } from './fix/temp-names.js';
 import { dirname, isAbsolute, isWithin, textClimbsAbove } from './paths.js';
 import { hostFromJail, Resolver, type Resolution, type Status, type View } from './resolve.js';
 import { type LinkFacts, type Rule, type Severity, rules } from './rules/index.js';
-import { describeUnreadable, unreadable as unreadableRule } from './rules/unreadable.js';
+import { describeChanged, describeUnreadable, unreadable as unreadableRule } from './rules/unreadable.js';
 import { type AuditOptions, type Settings, settingsFrom } from './settings.js';
 import { walk, type WalkCounts } from './walk.js';
-import type { DirEntry } from './fs-port.js';
+import type { DirEntry, Kind } from './fs-port.js';
 import { type CheckRecord, Judge } from './judge.js';
 import { PolicyJudge, type Policy, type StaleAllow, type SuppressedFinding } from './policy.js';
 
@@ -200,8 +200,51 @@ export class Auditor {
     const rec = early?.target === text ? early : this.evaluate(dir, path, text);
     this.walkedUpTo = path;
     this.judge.reported(path);
+    const changed = this.changedSince(rec, dir, name);
+    if (changed !== null) {
+      // What was learnt is stale somewhere: later links are judged on fresh reads.
+      this.resolver.clear();
+      const at = rec.fix ? this.fixes.lastIndexOf(rec.fix) : -1;
+      if (at >= 0) this.fixes.splice(at, 1);
+      this.planned.delete(path);
+      return { type: 'unreadable', entry: this.unreadable(path, 'EAGAIN', 'link', changed) };
+    }
     this.count(rec);
     return { type: 'link', link: rec };
+  }
+
+  /**
+   * Why the verdict on `rec` does not hold for the tree as it is now, or null when it does. The
+   * resolver answers from what it learnt since the walk began (listings, link texts), so a tree
+   * that changes under the scan could be judged on stale data. One lstat per view settles it in
+   * the usual case: where a view ended must still exist, where it failed must still fail. When it
+   * does not, both views are walked again from scratch, and only a different answer counts as a
+   * change. (The verdict is on the text the report shows, as read by the walk.)
+   */
+  private changedSince(rec: LinkRecord, dir: string, name: string): string | null {
+    const fs = this.settings.fs;
+    const rootHost = this.settings.rootHost;
+    const hostPath = (r: Resolution, p: string): string => (r === rec.host ? p : p === '/' ? rootHost || '/' : rootHost + p);
+    // One lstat per view: where it ended must still be there, or where it failed still fail.
+    const holds = (r: Resolution): boolean => {
+      const at = r.status === 'ok' ? r.resolved : r.status === 'dangling' || r.status === 'notdir' ? r.failedAt : null;
+      if (at === null) return true;
+      let kind: Kind | undefined;
+      try {
+        kind = fs.kind(hostPath(r, at));
+      } catch (err) {
+        return r.status !== 'ok' && errnoOf(err) === r.errno;
+      }
+      return r.status === 'ok' ? kind !== undefined : r.status === 'dangling' ? kind === undefined : kind !== undefined;
+    };
+    const sameTarget = rec.host.status === rec.chroot.status && rec.host.resolved === hostPath(rec.chroot, rec.chroot.resolved ?? '');
+    if (holds(rec.chroot) && (sameTarget || rootHost === '' || holds(rec.host))) return null;
+    // Walked again from scratch: only a different answer means the tree changed under the verdict.
+    const fresh = new Resolver(fs);
+    const same = (a: Resolution, b: Resolution): boolean => a.status === b.status && a.resolved === b.resolved && a.errno === b.errno;
+    if (!same(fresh.resolveLink(this.jail, dir, name, rec.target), rec.chroot)) return 'what it leads to changed';
+    if (rootHost !== '' && !same(fresh.resolveLink(this.host, dir, name, rec.target), rec.host)) return 'what it leads to changed';
+    return null;
   }
 
   /** Records the walk's totals in the summary. */
@@ -301,9 +344,11 @@ export class Auditor {
     return false;
   }
 
-  unreadable(path: string, errno: string, what: 'directory' | 'link'): UnreadableRecord {
+  /** `changed`: the link changed during the scan (errno EAGAIN, as openat2 says for a racing rename), and how. */
+  unreadable(path: string, errno: string, what: 'directory' | 'link', changed?: string): UnreadableRecord {
     // Its level may be raised or lowered, never off nor allowed (see policy.ts): it cannot vanish.
-    const finding = this.judge.policy.level({ rule: unreadableRule.id, code: unreadableRule.code, severity: unreadableRule.severity as Severity, message: describeUnreadable(path, errno, what) })!;
+    const message = changed === undefined ? describeUnreadable(path, errno, what) : describeChanged(path, changed);
+    const finding = this.judge.policy.level({ rule: unreadableRule.id, code: unreadableRule.code, severity: unreadableRule.severity as Severity, message })!;
     this.summary.unreadable++;
     this.summary.findings[finding.severity]++;
     this.summary.rules[unreadableRule.id] = (this.summary.rules[unreadableRule.id] ?? 0) + 1;

@@ -22,6 +22,9 @@ export interface Resolution {
   hops: Hop[];
 }
 
+/** Linux's PATH_MAX: a path handed to a system call must fit in this many bytes with its NUL. */
+const PATH_MAX = 4096;
+
 /** Linux's MAXSYMLINKS: the 41st link followed in one resolution fails with ELOOP. */
 export const MAX_HOPS = 40;
 
@@ -227,6 +230,9 @@ export class Resolver {
   }
 
   private lookup(dir: DirNode, name: string): Entry {
+    // lstat refuses a host path of PATH_MAX bytes or more (README "Limits"): say so whatever the
+    // walk has primed, or the answer would depend on the cache (and differ between -j 1 and -j 2).
+    if (dir.path.length + 1 + name.length >= PATH_MAX) return 'ENAMETOOLONG';
     let e = dir.children?.get(name);
     if (e !== undefined) return e;
     // A full listing settles that a name is absent, except for one too long to exist at all,

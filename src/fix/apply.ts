@@ -1,4 +1,5 @@
 import { toDisplay } from '../bytes.js';
+import { UsageError } from '../errors.js';
 import { basename, dirname } from '../paths.js';
 import { Resolver } from '../resolve.js';
 import { hostOf } from '../rules/words.js';
@@ -43,6 +44,43 @@ export class JournalStopped extends Error {
 }
 
 /**
+ * Errors that no later link can escape: the file system is full, over quota, read-only or failing.
+ * Going on would only repeat them link after link (and a read-only remount in the middle of a run
+ * is worth stopping for), so the fixer stops at the first one.
+ */
+const FATAL = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO']);
+
+/**
+ * A write failed with one of FATAL: what failed, and whether the journal line was already written.
+ * Outside the fixer (undo) it is shown as it is: one line, exit 2.
+ */
+export class FsFault extends UsageError {
+  constructor(
+    readonly code: string,
+    readonly what: string,
+    readonly journaled: boolean,
+    path: string,
+  ) {
+    super(`${what} ${toDisplay(path)} (${code}): stopped; nothing half done`);
+  }
+}
+
+/**
+ * The fixer stopped at a fatal file-system error, between two links: one line and exit 2, as for
+ * any fatal error. Every link holds its old or its new text; the journal names every change made.
+ */
+export class FixStopped extends UsageError {
+  constructor(fault: FsFault, path: string, changed: number, journal: boolean) {
+    const remedy = fault.code === 'EROFS' ? 'make the file system writable' : fault.code === 'EIO' ? 'check the disk' : 'free some space';
+    super(
+      `--fix stopped at ${toDisplay(path)}: ${fault.what} it (${fault.code}); ${changed} link${changed === 1 ? '' : 's'} changed before it${journal ? ', each in the journal,' : ''} and nothing half done` +
+        (fault.journaled ? ' (the journal\'s last line names this change, which did not happen: undo skips it)' : '') +
+        `; ${remedy} and run --fix again`,
+    );
+  }
+}
+
+/**
  * Carries out a plan, one link at a time, never leaving a name missing: re-read the link (skip it
  * if it changed since the scan), make the new link under a temporary name in the same directory
  * with the old one's owner and times, check the old one once more, journal, rename over it,
@@ -78,6 +116,7 @@ export async function applyFixes(settings: Settings, fixes: readonly PlannedFix[
         changes.push(applyOne(settings, gate, journal, confirmer, pending, fix));
       } catch (err) {
         if (err instanceof JournalFailed) throw new JournalStopped(err, fix.path, changes);
+        if (err instanceof FsFault) throw new FixStopped(err, fix.path, changes.filter((c) => c.status === 'changed').length, journal !== null);
         throw err;
       }
       pending.delete(fix.path);
@@ -151,15 +190,19 @@ const CHANGED_WHILE_FIXED = 'changed while being fixed';
 /**
  * Replaces the link `name` (inode `ino`, text `expected`) with one saying `text`, atomically,
  * with the owner and times in `keep`. Returns null when done, or why not (nothing changed then).
- * A journal that cannot be written throws JournalFailed, after the temporary link is removed.
+ * A journal that cannot be written throws JournalFailed, after the temporary link is removed; a
+ * file system that is full or read-only throws an FsFault (nothing changed either).
  */
 export function swap(ops: DirOps, name: string, expected: string, text: string, ino: bigint, was: Keep, journal: Journal | null, path: string): string | null {
   const tmp = nextTempName();
   try {
     ops.symlink(text, tmp);
   } catch (err) {
-    return `could not create the temporary link (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    if (FATAL.has(code)) throw new FsFault(code, 'could not create a temporary link beside', false, path);
+    return `could not create the temporary link (${code})`;
   }
+  let journaled = false;
   try {
     ops.lchown(tmp, was.uid, was.gid);
     ops.lutimes(tmp, was.atimeNs, was.mtimeNs);
@@ -169,16 +212,19 @@ export function swap(ops: DirOps, name: string, expected: string, text: string, 
       return CHANGED_WHILE_FIXED;
     }
     journal?.append({ path, old: expected, new: text, uid: was.uid, gid: was.gid, mtime: was.mtimeNs, atime: was.atimeNs, time: new Date().toISOString() });
+    journaled = journal !== null;
     ops.rename(tmp, name);
     return null;
   } catch (err) {
     try {
       ops.unlink(tmp);
     } catch {
-      // already gone
+      // already gone, or the file system is read-only now: a later run removes it
     }
     if (err instanceof JournalFailed) throw err;
-    return `could not replace the link (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    if (FATAL.has(code)) throw new FsFault(code, 'could not replace', journaled, path);
+    return `could not replace the link (${code})`;
   }
 }
 

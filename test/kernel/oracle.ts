@@ -25,7 +25,17 @@ export interface KernelAnswer {
   host: KernelView;
 }
 
-const SOURCE = fileURLToPath(new URL('./oracle.c', import.meta.url));
+// Beside this file, or beside its source when compiled elsewhere (the fuzzer: scripts/fuzz.ts).
+const SOURCE = upwards(path.dirname(fileURLToPath(import.meta.url)), (d) => [path.join(d, 'oracle.c'), path.join(d, 'test', 'kernel', 'oracle.c')]);
+
+/** The first existing path among those `candidates` names for a directory or one of its ancestors. */
+function upwards(dir: string, candidates: (d: string) => string[]): string {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const hit = candidates(d).find((p) => fs.existsSync(p));
+    if (hit !== undefined) return hit;
+    if (path.dirname(d) === d) return candidates(dir)[0]!;
+  }
+}
 const STATUSES: ReadonlySet<string> = new Set(['ok', 'dangling', 'loop', 'notdir', 'denied', 'error']);
 
 type Prepared = { binary: string } | { reason: string };

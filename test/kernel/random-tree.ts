@@ -27,7 +27,7 @@ export interface RandomTreeOptions {
 }
 
 /** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -555,7 +555,12 @@ export function listLinks(dir: string): string[] {
 // ---------------------------------------------------------------------------------------------
 // Shared by the kernel property tests: the CLI, its JSON, lexical checks.
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
+/** The checkout: the nearest ancestor with bin/linkcheck.js (this file may run compiled, from dist/). */
+const REPO = ((): string => {
+  for (let d = path.dirname(fileURLToPath(import.meta.url)); path.dirname(d) !== d; d = path.dirname(d))
+    if (fs.existsSync(path.join(d, 'bin', 'linkcheck.js'))) return d;
+  throw new Error('cannot find the checkout (bin/linkcheck.js) above test/kernel/random-tree');
+})();
 export const CLI = path.join(REPO, 'bin', 'linkcheck.js');
 
 /** Builds dist/ when the CLI cannot start for want of it (npm test builds first; a bare vitest run may not have). */
