@@ -1,8 +1,8 @@
 import { writeSync } from 'node:fs';
-import { Auditor } from './audit.js';
+import { Auditor } from './pipeline.js';
 import { errnoOf, OutputError } from './errors.js';
 import { plannedChanges } from './fix/change.js';
-import type { WalkedEntry, WorkerInput, WorkerResult } from './parallel.js';
+import type { WalkedEntry, WorkerInput, WorkerResult } from './worker-protocol.js';
 import { byteWriter } from './report/buffered.js';
 import { reporterFor } from './report/formats.js';
 import type { WalkCounts } from './walk.js';

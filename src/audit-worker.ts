@@ -1,8 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { auditSink, fdWriter } from './audit-sink.js';
 import { OutputError } from './errors.js';
-import { DONE, FAILED, type WalkedEntry, type WorkerInput, type WorkerResult } from './parallel.js';
-import type { WalkCounts } from './walk.js';
+import { DONE, FAILED, type ToWorker, type WorkerInput, type WorkerResult } from './worker-protocol.js';
 import { besideProgress } from './progress.js';
 
 // The second half of auditInParallel: resolve, judge, plan and report what the walk sends.
@@ -23,7 +22,7 @@ process.on('uncaughtException', fail);
 
 try {
   const sink = auditSink(input, besideProgress(fdWriter(input.fd), input.terminal));
-  parentPort!.on('message', (m: WalkedEntry[] | { end: WalkCounts }) => {
+  parentPort!.on('message', (m: ToWorker) => {
     try {
       if (!Array.isArray(m)) {
         parentPort!.postMessage(sink.end(m.end) satisfies WorkerResult);

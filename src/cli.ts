@@ -1,7 +1,9 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { availableParallelism } from 'node:os';
-import { auditInParallel, type Walked } from './parallel.js';
-import { Auditor, type Summary } from './audit.js';
+import { auditInParallel } from './parallel.js';
+import type { Walked } from './worker-protocol.js';
+import type { Summary } from './audit.js';
+import { Auditor } from './pipeline.js';
 import { errnoOf, OutputError, UsageError } from './errors.js';
 import { applyFixes, Interrupted, JournalStopped } from './fix/apply.js';
 import { Busy, lockDirFor, lockRoots, waitMs } from './fix/lock.js';

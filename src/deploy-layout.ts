@@ -2,9 +2,8 @@ import { basename, components, dirname, isAbsolute, isWithin, normalise, relativ
 import type { FsPort } from './fs-port.js';
 import type { Resolution } from './resolve.js';
 import { deployLayout } from './rules/deploy-layout.js';
-import type { LinkFacts } from './rules/types.js';
+import type { Finding, LinkFacts } from './rules/types.js';
 import { failure, hostOf, shown } from './rules/words.js';
-import type { Finding } from './audit.js';
 
 /**
  * --preset deploy: the releases/ shared/ current layout of Capistrano, Deployer and ansistrano,

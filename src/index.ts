@@ -1,5 +1,7 @@
 /** linkcheck's library API: the CLI is a thin layer over these. */
-export { audit, auditStream, auditSync, Auditor } from './audit.js';
+export { audit, auditStream, auditSync, Auditor } from './pipeline.js';
+export { LinkJudge } from './audit.js';
+export type { FixPlanning } from './audit.js';
 export type { AuditEvent, AuditResult, CheckRecord, Finding, LinkRecord, StaleAllow, Summary, SuppressedFinding, UnreadableRecord } from './audit.js';
 export { loadConfig, configSchema, DEFAULT_CONFIG } from './config.js';
 export type { ConfigFile, LoadedConfig } from './config.js';

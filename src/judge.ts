@@ -1,10 +1,9 @@
-import type { Finding } from './audit.js';
 import { judgeCurrent, judgeDeployLink } from './deploy-layout.js';
 import { isWithin } from './paths.js';
 import { PolicyJudge, type StaleAllow, type SuppressedFinding } from './policy.js';
 import type { Resolution, Resolver, View } from './resolve.js';
 import { requirement } from './rules/requirement.js';
-import type { LinkFacts } from './rules/types.js';
+import type { Finding, LinkFacts } from './rules/types.js';
 import { failure, shown } from './rules/words.js';
 import { relative } from './paths.js';
 import { judgeRuntimeMount } from './runtime-mounts.js';

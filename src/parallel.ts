@@ -1,47 +1,10 @@
 import { Worker } from 'node:worker_threads';
-import type { Summary } from './audit.js';
 import { auditSink, fdWriter } from './audit-sink.js';
 import { errnoOf, OutputError } from './errors.js';
-import type { AppliedChange } from './fix/change.js';
-import type { PlannedFix } from './fix/plan.js';
-import type { Format } from './report/formats.js';
-import type { ReportContext } from './report/reporter.js';
-import type { AuditOptions, Settings } from './settings.js';
+import type { Settings } from './settings.js';
 import { walk, type WalkCounts } from './walk.js';
+import { COUNTERS_BYTES, DONE, FAILED, type FromWorker, type Walked, type WalkedEntry, type WorkerInput, type WorkerResult } from './worker-protocol.js';
 import { besideProgress } from './progress.js';
-
-/** What the audit thread needs to rebuild the run: plain data only. */
-export interface WorkerInput {
-  options: Omit<AuditOptions, 'fs'>;
-  format: Format;
-  ctx: ReportContext;
-  fd: number;
-  /** Write the report (false: only plan, for --fix). */
-  report: boolean;
-  /** Keep the plan's fixes and send them back (for --fix). */
-  collectFixes: boolean;
-  /** What --fix did, for the report's end. */
-  changes: AppliedChange[];
-  /** [batches sent, batches done, worker failed], for backpressure and failure. */
-  progress: SharedArrayBuffer;
-  /** The terminal lock of a progress line on the same terminal (see progress.ts), when one is drawn. */
-  terminal?: SharedArrayBuffer | undefined;
-}
-
-export interface WorkerResult {
-  summary: Summary;
-  fixes: PlannedFix[];
-  leftovers: string[];
-}
-
-/** What one walk met, kept so a later report can replay it (after --fix) without walking again. */
-export interface Walked {
-  entries: WalkedEntry[];
-  counts: WalkCounts;
-}
-
-/** One walked entry: [dir, name, path, text] for a link; ['', '', path, errno, 'd' | 'l'] for a directory or link that could not be read. */
-export type WalkedEntry = [string, string, string, string] | [string, string, string, string, 'd' | 'l'];
 
 const BATCH = 512;
 const IN_FLIGHT = 8;
@@ -52,10 +15,6 @@ const IN_FLIGHT = 8;
  * loses nothing.
  */
 const HOLD = 2;
-/** Slots of the shared counters. */
-export const SENT = 0;
-export const DONE = 1;
-export const FAILED = 2;
 
 /**
  * The audit on two cores: this thread walks (readdir, readlink: the system calls that set the
@@ -69,7 +28,7 @@ export async function auditInParallel(
   input: Omit<WorkerInput, 'progress'>,
   how: { keep?: Walked; replay?: Walked; onJudged?: (judged: () => number) => void } = {},
 ): Promise<WorkerResult> {
-  const progress = new SharedArrayBuffer(12);
+  const progress = new SharedArrayBuffer(COUNTERS_BYTES);
   const counters = new Int32Array(progress);
   // Explicit heap limits make V8 collect the old generation early instead of letting it grow
   // (peak RSS at 1M entries: 198 MB without, 145 MB with; the old-generation limit is far above
@@ -82,7 +41,7 @@ export async function auditInParallel(
   });
   let failure: Error | null = null;
   const result = new Promise<WorkerResult>((resolve, reject) => {
-    worker.once('message', (m: WorkerResult | { error: string; output?: string }) =>
+    worker.once('message', (m: FromWorker) =>
       'error' in m ? reject(m.output !== undefined ? new OutputError(m.output) : new Error(m.error)) : resolve(m),
     );
     worker.once('error', reject);

@@ -2,26 +2,9 @@ import { afterRootPrefix, components, isAbsolute, isWithin, normalise, relative 
 import type { Resolution, Resolver, TextOverride, View } from '../resolve.js';
 import { hostOf } from '../rules/words.js';
 import { NOT_ENTERABLE } from './gate.js';
+import type { LinkToPlan, PlannedFix, PlanOutcome } from '../planned-fix.js';
 
-/** A fix as data: what the link says now, what it should say, and why. Nothing is written yet. */
-export interface PlannedFix {
-  /** Host path of the link. */
-  path: string;
-  /** The text the link had when planned; apply skips the link if it changed since. */
-  old: string;
-  /** The new, relative, clean text. */
-  target: string;
-  /** Where the link should lead, inside the root ('/'-based). */
-  intended: string;
-  /**
-   * `safe`: the jail view lands where it did before; `repair`: the jail view was broken (or
-   * went elsewhere) and now lands where the host view did (the Capistrano case).
-   */
-  safety: 'safe' | 'repair';
-  why: string;
-}
-
-export type PlanOutcome = { fix: PlannedFix; reason: null } | { fix: null; reason: string };
+export type { LinkToPlan, PlannedFix, PlanOutcome } from '../planned-fix.js';
 
 /** What the planner needs to know about the world; the auditor provides it. */
 export interface PlanContext {
@@ -38,16 +21,6 @@ export interface PlanContext {
   enterable?: ((hostDir: string) => boolean) | undefined;
 }
 
-export interface LinkToPlan {
-  path: string;
-  /** Host path of the link's parent directory (a real directory). */
-  dir: string;
-  name: string;
-  text: string;
-  /** The link's parent inside the root. */
-  insideDir: string;
-  inside: string;
-}
 
 /**
  * Plans one link. The intended target is the jail view's answer when it resolves; else, for a
