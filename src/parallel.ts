@@ -1,9 +1,11 @@
 import { Worker } from 'node:worker_threads';
-import { auditSink, fdWriter } from './audit-sink.js';
-import { errnoOf, OutputError } from './errors.js';
+import { fdWriter, sinkFor } from './audit-sink.js';
+import { Auditor } from './auditor.js';
+import { OutputError } from './errors.js';
 import type { Settings } from './settings.js';
-import { walk, type WalkCounts } from './walk.js';
-import { COUNTERS_BYTES, DONE, FAILED, type FromWorker, type Walked, type WalkedEntry, type WorkerInput, type WorkerResult } from './worker-protocol.js';
+import type { Source } from './source.js';
+import type { WalkCounts } from './walk.js';
+import { COUNTERS_BYTES, DONE, FAILED, type FromWorker, type ToWorker, type WalkedEntry, type WorkerInput, type WorkerResult } from './worker-protocol.js';
 import { besideProgress } from './progress.js';
 
 const BATCH = 512;
@@ -26,7 +28,8 @@ const HOLD = 2;
 export async function auditInParallel(
   settings: Settings,
   input: Omit<WorkerInput, 'progress'>,
-  how: { keep?: Walked; replay?: Walked; onJudged?: (judged: () => number) => void } = {},
+  source: Source,
+  onJudged?: (judged: () => number) => void,
 ): Promise<WorkerResult> {
   const progress = new SharedArrayBuffer(COUNTERS_BYTES);
   const counters = new Int32Array(progress);
@@ -50,13 +53,12 @@ export async function auditInParallel(
     failure = err;
     throw err;
   });
-  const counts: WalkCounts = how.replay ? how.replay.counts : { entries: 0, directories: 0 };
   let batch: WalkedEntry[] = [];
   let held: WalkedEntry[][] | null = [];
   let sent = 0;
   let added = 0;
   // Links judged, for a progress line: the worker's batches done, read without waiting.
-  how.onJudged?.(() => Math.min(Atomics.load(counters, DONE) * BATCH, added));
+  onJudged?.(() => Math.min(Atomics.load(counters, DONE) * BATCH, added));
   /** Hands one batch to the worker, then waits while too many are in flight. */
   const post = (b: WalkedEntry[]): void => {
     worker.postMessage(b);
@@ -86,57 +88,19 @@ export async function auditInParallel(
   const add = (e: WalkedEntry): boolean => {
     batch.push(e);
     added++;
-    how.keep?.entries.push(e);
     if (batch.length < BATCH) return true;
     send();
     return Atomics.load(counters, FAILED) === 0;
   };
-  if (how.replay) {
-    // --fix changes link texts, never directories: the same links, each read again.
-    for (const e of how.replay.entries) {
-      if (e[4] !== undefined) {
-        if (!add(e)) break;
-        continue;
-      }
-      let text: string;
-      try {
-        text = settings.fs.readlink(e[2]);
-      } catch (err) {
-        const code = errnoOf(err);
-        if (code === 'ENOENT') {
-          counts.entries--; // a temporary link the fixer removed, or gone meanwhile
-          continue;
-        }
-        if (!add(['', '', e[2], code, 'l'])) break;
-        continue;
-      }
-      if (!add([e[0], e[1], e[2], text])) break;
-    }
-  } else {
-    walking: for (const top of settings.scanned) {
-      for (const ev of walk(settings.fs, top, { exclude: settings.exclude, oneFileSystem: settings.oneFileSystem }, counts)) {
-        let ok: boolean;
-        if (ev.type === 'unreadable') ok = add(['', '', ev.path, ev.errno, 'd']);
-        else {
-          try {
-            ok = add([ev.dir, ev.name, ev.path, settings.fs.readlink(ev.path)]);
-          } catch (err) {
-            ok = add(['', '', ev.path, errnoOf(err), 'l']);
-          }
-        }
-        if (!ok) break walking;
-      }
-    }
-    if (how.keep) how.keep.counts = counts;
-  }
+  for (const e of source.entries()) if (!add(e)) break;
   if (held !== null) {
     // A small walk: judged here, and the worker is stopped before it has done anything.
     result.catch(() => {});
     await worker.terminate();
-    return inline(input, [...held, batch], counts);
+    return inline(settings, input, [...held, batch], source.counts);
   }
   if (batch.length > 0) send();
-  worker.postMessage({ end: counts });
+  worker.postMessage({ end: source.counts } satisfies ToWorker);
   try {
     return await result;
   } catch (err) {
@@ -147,8 +111,9 @@ export async function auditInParallel(
 }
 
 /** The worker's job done on this thread, for a walk that ended while its batches were held. */
-function inline(input: Omit<WorkerInput, 'progress'>, batches: WalkedEntry[][], counts: WalkCounts): WorkerResult {
-  const sink = auditSink(input, besideProgress(fdWriter(input.fd), input.terminal));
+function inline(settings: Settings, input: Omit<WorkerInput, 'progress'>, batches: WalkedEntry[][], counts: WalkCounts): WorkerResult {
+  const auditor = new Auditor(settings, { collectFixes: input.collectFixes });
+  const sink = sinkFor(input, auditor, besideProgress(fdWriter(input.fd), input.terminal));
   for (const b of batches) sink.feed(b);
   return sink.end(counts);
 }
