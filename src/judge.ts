@@ -54,7 +54,7 @@ export class Judge {
           const fail = (message: string): Finding => ({ rule: requirement.id, code: requirement.code, severity: requirement.severity, message });
           if (r.status !== 'ok') return fail(`required path ${shown(req.path)} does not resolve in the jail: ${failure(r)}`);
           if (req.glob === null) return null;
-          const rel = relative(inside, r.resolved!);
+          const rel = relative(inside, r.resolved);
           return req.matches(rel) ? null : fail(`required path ${shown(req.path)} leads to ${shown(rel)} in the jail, which does not match ${shown(req.glob)}`);
         });
       }

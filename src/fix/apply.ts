@@ -2,7 +2,7 @@ import { toDisplay } from '../bytes.js';
 import { UsageError } from '../errors.js';
 import { basename, dirname } from '../paths.js';
 import { Resolver } from '../resolve.js';
-import { hostOf } from '../rules/words.js';
+import { hostOf } from '../paths.js';
 import type { Settings } from '../settings.js';
 import type { AppliedChange } from './change.js';
 import { type DirGate, gateFor, NOT_ENTERABLE } from './gate.js';

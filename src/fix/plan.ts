@@ -1,6 +1,6 @@
 import { afterRootPrefix, components, isAbsolute, isWithin, normalise, relative } from '../paths.js';
 import type { Resolution, Resolver, TextOverride, View } from '../resolve.js';
-import { hostOf } from '../rules/words.js';
+import { hostOf } from '../paths.js';
 import { NOT_ENTERABLE } from './gate.js';
 import type { LinkToPlan, PlannedFix, PlanOutcome } from '../planned-fix.js';
 
@@ -38,12 +38,12 @@ export function planLink(ctx: PlanContext, link: LinkToPlan, now: { chroot: Reso
   let safety: PlannedFix['safety'];
   const prefixed = afterRootPrefix(link.text, root);
   if (j.status === 'ok') {
-    intended = j.resolved!;
+    intended = j.resolved;
     safety = now.chroot.status === 'ok' && now.chroot.resolved === intended ? 'safe' : 'repair';
   } else {
     const h = afterPlan(ctx, host, link, now.host);
-    if (prefixed !== null && h.status === 'ok' && isWithin(h.resolved!, root)) {
-      intended = root === '/' ? h.resolved! : h.resolved!.slice(root.length) || '/';
+    if (prefixed !== null && h.status === 'ok' && isWithin(h.resolved, root)) {
+      intended = root === '/' ? h.resolved : h.resolved.slice(root.length) || '/';
       safety = 'repair';
     } else return { fix: null, reason: unplannable(j, h, prefixed !== null, root) };
   }
@@ -120,14 +120,14 @@ function landsOn(ctx: PlanContext, link: LinkToPlan, text: string, intended: str
  * lands on the same entry (see hostFromJail): it is derived, not walked again.
  */
 export function hostAfterJail(resolver: Resolver, jail: Resolution, root: string, dir: string, text: string, override: TextOverride): Resolution {
-  if (jail.status === 'ok' && jail.hops.length === 0) return { ...jail, resolved: hostOf(root, jail.resolved!) };
+  if (jail.status === 'ok' && jail.hops.length === 0) return { ...jail, resolved: hostOf(root, jail.resolved) };
   return resolver.resolvePath({ rootHost: '' }, dir, text, override);
 }
 
 function unplannable(j: Resolution, h: Resolution, prefixed: boolean, root: string): string {
   if (j.status === 'loop') return 'it loops in the jail';
   if (h.status !== 'ok') return 'dangling in both views';
-  if (!isWithin(h.resolved!, root)) return 'its target is outside the root';
+  if (!isWithin(h.resolved, root)) return 'its target is outside the root';
   if (!prefixed) return 'it dangles in the jail and its text is not a host path into the root';
   return 'no safe target';
 }
