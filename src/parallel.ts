@@ -33,26 +33,7 @@ export async function auditInParallel(
 ): Promise<WorkerResult> {
   const progress = new SharedArrayBuffer(COUNTERS_BYTES);
   const counters = new Int32Array(progress);
-  // Explicit heap limits make V8 collect the old generation early instead of letting it grow
-  // (peak RSS at 1M entries: 198 MB without, 145 MB with; the old-generation limit is far above
-  // what the worker keeps live, so it is only a hint). A 4 MB young generation against 8 MB:
-  // 6 MB less at 300k, no slower (most of what the audit allocates dies young). Measured in
-  // docs/performance.md.
-  const worker = new Worker(new URL('./audit-worker.js', import.meta.url), {
-    workerData: { ...input, progress } satisfies WorkerInput,
-    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 1024 },
-  });
-  let failure: Error | null = null;
-  const result = new Promise<WorkerResult>((resolve, reject) => {
-    worker.once('message', (m: FromWorker) =>
-      'error' in m ? reject(m.output !== undefined ? new OutputError(m.output) : new Error(m.error)) : resolve(m),
-    );
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the audit thread stopped (exit code ${code})`)));
-  }).catch((err: Error) => {
-    failure = err;
-    throw err;
-  });
+  const { worker, result, failure } = startWorker({ ...input, progress });
   let batch: WalkedEntry[] = [];
   let held: WalkedEntry[][] | null = [];
   let sent = 0;
@@ -104,10 +85,35 @@ export async function auditInParallel(
   try {
     return await result;
   } catch (err) {
-    throw failure ?? err;
+    throw failure() ?? err;
   } finally {
     await worker.terminate();
   }
+}
+
+/** Starts the audit thread; `failure` is why it failed, once it has. */
+function startWorker(data: WorkerInput): { worker: Worker; result: Promise<WorkerResult>; failure: () => Error | null } {
+  // Explicit heap limits make V8 collect the old generation early instead of letting it grow
+  // (peak RSS at 1M entries: 198 MB without, 145 MB with; the old-generation limit is far above
+  // what the worker keeps live, so it is only a hint). A 4 MB young generation against 8 MB:
+  // 6 MB less at 300k, no slower (most of what the audit allocates dies young). Measured in
+  // docs/performance.md.
+  const worker = new Worker(new URL('./audit-worker.js', import.meta.url), {
+    workerData: data,
+    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 1024 },
+  });
+  let failure: Error | null = null;
+  const result = new Promise<WorkerResult>((resolve, reject) => {
+    worker.once('message', (m: FromWorker) =>
+      'error' in m ? reject(m.output !== undefined ? new OutputError(m.output) : new Error(m.error)) : resolve(m),
+    );
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the audit thread stopped (exit code ${code})`)));
+  }).catch((err: Error) => {
+    failure = err;
+    throw err;
+  });
+  return { worker, result, failure: () => failure };
 }
 
 /** The worker's job done on this thread, for a walk that ended while its batches were held. */
