@@ -1,31 +1,49 @@
 import { writeSync } from 'node:fs';
-import { Auditor } from './audit.js';
+import { Auditor } from './auditor.js';
 import { errnoOf, OutputError } from './errors.js';
-import { plannedChanges } from './fix/change.js';
-import type { WalkedEntry, WorkerInput, WorkerResult } from './parallel.js';
+import { type AppliedChange, plannedChanges } from './fix/change.js';
+import type { WalkedEntry, WorkerInput, WorkerResult } from './worker-protocol.js';
 import { byteWriter } from './report/buffered.js';
 import { reporterFor } from './report/formats.js';
+import type { Reporter } from './report/reporter.js';
 import type { WalkCounts } from './walk.js';
 
-/** The half of a two-thread audit that follows the walk: judge, plan and report what it sends. */
+/** The stages after the source: judge (and plan), then report; fed entries in path order. */
 export interface AuditSink {
   feed(entries: readonly WalkedEntry[]): void;
+  /** Links judged so far (for a progress line). */
+  judged(): number;
   /** Writes the report's end and answers what the run found. */
   end(counts: WalkCounts): WorkerResult;
 }
 
+/** What the report pass writes beyond what it judges. */
+export interface SinkJob {
+  /** Write the report (false: only plan, for --fix). */
+  report: boolean;
+  /** --fix --dry-run: the report's changes are the planned fixes. */
+  dryRun: boolean;
+  /** What --fix did, for the report's end. */
+  changes: readonly AppliedChange[];
+}
+
+/** A text sink that gathers small writes (see report/buffered.ts). */
+export interface TextWriter {
+  write(s: string): void;
+  flush(): void;
+}
+
 /**
- * Judges walked entries in order and writes the report to `write`: what the audit thread does
- * with each batch, and what the walking thread does itself when the walk was too small to be
- * worth handing over.
+ * Judges walked entries in order and writes the report through `writer`: what the audit thread
+ * does with each batch, and what the walking thread does itself on one thread or when the walk
+ * was too small to be worth handing over.
  */
-export function auditSink(input: Omit<WorkerInput, 'progress' | 'fd'>, write: (b: Buffer) => void): AuditSink {
-  const writer = byteWriter(write);
+export function auditSink(auditor: Auditor, reporter: Reporter, job: SinkJob, writer: TextWriter): AuditSink {
+  // A pass that only plans leaves the reporter untouched: reporters keep state (json's first link).
+  if (!job.report) reporter = SILENT;
   const out = (s: string): void => {
-    if (input.report) writer.write(s);
+    if (job.report) writer.write(s);
   };
-  const auditor = new Auditor(input.options, { collectFixes: input.collectFixes });
-  const reporter = reporterFor(input.format, input.ctx);
   out(reporter.begin({ root: auditor.settings.root, scanned: auditor.settings.scanned }));
   return {
     feed(entries) {
@@ -34,15 +52,24 @@ export function auditSink(input: Omit<WorkerInput, 'progress' | 'fd'>, write: (b
         else out(reporter.event({ type: 'unreadable', entry: auditor.unreadable(e[2], e[3], e[4] === 'd' ? 'directory' : 'link') }));
       }
     },
+    judged: () => auditor.summary.links,
     end(counts) {
       for (const c of auditor.closing()) out(reporter.check?.(c) ?? '');
       auditor.finish(counts);
-      const changes = input.ctx.mode === 'dry-run' ? plannedChanges(auditor.fixes) : input.changes;
+      const changes = job.dryRun ? plannedChanges(auditor.fixes) : job.changes;
       out(reporter.end(auditor.summary, changes, { stale: auditor.stale() }));
       writer.flush();
       return { summary: auditor.summary, fixes: auditor.fixes, leftovers: auditor.leftovers };
     },
   };
+}
+
+const SILENT: Reporter = { begin: () => '', event: () => '', end: () => '' };
+
+/** The sink the audit thread builds from plain data (also used for a walk judged on the walking thread). */
+export function sinkFor(input: Omit<WorkerInput, 'progress' | 'fd'>, auditor: Auditor, write: (b: Buffer) => void): AuditSink {
+  const job = { report: input.report, dryRun: input.ctx.mode === 'dry-run', changes: input.changes };
+  return auditSink(auditor, reporterFor(input.format, input.ctx), job, byteWriter(write));
 }
 
 /**

@@ -1,8 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { auditSink, fdWriter } from './audit-sink.js';
+import { fdWriter, sinkFor } from './audit-sink.js';
+import { Auditor } from './auditor.js';
 import { OutputError } from './errors.js';
-import { DONE, FAILED, type WalkedEntry, type WorkerInput, type WorkerResult } from './parallel.js';
-import type { WalkCounts } from './walk.js';
+import { DONE, FAILED, type ToWorker, type WorkerInput, type WorkerResult } from './worker-protocol.js';
 import { besideProgress } from './progress.js';
 
 // The second half of auditInParallel: resolve, judge, plan and report what the walk sends.
@@ -22,8 +22,9 @@ function fail(err: unknown): void {
 process.on('uncaughtException', fail);
 
 try {
-  const sink = auditSink(input, besideProgress(fdWriter(input.fd), input.terminal));
-  parentPort!.on('message', (m: WalkedEntry[] | { end: WalkCounts }) => {
+  const auditor = new Auditor(input.options, { collectFixes: input.collectFixes });
+  const sink = sinkFor(input, auditor, besideProgress(fdWriter(input.fd), input.terminal));
+  parentPort!.on('message', (m: ToWorker) => {
     try {
       if (!Array.isArray(m)) {
         parentPort!.postMessage(sink.end(m.end) satisfies WorkerResult);

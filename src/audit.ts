@@ -1,10 +1,9 @@
 import { errnoOf } from './errors.js';
-import { type LinkToPlan, type PlanContext, type PlanOutcome, type PlannedFix, planLink } from './fix/plan.js';
-import { canEnter } from './fix/gate.js';
-import { isTempName } from './fix/temp-names.js';
-import { dirname, isAbsolute, isWithin, textClimbsAbove } from './paths.js';
+import { isAbsolute, textClimbsAbove } from './paths.js';
+import type { LinkToPlan, PlanOutcome, PlannedFix } from './planned-fix.js';
 import { hostFromJail, Resolver, type Resolution, type Status, type View } from './resolve.js';
 import { type LinkFacts, type Rule, type Severity, rules } from './rules/index.js';
+import type { Finding } from './rules/types.js';
 import { describeChanged, describeUnreadable, unreadable as unreadableRule } from './rules/unreadable.js';
 import { type AuditOptions, type Settings, settingsFrom } from './settings.js';
 import { walk, type WalkCounts } from './walk.js';
@@ -12,12 +11,7 @@ import type { DirEntry, Kind } from './fs-port.js';
 import { type CheckRecord, Judge } from './judge.js';
 import { PolicyJudge, type Policy, type StaleAllow, type SuppressedFinding } from './policy.js';
 
-export interface Finding {
-  rule: string;
-  code: string;
-  severity: Severity;
-  message: string;
-}
+export type { Finding };
 
 /** One symlink, as both views see it, with what the rules say and what --fix would do. */
 export interface LinkRecord {
@@ -103,12 +97,26 @@ export function emptySummary(policy?: Policy): Summary {
 }
 
 /**
- * One audit run: walks the scanned paths, resolves every link in both views, applies the rules
- * and plans fixes, yielding one event per link in path order. Memory stays flat: a record is
- * handed out and forgotten; only fix plans (small, one per problem link) are kept, because other
- * links resolve through them.
+ * What the judge asks of a fix planner (fix/planner.ts), so that judging never depends on how
+ * fixes are planned. Without one, links are judged and nothing is planned.
  */
-export class Auditor {
+export interface FixPlanning {
+  /** The walk met the link `path` (named `name`): its verdict when it was reached ahead of the walk. */
+  met(path: string, name: string): LinkRecord | undefined;
+  /** The walk is done with `path`. */
+  reached(path: string): void;
+  /** The verdict on `path` went stale: its fix is no longer planned. */
+  drop(path: string, fix: PlannedFix | null): void;
+  /** A plan for a link the rules want fixed (null: none is tried). */
+  plan(link: LinkToPlan, facts: LinkFacts): PlanOutcome | null;
+}
+
+/**
+ * One audit run: walks the scanned paths, resolves every link in both views and applies the
+ * rules, yielding one event per link in path order; a planner, when given, plans fixes as the
+ * links are judged. Memory stays flat: a record is handed out and forgotten.
+ */
+export class LinkJudge {
   readonly settings: Settings;
   readonly resolver: Resolver;
   readonly jail: View;
@@ -116,33 +124,16 @@ export class Auditor {
   readonly summary: Summary;
   /** Presets, --require, rule levels and allow entries. */
   readonly judge: Judge;
-  /** Planned fixes in an order where every fix comes after those it relies on (unless not collected). */
-  readonly fixes: PlannedFix[] = [];
-  private readonly collectFixes: boolean;
-  /** Temporary links of a fixer run (ours or an interrupted one's) met by the walk. */
-  readonly leftovers: string[] = [];
-  /**
-   * The new text of every link planned for a fix so far. A walked link that is not here keeps
-   * its text; links are walked in path order, so `walkedUpTo` tells walked from not yet walked.
-   */
-  private readonly planned = new Map<string, string>();
-  private walkedUpTo = '';
-  private readonly pending = new Set<string>();
-  private planContext: PlanContext | undefined;
-  private lastEnterable: [string, boolean] = ['', true];
+  protected readonly planner: FixPlanning | null;
   private readonly counts: WalkCounts = { entries: 0, directories: 0 };
-  private readonly override = (hostPath: string, diskText: string): string | undefined => this.plannedText(hostPath, diskText);
-  /** Links evaluated before the walk reached them (another link resolved through them). */
-  private readonly early = new Map<string, LinkRecord>();
 
-  /** `collectFixes: false` keeps no list of fixes (an audit that will not apply them). */
-  constructor(settingsOrOptions: Settings | AuditOptions, options: { collectFixes?: boolean } = {}) {
-    this.collectFixes = options.collectFixes ?? true;
+  constructor(settingsOrOptions: Settings | AuditOptions, planner?: (judge: LinkJudge) => FixPlanning) {
     this.settings = 'rootHost' in settingsOrOptions ? settingsOrOptions : settingsFrom(settingsOrOptions);
     this.resolver = new Resolver(this.settings.fs);
     this.jail = { rootHost: this.settings.rootHost };
     this.summary = emptySummary(this.settings.policy);
     this.judge = new Judge(this.settings);
+    this.planner = planner ? planner(this) : null;
   }
 
   *events(): Generator<AuditEvent> {
@@ -194,19 +185,15 @@ export class Auditor {
    * a walk done elsewhere (another thread) can feed the auditor.
    */
   link(dir: string, name: string, path: string, text: string): AuditEvent {
-    if (isTempName(name)) this.leftovers.push(path);
-    const early = this.early.get(path);
-    if (early !== undefined) this.early.delete(path);
+    const early = this.planner?.met(path, name);
     const rec = early?.target === text ? early : this.evaluate(dir, path, text);
-    this.walkedUpTo = path;
+    this.planner?.reached(path);
     this.judge.reported(path);
     const changed = this.changedSince(rec, dir, name);
     if (changed !== null) {
       // What was learnt is stale somewhere: later links are judged on fresh reads.
       this.resolver.clear();
-      const at = rec.fix ? this.fixes.lastIndexOf(rec.fix) : -1;
-      if (at >= 0) this.fixes.splice(at, 1);
-      this.planned.delete(path);
+      this.planner?.drop(path, rec.fix);
       return { type: 'unreadable', entry: this.unreadable(path, 'EAGAIN', 'link', changed) };
     }
     this.count(rec);
@@ -272,8 +259,7 @@ export class Auditor {
       if (hit) raw.push({ rule: r.id, code: r.code, severity: hit.severity ?? r.severity, message: hit.message });
     }
     const { findings, suppressed, wantsFix } = this.judge.judge(facts, raw);
-    let outcome: PlanOutcome | null = null;
-    if (wantsFix && !isTempName(name)) outcome = this.plan({ path, dir, name, text, insideDir, inside }, facts);
+    const outcome = wantsFix && this.planner ? this.planner.plan({ path, dir, name, text, insideDir, inside }, facts) : null;
     const rec: LinkRecord = {
       path,
       target: text,
@@ -286,62 +272,6 @@ export class Auditor {
     };
     if (suppressed.length > 0) rec.suppressed = suppressed;
     return rec;
-  }
-
-  private plan(link: LinkToPlan, facts: LinkFacts): PlanOutcome {
-    if (this.pending.has(link.path)) return { fix: null, reason: 'it resolves through itself' };
-    this.pending.add(link.path);
-    this.planContext ??= {
-      resolver: this.resolver,
-      jail: this.jail,
-      host: this.host,
-      root: this.settings.root,
-      scope: this.settings.fixScope === 'tree' ? this.settings.scanned : [this.settings.root],
-      override: this.override,
-      enterable: (dir) => {
-        // Links come by directory: most ask about the same one as the link before.
-        if (dir !== this.lastEnterable[0]) this.lastEnterable = [dir, canEnter(this.settings.fs, dir)];
-        return this.lastEnterable[1];
-      },
-    };
-    const outcome = planLink(this.planContext, link, facts);
-    this.pending.delete(link.path);
-    if (outcome.fix) this.planned.set(link.path, outcome.fix.target);
-    if (outcome.fix && this.collectFixes) this.fixes.push(outcome.fix);
-    return outcome;
-  }
-
-  /**
-   * The text a link will have once the plan is carried out, for links the plan may touch: this
-   * is what makes the plan a fixpoint in one pass. A link met here before the walk reaches it is
-   * evaluated (and planned) now; one being planned higher up the stack counts as unchanged.
-   */
-  private plannedText(hostPath: string, text: string): string | undefined {
-    if (this.pending.has(hostPath)) return undefined;
-    const known = this.planned.get(hostPath);
-    if (known !== undefined) return known;
-    if (hostPath <= this.walkedUpTo) return undefined;
-    const early = this.early.get(hostPath);
-    if (early !== undefined) return early.fix?.target;
-    if (!this.inScope(hostPath)) return undefined;
-    const rec = this.evaluate(dirname(hostPath), hostPath, text);
-    this.early.set(hostPath, rec);
-    return rec.fix?.target;
-  }
-
-  /** Whether a link belongs to what this run scans (and so may be fixed by it). */
-  private inScope(hostPath: string): boolean {
-    const s = this.settings;
-    for (const top of s.scanned) {
-      if (hostPath === top && s.scannedLinks.includes(top)) return true;
-      if (!isWithin(hostPath, top) || hostPath === top) continue;
-      if (!s.exclude) return true;
-      const rel = hostPath.slice(top === '/' ? 1 : top.length + 1);
-      const parts = rel.split('/');
-      for (let i = 1; i <= parts.length; i++) if (s.exclude(parts.slice(0, i).join('/'), i < parts.length)) return false;
-      return true;
-    }
-    return false;
   }
 
   /** `changed`: the link changed during the scan (errno EAGAIN, as openat2 says for a racing rename), and how. */
@@ -399,20 +329,4 @@ function depthOf(insideDir: string): number {
   let n = 0;
   for (let i = 0; i < insideDir.length; i++) if (insideDir.charCodeAt(i) === 47) n++;
   return n;
-}
-
-/** Audits the given paths and returns everything found. Byte-string paths: see bytes.ts. */
-export function auditSync(options: AuditOptions): AuditResult {
-  return new Auditor(options).collect();
-}
-
-export async function audit(options: AuditOptions): Promise<AuditResult> {
-  return auditSync(options);
-}
-
-/** The audit as a stream of events, for huge trees: memory stays flat. */
-export async function* auditStream(options: AuditOptions): AsyncGenerator<AuditEvent, Summary> {
-  const a = new Auditor(options);
-  for (const ev of a.events()) yield ev;
-  return a.summary;
 }

@@ -1,32 +1,25 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { availableParallelism } from 'node:os';
-import { auditInParallel, type Walked } from './parallel.js';
-import { Auditor, type Summary } from './audit.js';
 import { errnoOf, OutputError, UsageError } from './errors.js';
-import { applyFixes, Interrupted, JournalStopped } from './fix/apply.js';
+import { JournalStopped } from './fix/apply.js';
 import { Busy, lockDirFor, lockRoots, waitMs } from './fix/lock.js';
-import type { PlannedFix } from './fix/plan.js';
-import { type AppliedChange, plannedChanges } from './fix/change.js';
-import { listRuns, planUndo, planUndoLocked, undoJournal } from './fix/undo.js';
+import { listRuns } from './fix/undo.js';
+import { undo } from './api.js';
 import { OutputFile, WriteFailed } from './output-file.js';
 import { packageVersion as version } from './version.js';
 import { type FsPort, nodeFsPort } from './fs-port.js';
-import { bufferedWriter } from './report/buffered.js';
-import { FORMATS, reporterFor } from './report/formats.js';
-import { reportWidth, scanLabels } from './report/display-path.js';
-import type { ReportContext } from './report/reporter.js';
-import { runInfo } from './report/run-info.js';
+import { FORMATS } from './report/formats.js';
 import { explainRule, listRules } from './report/rules-text.js';
-import { type Severity, SEVERITY_RANK } from './rules/index.js';
-import { type Settings, settingsFrom } from './settings.js';
+import { settingsFrom } from './settings.js';
 import { DEFAULT_CONFIG, loadConfig, loadDefaultConfig } from './config.js';
 import { PRESETS, type Preset } from './policy.js';
-import { planRuns, type RootRun } from './run-config.js';
-import { multiRootReport } from './report/multi.js';
+import { planRuns } from './run-config.js';
 import { afterHelp, RESERVED, scanHelp } from './help.js';
 import { commandLike } from './suggest.js';
 import { Progress, progressDelay, progressWanted } from './progress.js';
 import { fromText, toDisplay } from './bytes.js';
+import { EXIT, FAIL_ON } from './exit-codes.js';
+import { scanRoots } from './scan.js';
 
 /** Everything the CLI touches outside itself, so tests can run it in-process. */
 export interface CliIo {
@@ -48,10 +41,7 @@ export interface CliIo {
   defaultConfig?: string;
 }
 
-/** Exit codes: documented in the README and in --help. */
-export const EXIT = { clean: 0, findings: 1, usage: 2, internal: 70, busy: 75, interrupted: 130 } as const;
-
-const FAIL_ON = ['error', 'warning', 'info', 'never'] as const;
+export { colorWanted, EXIT, exitCodeFor } from './exit-codes.js';
 
 interface AuditFlags {
   root?: string;
@@ -210,23 +200,6 @@ function oneRoot(value: string, previous: string | undefined): string {
   return value;
 }
 
-/** Colour only for a terminal, unless NO_COLOR, FORCE_COLOR or --no-color say otherwise. */
-export function colorWanted(flag: boolean, env: CliIo['env'], isTTY: boolean): boolean {
-  if (!flag) return false;
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
-  return isTTY && env.TERM !== 'dumb';
-}
-
-/** 1 when any finding is at or above `failOn` (a stale allow entry counts as info). */
-export function exitCodeFor(summary: Summary, failOn: AuditFlags['failOn']): number {
-  if (failOn === 'never') return EXIT.clean;
-  if (failOn === 'info' && (summary.stale ?? 0) > 0) return EXIT.findings;
-  const min = SEVERITY_RANK[failOn];
-  for (const s of Object.keys(summary.findings) as Severity[]) if (SEVERITY_RANK[s] >= min && summary.findings[s] > 0) return EXIT.findings;
-  return EXIT.clean;
-}
-
 async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo, given: (option: string) => boolean): Promise<number> {
   const wish = { stderrIsTTY: io.stderrIsTTY === true, env: io.env, quiet: flags.quiet === true, format: flags.format };
   const progress = progressWanted(wish) ? new Progress(io.stderr, { columns: io.stderrColumns, delay: progressDelay(io.env) }) : null;
@@ -284,7 +257,7 @@ async function scanCommand(paths: string[], flags: AuditFlags, io: CliIo, given:
         throw new UsageError(`cannot write the report to ${path} (${(err as WriteFailed).code}): choose a writable path`);
       }
     }
-    const code = await auditRoots(all, plan, flags, io, progress, startedAt, output);
+    const code = await scanRoots(all, plan.multi, { ...flags, failOn: plan.failOn, startedAt }, io, progress, output);
     // An interrupted --fix wrote no report: the previous file stays.
     if (code === EXIT.interrupted) output?.abandon();
     else output?.commit();
@@ -301,145 +274,6 @@ async function scanCommand(paths: string[], flags: AuditFlags, io: CliIo, given:
   }
 }
 
-/** Every jail's audit (and --fix) in turn, into one report; the exit code of the worst. */
-async function auditRoots(
-  all: Array<{ options: RootRun; settings: Settings }>,
-  plan: { multi: boolean; failOn: AuditFlags['failOn'] },
-  flags: AuditFlags,
-  io: CliIo,
-  progress: Progress | null,
-  startedAt: number,
-  output: OutputFile | null,
-): Promise<number> {
-  // Compact lines carry no jail heading: with many jails they name links by their host paths.
-  const absolutePaths = flags.absolutePaths === true || (plan.multi && flags.format === 'compact');
-  const run = { ...flags, failOn: plan.failOn, startedAt, absolutePaths };
-  const write = output ? output.write : io.stdout;
-  if (!plan.multi) return auditRoot(all[0]!.options, all[0]!.settings, run, io, { write, output }, true, progress);
-  const report = multiRootReport(flags.format, write);
-  let worst: number = EXIT.clean;
-  for (const { options, settings } of all) {
-    // One thread per jail: the jails' reports are written in turn through this thread.
-    const section = report.section(settings);
-    const code = await auditRoot(options, settings, run, io, { write: section.write, output: null }, false, progress, section.done);
-    if (code === EXIT.interrupted) return code;
-    worst = Math.max(worst, code);
-  }
-  report.end();
-  return worst;
-}
-
-/** One jail's audit (and --fix), its report written to `write`; returns its exit code. */
-async function auditRoot(
-  options: RootRun,
-  settings: Settings,
-  flags: AuditFlags & { startedAt: number },
-  io: CliIo,
-  to: { write: (s: string) => void; output: OutputFile | null },
-  mayUseThreads: boolean,
-  progress: Progress | null,
-  done?: (summary: Summary) => void,
-): Promise<number> {
-  const mode: ReportContext['mode'] = !flags.fix ? 'audit' : flags.dryRun ? 'dry-run' : 'fix';
-  const ctx: ReportContext = {
-    color: colorWanted(flags.color, io.env, io.isTTY && !to.output),
-    quiet: flags.quiet === true,
-    mode,
-    run: runInfo(version(), flags.startedAt),
-    failOn: flags.failOn,
-  };
-  if (!flags.absolutePaths) ctx.scanLabels = scanLabels(options.paths, settings.scanned, realIn(settings.fs, io.cwd));
-  const width = reportWidth(io.isTTY, io.columns, io.env);
-  if (width !== undefined) ctx.width = width;
-
-  // Two threads where the report goes to a real file descriptor and the disk is the real one.
-  const parallel = mayUseThreads && flags.jobs === '2' && (to.output !== null || io.stdoutFd !== undefined) && io.fs === undefined;
-  const job = {
-    options,
-    format: flags.format,
-    ctx,
-    fd: to.output?.fd ?? io.stdoutFd ?? 1,
-    // The report and the line share a terminal only when stdout is one too.
-    terminal: io.isTTY ? progress?.lock : undefined,
-  };
-  const onJudged = (judged: () => number): void => {
-    if (progress) progress.judged = judged;
-  };
-  let changes: AppliedChange[] = [];
-  // After --fix the report replays the planning walk's links, each read again: the fixer
-  // changes link texts only, so walking every directory a second time would learn nothing.
-  const walked: Walked = { entries: [], counts: { entries: 0, directories: 0 } };
-  if (mode === 'fix') {
-    let fixes: PlannedFix[];
-    let leftovers: string[];
-    if (parallel) ({ fixes, leftovers } = await auditInParallel(settings, { ...job, report: false, collectFixes: true, changes: [] }, { keep: walked, onJudged }));
-    else {
-      const planner = new Auditor(settings);
-      onJudged(() => planner.summary.links);
-      for (const _ of planner.events());
-      ({ fixes, leftovers } = planner);
-    }
-    progress?.pause();
-    try {
-      changes = await applyFixes(settings, fixes, { journal: flags.journal, leftovers });
-    } catch (err) {
-      if (!(err instanceof Interrupted)) throw err;
-      io.stderr(`linkcheck: ${err.message}; run linkcheck --fix again to finish\n`);
-      return EXIT.interrupted;
-    }
-  }
-  progress?.restart();
-  const failed = changes.some((c) => c.status === 'failed');
-  const codeFor = (summary: Summary): number => {
-    done?.(summary);
-    return Math.max(exitCodeFor(summary, flags.failOn), failed ? EXIT.findings : EXIT.clean);
-  };
-  if (parallel) {
-    const { summary } = await auditInParallel(settings, { ...job, report: true, collectFixes: mode === 'dry-run', changes }, mode === 'fix' ? { replay: walked, onJudged } : { onJudged });
-    warnUnmatchedExcludes(settings.unmatchedExcludes(), io);
-    return codeFor(summary);
-  }
-  const out = bufferedWriter((s) => {
-    if (io.isTTY && !to.output) progress?.erase();
-    to.write(s);
-  });
-  const auditor = new Auditor(settings, { collectFixes: mode === 'dry-run' });
-  onJudged(() => auditor.summary.links);
-  const reporter = reporterFor(flags.format, ctx);
-  const head = { root: settings.root, scanned: settings.scanned };
-  out.write(reporter.begin(head));
-  for (const ev of auditor.events()) out.write(reporter.event(ev));
-  for (const c of auditor.closing()) out.write(reporter.check?.(c) ?? '');
-  if (mode === 'dry-run') changes = plannedChanges(auditor.fixes);
-  out.write(reporter.end(auditor.summary, changes, { stale: auditor.stale() }));
-  out.flush();
-  warnUnmatchedExcludes(settings.unmatchedExcludes(), io);
-  return codeFor(auditor.summary);
-}
-
-/** An --exclude that matched nothing excluded nothing: say so, since the user meant something by it. */
-function warnUnmatchedExcludes(patterns: readonly string[], io: CliIo): void {
-  for (const p of patterns) {
-    const hint = p.startsWith('/')
-      ? `patterns are matched against paths relative to the scanned path: write '${p.replace(/^\/+/, '')}'`
-      : 'check it for typos (patterns are matched against paths relative to the scanned path, and names alone)';
-    io.stderr(`linkcheck: warning: --exclude '${p}' matched nothing; ${hint}\n`);
-  }
-}
-
-/** An argument's real path as the settings found it, or null. */
-function realIn(fs: FsPort, cwdText: string): (arg: string) => string | null {
-  const cwd = fromText(cwdText);
-  return (arg) => {
-    const p = fromText(arg);
-    try {
-      return fs.realpath(p.startsWith('/') ? p : (cwd === '/' ? '' : cwd) + '/' + p);
-    } catch {
-      return null;
-    }
-  };
-}
-
 async function undoCommand(journal: string, flags: UndoFlags, io: CliIo): Promise<number> {
   if (flags.list) {
     if (flags.last || flags.run !== undefined || flags.dryRun || flags.wait !== undefined) throw new UsageError('--list only lists the runs: give it no other option');
@@ -448,17 +282,7 @@ async function undoCommand(journal: string, flags: UndoFlags, io: CliIo): Promis
   }
   if (flags.last && flags.run !== undefined) throw new UsageError('--last and --run each choose a run: give one of them');
   if (flags.wait !== undefined && flags.dryRun) throw new UsageError('--wait goes with a real undo: --dry-run takes no lock');
-  const wait = waitMs(flags.wait);
-  const options = { journal, dryRun: flags.dryRun === true, run: flags.run, last: flags.last === true, fs: io.fs, cwd: io.cwd };
-  const { plan, lock } =
-    flags.dryRun || io.fs !== undefined
-      ? { plan: planUndo(options), lock: null }
-      : await planUndoLocked(options, (roots) => lockRoots(roots, { dir: lockDirFor(io.env), waitMs: wait, what: 'undo' }));
-  try {
-    const result = undoJournal(options, plan);
-    io.stdout(result.text);
-    return result.failed > 0 ? EXIT.findings : EXIT.clean;
-  } finally {
-    lock?.release();
-  }
+  const result = await undo({ journal, dryRun: flags.dryRun === true, run: flags.run, last: flags.last === true, fs: io.fs, cwd: io.cwd, waitMs: waitMs(flags.wait), lockDir: lockDirFor(io.env) });
+  io.stdout(result.text);
+  return result.failed > 0 ? EXIT.findings : EXIT.clean;
 }

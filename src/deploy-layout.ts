@@ -2,9 +2,9 @@ import { basename, components, dirname, isAbsolute, isWithin, normalise, relativ
 import type { FsPort } from './fs-port.js';
 import type { Resolution } from './resolve.js';
 import { deployLayout } from './rules/deploy-layout.js';
-import type { LinkFacts } from './rules/types.js';
-import { failure, hostOf, shown } from './rules/words.js';
-import type { Finding } from './audit.js';
+import type { Finding, LinkFacts } from './rules/types.js';
+import { failure, shown } from './rules/words.js';
+import { hostOf } from './paths.js';
 
 /**
  * --preset deploy: the releases/ shared/ current layout of Capistrano, Deployer and ansistrano,
@@ -35,7 +35,7 @@ export function lexicalTarget(f: Pick<LinkFacts, 'text' | 'insideDir' | 'root'>)
 export function judgeCurrent(fs: FsPort, root: string, deploy: string, r: Resolution): Finding | null {
   const releases = (deploy === '/' ? '' : deploy) + '/releases';
   if (r.status !== 'ok') return finding(`current does not resolve in the jail (${failure(r)}): the service has no release to run`);
-  const to = r.resolved!;
+  const to = r.resolved;
   if (dirname(to) !== releases || fs.kind(hostOf(root, to)) !== 'dir')
     return finding(`current leads to ${shown(relative(deploy, to))} in the jail, not to a directory directly in releases/`);
   const newest = newestRelease(fs, hostOf(root, releases));

@@ -1,5 +1,10 @@
 /** linkcheck's library API: the CLI is a thin layer over these. */
-export { audit, auditStream, auditSync, Auditor } from './audit.js';
+export { audit, fix, undo } from './api.js';
+export type { FixOptions, FixResult, UndoCallOptions } from './api.js';
+export { auditStream, auditSync, Auditor, runPipeline } from './pipeline.js';
+export type { PipelineRun, PipelineResult } from './pipeline.js';
+export { LinkJudge } from './audit.js';
+export type { FixPlanning } from './audit.js';
 export type { AuditEvent, AuditResult, CheckRecord, Finding, LinkRecord, StaleAllow, Summary, SuppressedFinding, UnreadableRecord } from './audit.js';
 export { loadConfig, configSchema, DEFAULT_CONFIG } from './config.js';
 export type { ConfigFile, LoadedConfig } from './config.js';
@@ -18,6 +23,8 @@ export type { PlannedFix } from './fix/plan.js';
 export { applyFixes, Interrupted, JournalStopped } from './fix/apply.js';
 export type { AppliedChange } from './fix/change.js';
 export { listRuns, planUndo, undoJournal } from './fix/undo.js';
+export type { UndoResult } from './fix/undo.js';
+export { Busy } from './fix/lock.js';
 export { readJournal, runsIn } from './fix/journal.js';
 export type { JournalEntry, JournalRun, RunInfo } from './fix/journal.js';
 export { fromText, toDisplay, toJsonText, fromJsonText } from './bytes.js';

@@ -1,10 +1,9 @@
-import type { Finding } from './audit.js';
 import { judgeCurrent, judgeDeployLink } from './deploy-layout.js';
 import { isWithin } from './paths.js';
 import { PolicyJudge, type StaleAllow, type SuppressedFinding } from './policy.js';
 import type { Resolution, Resolver, View } from './resolve.js';
 import { requirement } from './rules/requirement.js';
-import type { LinkFacts } from './rules/types.js';
+import type { Finding, LinkFacts } from './rules/types.js';
 import { failure, shown } from './rules/words.js';
 import { relative } from './paths.js';
 import { judgeRuntimeMount } from './runtime-mounts.js';
@@ -55,7 +54,7 @@ export class Judge {
           const fail = (message: string): Finding => ({ rule: requirement.id, code: requirement.code, severity: requirement.severity, message });
           if (r.status !== 'ok') return fail(`required path ${shown(req.path)} does not resolve in the jail: ${failure(r)}`);
           if (req.glob === null) return null;
-          const rel = relative(inside, r.resolved!);
+          const rel = relative(inside, r.resolved);
           return req.matches(rel) ? null : fail(`required path ${shown(req.path)} leads to ${shown(rel)} in the jail, which does not match ${shown(req.glob)}`);
         });
       }

@@ -1,47 +1,12 @@
 import { Worker } from 'node:worker_threads';
-import type { Summary } from './audit.js';
-import { auditSink, fdWriter } from './audit-sink.js';
-import { errnoOf, OutputError } from './errors.js';
-import type { AppliedChange } from './fix/change.js';
-import type { PlannedFix } from './fix/plan.js';
-import type { Format } from './report/formats.js';
-import type { ReportContext } from './report/reporter.js';
-import type { AuditOptions, Settings } from './settings.js';
-import { walk, type WalkCounts } from './walk.js';
+import { fdWriter, sinkFor } from './audit-sink.js';
+import { Auditor } from './auditor.js';
+import { OutputError } from './errors.js';
+import type { Settings } from './settings.js';
+import type { Source } from './source.js';
+import type { WalkCounts } from './walk.js';
+import { COUNTERS_BYTES, DONE, FAILED, type FromWorker, type ToWorker, type WalkedEntry, type WorkerInput, type WorkerResult } from './worker-protocol.js';
 import { besideProgress } from './progress.js';
-
-/** What the audit thread needs to rebuild the run: plain data only. */
-export interface WorkerInput {
-  options: Omit<AuditOptions, 'fs'>;
-  format: Format;
-  ctx: ReportContext;
-  fd: number;
-  /** Write the report (false: only plan, for --fix). */
-  report: boolean;
-  /** Keep the plan's fixes and send them back (for --fix). */
-  collectFixes: boolean;
-  /** What --fix did, for the report's end. */
-  changes: AppliedChange[];
-  /** [batches sent, batches done, worker failed], for backpressure and failure. */
-  progress: SharedArrayBuffer;
-  /** The terminal lock of a progress line on the same terminal (see progress.ts), when one is drawn. */
-  terminal?: SharedArrayBuffer | undefined;
-}
-
-export interface WorkerResult {
-  summary: Summary;
-  fixes: PlannedFix[];
-  leftovers: string[];
-}
-
-/** What one walk met, kept so a later report can replay it (after --fix) without walking again. */
-export interface Walked {
-  entries: WalkedEntry[];
-  counts: WalkCounts;
-}
-
-/** One walked entry: [dir, name, path, text] for a link; ['', '', path, errno, 'd' | 'l'] for a directory or link that could not be read. */
-export type WalkedEntry = [string, string, string, string] | [string, string, string, string, 'd' | 'l'];
 
 const BATCH = 512;
 const IN_FLIGHT = 8;
@@ -52,10 +17,6 @@ const IN_FLIGHT = 8;
  * loses nothing.
  */
 const HOLD = 2;
-/** Slots of the shared counters. */
-export const SENT = 0;
-export const DONE = 1;
-export const FAILED = 2;
 
 /**
  * The audit on two cores: this thread walks (readdir, readlink: the system calls that set the
@@ -67,37 +28,18 @@ export const FAILED = 2;
 export async function auditInParallel(
   settings: Settings,
   input: Omit<WorkerInput, 'progress'>,
-  how: { keep?: Walked; replay?: Walked; onJudged?: (judged: () => number) => void } = {},
+  source: Source,
+  onJudged?: (judged: () => number) => void,
 ): Promise<WorkerResult> {
-  const progress = new SharedArrayBuffer(12);
+  const progress = new SharedArrayBuffer(COUNTERS_BYTES);
   const counters = new Int32Array(progress);
-  // Explicit heap limits make V8 collect the old generation early instead of letting it grow
-  // (peak RSS at 1M entries: 198 MB without, 145 MB with; the old-generation limit is far above
-  // what the worker keeps live, so it is only a hint). A 4 MB young generation against 8 MB:
-  // 6 MB less at 300k, no slower (most of what the audit allocates dies young). Measured in
-  // docs/performance.md.
-  const worker = new Worker(new URL('./audit-worker.js', import.meta.url), {
-    workerData: { ...input, progress } satisfies WorkerInput,
-    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 1024 },
-  });
-  let failure: Error | null = null;
-  const result = new Promise<WorkerResult>((resolve, reject) => {
-    worker.once('message', (m: WorkerResult | { error: string; output?: string }) =>
-      'error' in m ? reject(m.output !== undefined ? new OutputError(m.output) : new Error(m.error)) : resolve(m),
-    );
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the audit thread stopped (exit code ${code})`)));
-  }).catch((err: Error) => {
-    failure = err;
-    throw err;
-  });
-  const counts: WalkCounts = how.replay ? how.replay.counts : { entries: 0, directories: 0 };
+  const { worker, result, failure } = startWorker({ ...input, progress });
   let batch: WalkedEntry[] = [];
   let held: WalkedEntry[][] | null = [];
   let sent = 0;
   let added = 0;
   // Links judged, for a progress line: the worker's batches done, read without waiting.
-  how.onJudged?.(() => Math.min(Atomics.load(counters, DONE) * BATCH, added));
+  onJudged?.(() => Math.min(Atomics.load(counters, DONE) * BATCH, added));
   /** Hands one batch to the worker, then waits while too many are in flight. */
   const post = (b: WalkedEntry[]): void => {
     worker.postMessage(b);
@@ -127,69 +69,57 @@ export async function auditInParallel(
   const add = (e: WalkedEntry): boolean => {
     batch.push(e);
     added++;
-    how.keep?.entries.push(e);
     if (batch.length < BATCH) return true;
     send();
     return Atomics.load(counters, FAILED) === 0;
   };
-  if (how.replay) {
-    // --fix changes link texts, never directories: the same links, each read again.
-    for (const e of how.replay.entries) {
-      if (e[4] !== undefined) {
-        if (!add(e)) break;
-        continue;
-      }
-      let text: string;
-      try {
-        text = settings.fs.readlink(e[2]);
-      } catch (err) {
-        const code = errnoOf(err);
-        if (code === 'ENOENT') {
-          counts.entries--; // a temporary link the fixer removed, or gone meanwhile
-          continue;
-        }
-        if (!add(['', '', e[2], code, 'l'])) break;
-        continue;
-      }
-      if (!add([e[0], e[1], e[2], text])) break;
-    }
-  } else {
-    walking: for (const top of settings.scanned) {
-      for (const ev of walk(settings.fs, top, { exclude: settings.exclude, oneFileSystem: settings.oneFileSystem }, counts)) {
-        let ok: boolean;
-        if (ev.type === 'unreadable') ok = add(['', '', ev.path, ev.errno, 'd']);
-        else {
-          try {
-            ok = add([ev.dir, ev.name, ev.path, settings.fs.readlink(ev.path)]);
-          } catch (err) {
-            ok = add(['', '', ev.path, errnoOf(err), 'l']);
-          }
-        }
-        if (!ok) break walking;
-      }
-    }
-    if (how.keep) how.keep.counts = counts;
-  }
+  for (const e of source.entries()) if (!add(e)) break;
   if (held !== null) {
     // A small walk: judged here, and the worker is stopped before it has done anything.
     result.catch(() => {});
     await worker.terminate();
-    return inline(input, [...held, batch], counts);
+    return inline(settings, input, [...held, batch], source.counts);
   }
   if (batch.length > 0) send();
-  worker.postMessage({ end: counts });
+  worker.postMessage({ end: source.counts } satisfies ToWorker);
   try {
     return await result;
   } catch (err) {
-    throw failure ?? err;
+    throw failure() ?? err;
   } finally {
     await worker.terminate();
   }
 }
 
+/** Starts the audit thread; `failure` is why it failed, once it has. */
+function startWorker(data: WorkerInput): { worker: Worker; result: Promise<WorkerResult>; failure: () => Error | null } {
+  // Explicit heap limits make V8 collect the old generation early instead of letting it grow
+  // (peak RSS at 1M entries: 198 MB without, 145 MB with; the old-generation limit is far above
+  // what the worker keeps live, so it is only a hint). A 4 MB young generation against 8 MB:
+  // 6 MB less at 300k, no slower (most of what the audit allocates dies young). Measured in
+  // docs/performance.md.
+  const worker = new Worker(new URL('./audit-worker.js', import.meta.url), {
+    workerData: data,
+    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 1024 },
+  });
+  let failure: Error | null = null;
+  const result = new Promise<WorkerResult>((resolve, reject) => {
+    worker.once('message', (m: FromWorker) =>
+      'error' in m ? reject(m.output !== undefined ? new OutputError(m.output) : new Error(m.error)) : resolve(m),
+    );
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the audit thread stopped (exit code ${code})`)));
+  }).catch((err: Error) => {
+    failure = err;
+    throw err;
+  });
+  return { worker, result, failure: () => failure };
+}
+
 /** The worker's job done on this thread, for a walk that ended while its batches were held. */
-function inline(input: Omit<WorkerInput, 'progress'>, batches: WalkedEntry[][], counts: WalkCounts): WorkerResult {
-  const sink = auditSink(input, besideProgress(fdWriter(input.fd), input.terminal));
+function inline(settings: Settings, input: Omit<WorkerInput, 'progress'>, batches: WalkedEntry[][], counts: WalkCounts): WorkerResult {
+  const auditor = new Auditor(settings, { collectFixes: input.collectFixes });
+  const sink = sinkFor(input, auditor, besideProgress(fdWriter(input.fd), input.terminal));
   for (const b of batches) sink.feed(b);
   return sink.end(counts);
 }

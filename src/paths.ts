@@ -125,3 +125,9 @@ export function relative(from: string, to: string): string {
   if (down !== '') out += out === '' ? down : '/' + down;
   return out === '' ? '.' : out;
 }
+
+/** '/var/www' in the jail as the host sees it: '/srv/lighty/var/www'. */
+export function hostOf(root: string, inside: string): string {
+  if (root === '/') return inside;
+  return inside === '/' ? root : root + inside;
+}

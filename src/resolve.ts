@@ -10,15 +10,28 @@ export interface Hop {
   text: string;
 }
 
-export interface Resolution {
-  status: Status;
-  /** The fully resolved path in the view's terms; non-null exactly when status is ok. */
-  resolved: string | null;
-  /** The errno behind a non-ok status (ENOENT, ELOOP, ENOTDIR, EACCES, ...). */
+/** How a path resolved in one view: where it ended (ok), or where and why it failed. */
+export type Resolution = Resolved | Unresolved;
+
+/** A resolution that ended on an existing entry. */
+export interface Resolved {
+  status: 'ok';
+  /** The fully resolved path in the view's terms. */
+  resolved: string;
+  errno: null;
+  failedAt: null;
+  /** Every link followed, in order, starting with the link itself when resolving a link. */
+  hops: Hop[];
+}
+
+/** A resolution that failed. */
+export interface Unresolved {
+  status: Exclude<Status, 'ok'>;
+  resolved: null;
+  /** The errno behind the status (ENOENT, ELOOP, ENOTDIR, EACCES, ...). */
   errno: string | null;
   /** The path (in the view's terms) of the component that could not be resolved. */
   failedAt: string | null;
-  /** Every link followed, in order, starting with the link itself when resolving a link. */
   hops: Hop[];
 }
 
@@ -28,7 +41,7 @@ const PATH_MAX = 4096;
 /** Linux's MAXSYMLINKS: the 41st link followed in one resolution fails with ELOOP. */
 export const MAX_HOPS = 40;
 
-export function statusOf(errno: string): Status {
+export function statusOf(errno: string): Unresolved['status'] {
   switch (errno) {
     case 'ENOENT':
       return 'dangling';
@@ -179,7 +192,7 @@ export class Resolver {
     if (known !== undefined) {
       const hops = known.hops.slice();
       hops[0] = { path: linkPath, text };
-      return { status: known.status, resolved: known.resolved, errno: known.errno, failedAt: known.failedAt, hops };
+      return { ...known, hops };
     }
     const r = this.walk(view, start, text, [{ path: linkPath, text }], undefined);
     byText.set(text, r);
@@ -383,13 +396,9 @@ export function hostFromJail(jail: Resolution, rootHost: string, hostLinkPath: s
   const text = jail.hops[0]!.text;
   if (text.charCodeAt(0) === 47) return null;
   const host = (p: string): string => (p === '/' ? rootHost || '/' : rootHost + p);
-  return {
-    status: jail.status,
-    resolved: jail.resolved === null ? null : host(jail.resolved),
-    errno: jail.errno,
-    failedAt: jail.failedAt === null ? null : host(jail.failedAt),
-    hops: [{ path: hostLinkPath, text }],
-  };
+  const hops = [{ path: hostLinkPath, text }];
+  if (jail.status === 'ok') return { ...jail, resolved: host(jail.resolved), hops };
+  return { ...jail, failedAt: jail.failedAt === null ? null : host(jail.failedAt), hops };
 }
 
 function fail(errno: string, at: string, hops: Hop[]): Resolution {

@@ -1,8 +1,7 @@
 import { isWithin } from './paths.js';
-import type { LinkFacts } from './rules/types.js';
+import type { Finding, LinkFacts } from './rules/types.js';
 import { runtimeMount } from './rules/runtime-mount.js';
 import { shown } from './rules/words.js';
-import type { Finding } from './audit.js';
 import { lexicalTarget } from './deploy-layout.js';
 
 /** What a running Linux system mounts over these directories of its root (procfs, sysfs, devpts, tmpfs). */

@@ -2,13 +2,16 @@ import { toDisplay } from '../bytes.js';
 import { UsageError } from '../errors.js';
 import { basename, dirname } from '../paths.js';
 import { Resolver } from '../resolve.js';
-import { hostOf } from '../rules/words.js';
+import { hostOf } from '../paths.js';
 import type { Settings } from '../settings.js';
 import type { AppliedChange } from './change.js';
-import { type DirGate, type DirOps, gateFor, NOT_ENTERABLE } from './gate.js';
+import { type DirGate, gateFor, NOT_ENTERABLE } from './gate.js';
 import { Journal, JournalFailed, newRun, type RunInfo } from './journal.js';
 import { hostAfterJail, type PlannedFix } from './plan.js';
-import { isTempName, nextTempName, tempRunIsOver } from './temp-names.js';
+import { checkLink, FsFault, readLink, rewriteLink } from './rewrite.js';
+import { isTempName, tempRunIsOver } from './temp-names.js';
+
+export { FsFault } from './rewrite.js';
 
 export type { AppliedChange } from './change.js';
 
@@ -40,28 +43,6 @@ export class JournalStopped extends Error {
   ) {
     const n = changes.filter((c) => c.status === 'changed').length;
     super(`${failure.message}: stopped before changing ${toDisplay(path)}; ${n} link${n === 1 ? '' : 's'} changed before that, each journaled`);
-  }
-}
-
-/**
- * Errors that no later link can escape: the file system is full, over quota, read-only or failing.
- * Going on would only repeat them link after link (and a read-only remount in the middle of a run
- * is worth stopping for), so the fixer stops at the first one.
- */
-const FATAL = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO']);
-
-/**
- * A write failed with one of FATAL: what failed, and whether the journal line was already written.
- * Outside the fixer (undo) it is shown as it is: one line, exit 2.
- */
-export class FsFault extends UsageError {
-  constructor(
-    readonly code: string,
-    readonly what: string,
-    readonly journaled: boolean,
-    path: string,
-  ) {
-    super(`${what} ${toDisplay(path)} (${code}): stopped; nothing half done`);
   }
 }
 
@@ -152,18 +133,16 @@ function applyOne(
   const ops = gate.enter(dir);
   // Every other reason the gate gives is a directory that changed under the run.
   if (typeof ops === 'string') return ops === NOT_ENTERABLE ? change(fix, 'skipped', ops) : changedMeanwhile(fix, ops);
-  const before = ops.lstat(name);
-  if (!before) return changedMeanwhile(fix, 'the link no longer exists');
-  if (before.kind !== 'link') return changedMeanwhile(fix, 'no longer a symlink: never replaced');
-  const text = readlinkOrNull(ops, name);
-  if (text === null) return changedMeanwhile(fix, 'changed while being read: no longer a symlink');
-  if (text !== fix.old) return changedMeanwhile(fix, 'changed since the scan');
+  const found = checkLink(ops, name);
+  if (!found.ok) return found.concurrent ? changedMeanwhile(fix, found.reason) : change(fix, 'skipped', found.reason);
+  const before = found.stat;
+  if (found.text !== fix.old) return changedMeanwhile(fix, 'changed since the scan');
 
-  const swapped = swap(ops, name, fix.old, fix.target, before.ino, before, journal, fix.path);
-  if (swapped === CHANGED_WHILE_FIXED) return changedMeanwhile(fix, swapped);
-  if (swapped !== null) return change(fix, 'skipped', swapped);
+  const swapped = rewriteLink(ops, { name, path: fix.path, expected: fix.old, text: fix.target, ino: before.ino, keep: before, journal });
+  if (!swapped.ok) return swapped.concurrent ? changedMeanwhile(fix, swapped.reason) : change(fix, 'skipped', swapped.reason);
 
-  const readBack = readlinkOrNull(ops, name);
+  const read = readLink(ops, name);
+  const readBack = read.ok ? read.text : null;
   confirmer.prime(dir, name, readBack ?? fix.target);
   const override = (p: string): string | undefined => (p === fix.path ? undefined : pending.get(p));
   const j = confirmer.resolvePath({ rootHost: settings.rootHost }, dir, fix.target, override);
@@ -172,69 +151,11 @@ function applyOne(
     return change(fix, 'changed', null);
   }
   const now = ops.lstat(name);
-  const back = now && now.kind === 'link' ? swap(ops, name, fix.target, fix.old, now.ino, before, null, fix.path) : 'the new link vanished';
+  const undone = now && now.kind === 'link' ? rewriteLink(ops, { name, path: fix.path, expected: fix.target, text: fix.old, ino: now.ino, keep: before, journal: null }) : null;
+  const back = undone === null ? 'the new link vanished' : undone.ok ? null : undone.reason;
   if (back === null) confirmer.prime(dir, name, fix.old);
   const where = `jail: ${j.status}${j.resolved ? ' ' + j.resolved : ''}, host: ${h.status}${h.resolved ? ' ' + h.resolved : ''}`;
   return change(fix, 'failed', back === null ? `did not land on the target after the rename (${where}); the old text was put back` : `did not land on the target (${where}) and the old text could not be put back: ${back}`);
-}
-
-export interface Keep {
-  uid: number;
-  gid: number;
-  atimeNs: bigint;
-  mtimeNs: bigint;
-}
-
-const CHANGED_WHILE_FIXED = 'changed while being fixed';
-
-/**
- * Replaces the link `name` (inode `ino`, text `expected`) with one saying `text`, atomically,
- * with the owner and times in `keep`. Returns null when done, or why not (nothing changed then).
- * A journal that cannot be written throws JournalFailed, after the temporary link is removed; a
- * file system that is full or read-only throws an FsFault (nothing changed either).
- */
-export function swap(ops: DirOps, name: string, expected: string, text: string, ino: bigint, was: Keep, journal: Journal | null, path: string): string | null {
-  const tmp = nextTempName();
-  try {
-    ops.symlink(text, tmp);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    if (FATAL.has(code)) throw new FsFault(code, 'could not create a temporary link beside', false, path);
-    return `could not create the temporary link (${code})`;
-  }
-  let journaled = false;
-  try {
-    ops.lchown(tmp, was.uid, was.gid);
-    ops.lutimes(tmp, was.atimeNs, was.mtimeNs);
-    const again = ops.lstat(name);
-    if (!again || again.kind !== 'link' || again.ino !== ino || readlinkOrNull(ops, name) !== expected) {
-      ops.unlink(tmp);
-      return CHANGED_WHILE_FIXED;
-    }
-    journal?.append({ path, old: expected, new: text, uid: was.uid, gid: was.gid, mtime: was.mtimeNs, atime: was.atimeNs, time: new Date().toISOString() });
-    journaled = journal !== null;
-    ops.rename(tmp, name);
-    return null;
-  } catch (err) {
-    try {
-      ops.unlink(tmp);
-    } catch {
-      // already gone, or the file system is read-only now: a later run removes it
-    }
-    if (err instanceof JournalFailed) throw err;
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    if (FATAL.has(code)) throw new FsFault(code, 'could not replace', journaled, path);
-    return `could not replace the link (${code})`;
-  }
-}
-
-/** The link's text, or null when it is gone or no longer a link (it can change under us). */
-export function readlinkOrNull(ops: DirOps, name: string): string | null {
-  try {
-    return ops.readlink(name);
-  } catch {
-    return null;
-  }
 }
 
 /** Removes a stale temp link; another run may be cleaning up at the same time, so losing the race is fine. */

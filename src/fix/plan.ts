@@ -1,27 +1,10 @@
 import { afterRootPrefix, components, isAbsolute, isWithin, normalise, relative } from '../paths.js';
 import type { Resolution, Resolver, TextOverride, View } from '../resolve.js';
-import { hostOf } from '../rules/words.js';
+import { hostOf } from '../paths.js';
 import { NOT_ENTERABLE } from './gate.js';
+import type { LinkToPlan, PlannedFix, PlanOutcome } from '../planned-fix.js';
 
-/** A fix as data: what the link says now, what it should say, and why. Nothing is written yet. */
-export interface PlannedFix {
-  /** Host path of the link. */
-  path: string;
-  /** The text the link had when planned; apply skips the link if it changed since. */
-  old: string;
-  /** The new, relative, clean text. */
-  target: string;
-  /** Where the link should lead, inside the root ('/'-based). */
-  intended: string;
-  /**
-   * `safe`: the jail view lands where it did before; `repair`: the jail view was broken (or
-   * went elsewhere) and now lands where the host view did (the Capistrano case).
-   */
-  safety: 'safe' | 'repair';
-  why: string;
-}
-
-export type PlanOutcome = { fix: PlannedFix; reason: null } | { fix: null; reason: string };
+export type { LinkToPlan, PlannedFix, PlanOutcome } from '../planned-fix.js';
 
 /** What the planner needs to know about the world; the auditor provides it. */
 export interface PlanContext {
@@ -38,16 +21,6 @@ export interface PlanContext {
   enterable?: ((hostDir: string) => boolean) | undefined;
 }
 
-export interface LinkToPlan {
-  path: string;
-  /** Host path of the link's parent directory (a real directory). */
-  dir: string;
-  name: string;
-  text: string;
-  /** The link's parent inside the root. */
-  insideDir: string;
-  inside: string;
-}
 
 /**
  * Plans one link. The intended target is the jail view's answer when it resolves; else, for a
@@ -65,12 +38,12 @@ export function planLink(ctx: PlanContext, link: LinkToPlan, now: { chroot: Reso
   let safety: PlannedFix['safety'];
   const prefixed = afterRootPrefix(link.text, root);
   if (j.status === 'ok') {
-    intended = j.resolved!;
+    intended = j.resolved;
     safety = now.chroot.status === 'ok' && now.chroot.resolved === intended ? 'safe' : 'repair';
   } else {
     const h = afterPlan(ctx, host, link, now.host);
-    if (prefixed !== null && h.status === 'ok' && isWithin(h.resolved!, root)) {
-      intended = root === '/' ? h.resolved! : h.resolved!.slice(root.length) || '/';
+    if (prefixed !== null && h.status === 'ok' && isWithin(h.resolved, root)) {
+      intended = root === '/' ? h.resolved : h.resolved.slice(root.length) || '/';
       safety = 'repair';
     } else return { fix: null, reason: unplannable(j, h, prefixed !== null, root) };
   }
@@ -147,14 +120,14 @@ function landsOn(ctx: PlanContext, link: LinkToPlan, text: string, intended: str
  * lands on the same entry (see hostFromJail): it is derived, not walked again.
  */
 export function hostAfterJail(resolver: Resolver, jail: Resolution, root: string, dir: string, text: string, override: TextOverride): Resolution {
-  if (jail.status === 'ok' && jail.hops.length === 0) return { ...jail, resolved: hostOf(root, jail.resolved!) };
+  if (jail.status === 'ok' && jail.hops.length === 0) return { ...jail, resolved: hostOf(root, jail.resolved) };
   return resolver.resolvePath({ rootHost: '' }, dir, text, override);
 }
 
 function unplannable(j: Resolution, h: Resolution, prefixed: boolean, root: string): string {
   if (j.status === 'loop') return 'it loops in the jail';
   if (h.status !== 'ok') return 'dangling in both views';
-  if (!isWithin(h.resolved!, root)) return 'its target is outside the root';
+  if (!isWithin(h.resolved, root)) return 'its target is outside the root';
   if (!prefixed) return 'it dangles in the jail and its text is not a host path into the root';
   return 'no safe target';
 }

@@ -1,11 +1,11 @@
 import { toDisplay } from '../bytes.js';
 import { type FsPort, nodeFsPort } from '../fs-port.js';
 import { basename, dirname } from '../paths.js';
-import { gateFor } from './gate.js';
+import { type DirOps, gateFor } from './gate.js';
 import type { HeldLock } from './lock.js';
 import { UsageError } from '../errors.js';
 import { type JournalEntry, LEGACY_RUN, readJournal, runsIn } from './journal.js';
-import { readlinkOrNull, swap } from './apply.js';
+import { checkLink, type Found, rewriteLink } from './rewrite.js';
 
 export interface UndoOptions {
   journal: string;
@@ -119,20 +119,12 @@ export function undoJournal(options: UndoOptions, plan: UndoPlan = planUndo(opti
         skip(e.path, ops);
         continue;
       }
-      const st = ops.lstat(name);
-      if (!st) {
-        skip(e.path, 'the link no longer exists');
+      const found = options.dryRun && wouldHold.has(e.path) ? checkStat(ops, name, wouldHold.get(e.path)!) : checkLink(ops, name);
+      if (!found.ok) {
+        skip(e.path, found.reason);
         continue;
       }
-      if (st.kind !== 'link') {
-        skip(e.path, 'no longer a symlink: never replaced');
-        continue;
-      }
-      const now = wouldHold.get(e.path) ?? readlinkOrNull(ops, name);
-      if (now === null) {
-        skip(e.path, 'changed while being read: no longer a symlink');
-        continue;
-      }
+      const now = found.text;
       if (now !== e.new) {
         skip(e.path, now === e.old ? 'already holds the old text' : `it no longer holds the fixed text (now ${toDisplay(now)})`);
         continue;
@@ -144,13 +136,13 @@ export function undoJournal(options: UndoOptions, plan: UndoPlan = planUndo(opti
         lines.push(`would restore ${shown}`);
         continue;
       }
-      const why = swap(ops, name, e.new, e.old, st.ino, { uid: e.uid, gid: e.gid, atimeNs: e.atime, mtimeNs: e.mtime }, null, e.path);
-      if (why === null) {
+      const done = rewriteLink(ops, { name, path: e.path, expected: e.new, text: e.old, ino: found.stat.ino, keep: { uid: e.uid, gid: e.gid, atimeNs: e.atime, mtimeNs: e.mtime }, journal: null });
+      if (done.ok) {
         restored++;
         lines.push(`restored ${shown}`);
       } else {
         failed++;
-        lines.push(`failed ${shown}: ${why}`);
+        lines.push(`failed ${shown}: ${done.reason}`);
       }
     }
   } finally {
@@ -160,4 +152,10 @@ export function undoJournal(options: UndoOptions, plan: UndoPlan = planUndo(opti
   lines.push(`${verb} ${restored}, skipped ${skipped}${failed ? `, failed ${failed}` : ''} of ${entries.length} journal entries`);
   if (plan.torn > 0) lines.push(tornNote(plan.torn));
   return { restored, skipped, failed, text: lines.join('\n') + '\n' };
+}
+
+/** --dry-run, for a link an earlier entry would have restored: the link as it stands, holding the text it would have by then. */
+function checkStat(ops: DirOps, name: string, wouldHold: string): Found {
+  const found = checkLink(ops, name);
+  return found.ok ? { ...found, text: wouldHold } : found;
 }

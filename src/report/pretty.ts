@@ -4,7 +4,7 @@ import { toDisplay } from '../bytes.js';
 import type { AppliedChange } from '../fix/change.js';
 import { isWithin } from '../paths.js';
 import type { Severity } from '../rules/index.js';
-import { hostOf } from '../rules/words.js';
+import { hostOf } from '../paths.js';
 import { pathNamer } from './display-path.js';
 import { compactLine } from './compact.js';
 import { mustAct, splitConcurrent } from './cron-lines.js';

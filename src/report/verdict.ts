@@ -1,6 +1,7 @@
 import type { LinkRecord } from '../audit.js';
 import type { Resolution } from '../resolve.js';
-import { failure, hostOf } from '../rules/words.js';
+import { failure } from '../rules/words.js';
+import { hostOf } from '../paths.js';
 import { causeOf } from './cause.js';
 
 /** How the verdict names things: whether there is a jail (--root), and a link on the way, by its path in the view. */
@@ -38,8 +39,8 @@ export function verdict(rec: LinkRecord, w: VerdictWords): string {
   if (escapes) return escapes.message.replace(/^link /, '');
   if (h.status !== 'ok') return `${fails(h)} on the host only (${why(h, 'host', w)})`;
   // Both named on the host's side: a jail path and a host path can look alike and differ.
-  const jailLands = hostOf(w.root, c.resolved!);
-  if (w.jail && h.resolved !== jailLands) return `leads to ${w.place(jailLands)} in the jail but to ${w.place(h.resolved!)} on the host`;
+  const jailLands = hostOf(w.root, c.resolved);
+  if (w.jail && h.resolved !== jailLands) return `leads to ${w.place(jailLands)} in the jail but to ${w.place(h.resolved)} on the host`;
   const rank = { error: 3, warning: 2, info: 1 } as const;
   const worst = [...rec.findings].sort((a, b) => rank[b.severity] - rank[a.severity])[0];
   return worst?.message ?? 'no problem';

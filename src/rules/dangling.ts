@@ -17,7 +17,7 @@ export const dangling = {
   },
   check(f) {
     if (f.chroot.status === 'ok' || f.chroot.status === 'loop') return null;
-    const host = f.host.status === 'ok' ? `; on the host it resolves to ${shown(f.host.resolved!)}` : '';
+    const host = f.host.status === 'ok' ? `; on the host it resolves to ${shown(f.host.resolved)}` : '';
     return { message: `dangles in the jail: ${failure(f.chroot)}${host}` };
   },
 } satisfies Rule;

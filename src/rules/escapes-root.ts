@@ -10,8 +10,8 @@ export function escapeReason(f: LinkFacts): string | null {
     const rest = afterRootPrefix(f.text, f.root);
     if (rest !== null && climbsAbove(0, rest)) return `its text starts with the root ${shown(f.root)} and then climbs out of it`;
   }
-  if (f.host.status === 'ok' && !isWithin(f.host.resolved!, f.root))
-    return `on the host it resolves to ${shown(f.host.resolved!)}, outside the root`;
+  if (f.host.status === 'ok' && !isWithin(f.host.resolved, f.root))
+    return `on the host it resolves to ${shown(f.host.resolved)}, outside the root`;
   return null;
 }
 

@@ -66,3 +66,11 @@ export interface Rule {
   enabledBy?: '--require' | '--preset deploy' | '--preset rootfs';
   check(facts: LinkFacts): Hit | null;
 }
+
+/** What a rule said about one link, at the level the run's policy gives it. */
+export interface Finding {
+  rule: string;
+  code: string;
+  severity: Severity;
+  message: string;
+}

@@ -1,5 +1,6 @@
 import type { Rule } from './types.js';
-import { failure, hostOf, shown } from './words.js';
+import { failure, shown } from './words.js';
+import { hostOf } from '../paths.js';
 
 export const viewMismatch = {
   id: 'view-mismatch',
@@ -19,13 +20,14 @@ export const viewMismatch = {
     const h = f.host;
     if (c.status !== 'ok' && h.status !== 'ok') return null;
     if (c.status === 'ok' && h.status === 'ok') {
-      const expected = hostOf(f.root, c.resolved!);
+      const expected = hostOf(f.root, c.resolved);
       if (h.resolved === expected) return null;
       return {
-        message: `jail and host disagree: in the jail it is ${shown(c.resolved!)} (${shown(expected)} on the host), the host resolves it to ${shown(h.resolved!)}`,
+        message: `jail and host disagree: in the jail it is ${shown(c.resolved)} (${shown(expected)} on the host), the host resolves it to ${shown(h.resolved)}`,
       };
     }
-    if (c.status === 'ok') return { message: `resolves in the jail to ${shown(c.resolved!)} but not on the host (${failure(h)})` };
-    return { message: `resolves on the host to ${shown(h.resolved!)} but not in the jail (${failure(c)})` };
+    if (c.status === 'ok') return { message: `resolves in the jail to ${shown(c.resolved)} but not on the host (${failure(h)})` };
+    if (h.status !== 'ok') return null; // ruled out above; says so to the type checker
+    return { message: `resolves on the host to ${shown(h.resolved)} but not in the jail (${failure(c)})` };
   },
 } satisfies Rule;

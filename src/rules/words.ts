@@ -22,9 +22,3 @@ export function failure(r: Resolution): string {
       return `resolves to ${shown(r.resolved ?? '')}`;
   }
 }
-
-/** '/var/www' in the jail as the host sees it: '/srv/lighty/var/www'. */
-export function hostOf(root: string, inside: string): string {
-  if (root === '/') return inside;
-  return inside === '/' ? root : root + inside;
-}

@@ -313,7 +313,7 @@ describe('two threads on a tree big enough to hand over', () => {
 
 describe('the JSON writer', () => {
   it('writes exactly what JSON.stringify writes for every link, hostile names included', async () => {
-    const { Auditor } = await import('../../src/audit.js');
+    const { Auditor } = await import('../../src/pipeline.js');
     const { linkJson, linkJsonText } = await import('../../src/report/json-shape.js');
     const sb = diskSandbox({
       jail: {

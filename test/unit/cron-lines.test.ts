@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Auditor } from '../../src/audit.js';
+import { Auditor } from '../../src/pipeline.js';
 import { applyFixes } from '../../src/fix/apply.js';
 import { prettyReporter } from '../../src/report/pretty.js';
 import type { ReportContext } from '../../src/report/reporter.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Tree } from '../../fixtures/tree.js';
 import { capistrano, JAIL, APP, RELEASE } from '../../fixtures/capistrano.js';
-import { Auditor } from '../../src/audit.js';
+import { Auditor } from '../../src/pipeline.js';
 import { applyFixes } from '../../src/fix/apply.js';
 import { cli, memfsSandbox, type Sandbox } from '../helpers.js';
 

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Tree } from '../../fixtures/tree.js';
-import { auditSync, type LinkRecord } from '../../src/audit.js';
+import type { LinkRecord } from '../../src/audit.js';
+import { auditSync } from '../../src/pipeline.js';
 import { kernelResolve, oracleUnavailableReason } from '../kernel/oracle.js';
 import { sandboxes, type Sandbox } from '../helpers.js';
 

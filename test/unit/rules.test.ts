@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createFsFromVolume, Volume } from 'memfs';
 import { describe, expect, it } from 'vitest';
-import { auditSync } from '../../src/audit.js';
+import { auditSync } from '../../src/pipeline.js';
 import { memFsPort, type NodeLikeFs } from '../../src/fs-port.js';
 import { findRule, rules } from '../../src/rules/index.js';
 import type { Rule, Severity } from '../../src/rules/types.js';

@@ -5,7 +5,7 @@
  * unreadable directory fails the check by default.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { auditSync } from '../../src/audit.js';
+import { auditSync } from '../../src/pipeline.js';
 import type { Tree } from '../../fixtures/tree.js';
 import { cli, sandboxes } from '../helpers.js';
 

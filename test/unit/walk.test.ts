@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { auditSync } from '../../src/audit.js';
+import { auditSync } from '../../src/pipeline.js';
 import type { FsPort } from '../../src/fs-port.js';
 import { walk } from '../../src/walk.js';
 import { asUser, runnableCopy } from '../fix/helpers.js';

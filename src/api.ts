@@ -1,0 +1,135 @@
+import type { AuditEvent, AuditResult, CheckRecord, LinkRecord, StaleAllow, UnreadableRecord } from './audit.js';
+import { UsageError } from './errors.js';
+import type { AppliedChange } from './fix/change.js';
+import type { FsPort } from './fs-port.js';
+import type { RunInfo } from './fix/journal.js';
+import { lockDirFor, lockRoots } from './fix/lock.js';
+import { planUndo, planUndoLocked, undoJournal, type UndoResult } from './fix/undo.js';
+import { runPipeline } from './pipeline.js';
+import type { Reporter } from './report/reporter.js';
+import { type AuditOptions, type Settings, settingsFrom } from './settings.js';
+
+/**
+ * The library's jobs: audit, fix and undo as calls, each the same pipeline the command line runs
+ * (src/pipeline.ts), answering the data its JSON report carries.
+ */
+
+export interface FixOptions extends AuditOptions {
+  /** Plan and report, change nothing (--fix --dry-run). */
+  dryRun?: boolean | undefined;
+  /** Append one JSON line per change to this file, for undo(). */
+  journal?: string | undefined;
+  /** The run the journal lines name; a new one by default. */
+  run?: RunInfo | undefined;
+  /**
+   * How long to wait for another fix or undo of the same root, in milliseconds (default 0: throw
+   * Busy at once). The lock is taken on the real disk only, as the command line does.
+   */
+  waitMs?: number | undefined;
+}
+
+/** What a fix did: the audit after it (as the JSON report has it) and every change. */
+export interface FixResult extends AuditResult {
+  /** changed / skipped / failed / removed; `planned` with dryRun. */
+  changes: AppliedChange[];
+}
+
+/** Audits the given paths: everything the JSON report says. Byte-string paths: see bytes.ts. */
+export async function audit(options: AuditOptions): Promise<AuditResult> {
+  const settings = settingsFrom(options);
+  const collected = collector(settings);
+  await runPipeline({ settings, mode: 'audit', report: { reporter: collected.reporter, writer: NO_TEXT } });
+  return collected.result;
+}
+
+/**
+ * Rewrites fixable links to relative targets, as `linkcheck --fix` does (atomic, verified,
+ * journaled), then audits again; with `dryRun`, only plans. Throws Busy when another fix or undo
+ * holds the root, Interrupted on SIGINT/SIGTERM (between two links), JournalStopped when the
+ * journal cannot be written.
+ */
+export async function fix(options: FixOptions): Promise<FixResult> {
+  const settings = settingsFrom(options);
+  const dryRun = options.dryRun === true;
+  const lock = !dryRun && options.fs === undefined ? await lockRoots([settings.root], { dir: lockDirFor(process.env), waitMs: options.waitMs ?? 0, what: 'fix' }) : null;
+  try {
+    const collected = collector(settings);
+    const { changes } = await runPipeline({
+      settings,
+      mode: dryRun ? 'dry-run' : 'fix',
+      report: { reporter: collected.reporter, writer: NO_TEXT },
+      journal: options.journal,
+      run: options.run,
+    });
+    return { ...collected.result, changes };
+  } finally {
+    lock?.release();
+  }
+}
+
+export interface UndoCallOptions {
+  /** The journal a fix wrote. */
+  journal: string;
+  /** Say what would be restored, change nothing. */
+  dryRun?: boolean | undefined;
+  /** Only this run's changes (see runsIn / readJournal). */
+  run?: string | undefined;
+  /** Only the last run's changes. */
+  last?: boolean | undefined;
+  /** Where a relative journal path starts; process.cwd() by default. */
+  cwd?: string | undefined;
+  /** How long to wait for a fix or undo of the same roots, in milliseconds (default 0). */
+  waitMs?: number | undefined;
+  /** The file system; the real disk (and its locks) by default. */
+  fs?: FsPort | undefined;
+  /** Where the locks are (see fix/lock.ts); by default as for the command line. */
+  lockDir?: string | undefined;
+}
+
+/** Restores what fix runs recorded in a journal, newest first, as `linkcheck undo` does. */
+export async function undo(options: UndoCallOptions): Promise<UndoResult> {
+  if (options.last && options.run !== undefined) throw new UsageError('--last and --run each choose a run: give one of them');
+  const o = { journal: options.journal, dryRun: options.dryRun === true, run: options.run, last: options.last === true, cwd: options.cwd, fs: options.fs };
+  const dir = options.lockDir ?? lockDirFor(process.env);
+  // The lock guards the real disk; an injected file system is private to this process.
+  const { plan, lock } =
+    o.dryRun || o.fs !== undefined
+      ? { plan: planUndo(o), lock: null }
+      : await planUndoLocked(o, (roots) => lockRoots(roots, { dir, waitMs: options.waitMs ?? 0, what: 'undo' }));
+  try {
+    return undoJournal(o, plan);
+  } finally {
+    lock?.release();
+  }
+}
+
+const NO_TEXT = { write(): void {}, flush(): void {} };
+
+/** A report sink that keeps the report as data instead of text. */
+function collector(settings: Settings): { reporter: Reporter; result: AuditResult } {
+  const links: LinkRecord[] = [];
+  const unreadable: UnreadableRecord[] = [];
+  const checks: CheckRecord[] = [];
+  let stale: StaleAllow[] | undefined;
+  const result = { schemaVersion: 1, root: settings.root, scanned: [...settings.scanned], links, unreadable } as AuditResult;
+  const reporter: Reporter = {
+    begin: () => '',
+    event(ev: AuditEvent) {
+      if (ev.type === 'link') links.push(ev.link);
+      else unreadable.push(ev.entry);
+      return '';
+    },
+    check(c) {
+      checks.push(c);
+      return '';
+    },
+    end(summary, _changes, extras) {
+      result.summary = summary;
+      if (checks.length > 0) result.checks = checks;
+      stale = extras?.stale;
+      if (stale) result.stale = stale;
+      return '';
+    },
+  };
+  return { reporter, result };
+}

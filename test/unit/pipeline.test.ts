@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { APP, capistrano, JAIL } from '../../fixtures/capistrano.js';
+import type { FsPort } from '../../src/fs-port.js';
+import { cli, memfsSandbox } from '../helpers.js';
+
+/** `fs` with its directory listings counted. */
+function countingListings(fs: FsPort): { fs: FsPort; listings: () => number } {
+  let n = 0;
+  const counted: FsPort = Object.create(fs) as FsPort;
+  counted.readdir = (dir) => {
+    n++;
+    return fs.readdir(dir);
+  };
+  return { fs: counted, listings: () => n };
+}
+
+describe('the pipeline', () => {
+  it('walks the tree once for --fix on one thread: the report after the fix replays the walk', async () => {
+    const listingsFor = async (args: string[]): Promise<{ listings: number; json: { changes: unknown[]; summary: { directories: number } } }> => {
+      const sb = memfsSandbox(capistrano);
+      const root = `${sb.base}/${JAIL}`;
+      const c = countingListings(sb.fs);
+      const r = await cli([root + APP, '--root', root, '-j', '1', '--format', 'json', ...args], { fs: c.fs });
+      expect(r.stderr).toBe('');
+      return { listings: c.listings(), json: JSON.parse(r.stdout) };
+    };
+    const audit = await listingsFor([]);
+    const fix = await listingsFor(['--fix']);
+    // Positive control: the fix did change links, so a second walk would have had work to do.
+    expect(fix.json.changes.length).toBeGreaterThan(0);
+    expect(audit.listings).toBeGreaterThan(0);
+    expect(fix.json.summary.directories).toBe(audit.json.summary.directories);
+    // A walk lists every directory once (17 here): two walks list each twice. The fixer's
+    // confirmation may list a directory of its own, never all of them again.
+    expect(audit.listings).toBe(audit.json.summary.directories);
+    expect(fix.listings).toBeLessThan(2 * audit.listings);
+  });
+});
