@@ -2,9 +2,10 @@
 // linkcheck benchmark: linkcheck vs `find` (and `symlinks` when installed) on
 // generated Capistrano-shaped trees. See bench/README.md.
 //
-//   node bench/run.js [--sizes 100k,300k,1m] [--runs 5] [--keep] [--smoke]
+//   node bench/run.js [--sizes 30k,100k,300k,1m] [--runs 5] [--keep] [--smoke]
 //                     [--linkcheck "node bin/linkcheck.js"] [--work DIR] [--out FILE]
 //                     [--seed 1] [--link-ratio 0.1] [--skip-fix] [--cooldown 90] [--timeout 900]
+//                     [--startup-runs 21] [--skip-startup]
 //
 // Exit status: 0 ok; 1 a linkcheck command crashed or exited with a status
 // other than 0/1 (or a run could not be set up); 2 bad usage.
@@ -15,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cleanTree } from './clean-tree.js';
 import { generate, parseCount, GENERATOR_VERSION } from './gen-tree.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -22,10 +24,17 @@ const REPO = path.resolve(HERE, '..');
 
 // Targets from bench/README.md, keyed by tree size (entries).
 const TARGETS = {
-  ndjsonRatio: { 100000: 1.6, 300000: 1.3, 1000000: 1.3 },
+  // ndjson audit wall time against `symlinks -rv` (the strongest peer) and against `find`
+  ndjsonVsSymlinks: { 30000: 1.3, 100000: 1.3, 300000: 0.85, 1000000: 0.85 },
+  ndjsonVsFind: { 1000000: 1.5 },
   ndjsonRssMB: { 300000: 100, 1000000: 150 },
-  fixRatio: { 300000: 2 },
+  fixRatio: { 30000: 2, 100000: 2, 300000: 2, 1000000: 2 },
+  // start-up: `linkcheck --version` against `node -e 0`, and a clean 30k tree's --quiet check
+  versionRatio: 1.5,
+  quietCleanS: 0.25,
 };
+/** The start-up row's clean tree: this many entries, whatever --sizes says. */
+const STARTUP_ENTRIES = 30000;
 
 // ---------------------------------------------------------------- small utils
 
@@ -242,9 +251,10 @@ function treeBytes(tree, entries) {
 // ---------------------------------------------------------------- main
 
 function usage() {
-  return `usage: node bench/run.js [--sizes 100k,300k,1m] [--runs 5] [--keep] [--smoke]
+  return `usage: node bench/run.js [--sizes 30k,100k,300k,1m] [--runs 5] [--keep] [--smoke]
         [--linkcheck "node bin/linkcheck.js"] [--work DIR] [--out FILE]
-        [--seed 1] [--link-ratio 0.1] [--skip-fix] [--cooldown 90] [--timeout 900]`;
+        [--seed 1] [--link-ratio 0.1] [--skip-fix] [--cooldown 90] [--timeout 900]
+        [--startup-runs 21] [--skip-startup]`;
 }
 
 function parse(argv) {
@@ -263,6 +273,8 @@ function parse(argv) {
       'skip-fix': { type: 'boolean', default: false },
       cooldown: { type: 'string' },
       timeout: { type: 'string' },
+      'startup-runs': { type: 'string' },
+      'skip-startup': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -270,7 +282,7 @@ function parse(argv) {
   const o = {
     smoke,
     help: values.help,
-    sizes: (values.sizes ?? (smoke ? '10k' : '100k,300k,1m')).split(',').map((s) => parseCount(s.trim())),
+    sizes: (values.sizes ?? (smoke ? '10k' : '30k,100k,300k,1m')).split(',').map((s) => parseCount(s.trim())),
     runs: Number(values.runs ?? (smoke ? 1 : 5)),
     keep: values.keep,
     linkcheck: values.linkcheck,
@@ -282,7 +294,10 @@ function parse(argv) {
     cooldownMs: Number(values.cooldown ?? (smoke ? 0 : 90)) * 1000,
     // seconds one command may run before it is killed and counted as failed
     timeoutS: Number(values.timeout ?? (smoke ? 120 : 900)),
+    startupRuns: Number(values['startup-runs'] ?? (smoke ? 3 : 21)),
+    skipStartup: values['skip-startup'],
   };
+  if (!(o.startupRuns >= 1) || !Number.isInteger(o.startupRuns)) throw new Error('--startup-runs must be a positive integer');
   if (!(o.runs >= 1) || !Number.isInteger(o.runs)) throw new Error('--runs must be a positive integer');
   if (!(o.linkRatio >= 0 && o.linkRatio < 1)) throw new Error('--link-ratio must be in [0, 1)');
   return o;
@@ -383,6 +398,23 @@ function main() {
       return 1;
     }
   }
+  // The start-up row's tree: the 30k tree (generated here when --sizes leaves it out), copied
+  // and made clean, so --quiet checks a healthy deploy.
+  let startupTree = null;
+  if (!o.skipStartup) {
+    const sizeDir = path.join(o.work, sizeLabel(STARTUP_ENTRIES));
+    try {
+      const t = trees.find((x) => x.sizeDir === sizeDir) ?? ensureTree(sizeDir, STARTUP_ENTRIES, o.seed, o.linkRatio, stale);
+      if (!trees.some((x) => x.sizeDir === sizeDir)) startupTree = { sizeDir };
+      const clean = path.join(o.work, 'startup-clean');
+      log(`making a clean copy of the ${sizeLabel(STARTUP_ENTRIES)} tree in ${clean}`);
+      const replaced = cleanTree(t.tree, path.join(clean, 'tree'), lc);
+      startupTree = { ...startupTree, clean, tree: path.join(clean, 'tree'), replaced, stats: t.stats };
+    } catch (e) {
+      console.error(`bench: could not set up the start-up tree: ${e.message}`);
+      return 1;
+    }
+  }
   if (fs.existsSync(stale)) {
     log('removing stale trees');
     rmrf(stale);
@@ -478,28 +510,28 @@ function main() {
 
     // --- summarize
     const base = audit.find((c) => c.baseline);
+    const floor = audit.find((c) => c.id === 'node-floor');
+    const peer = audit.find((c) => c.id === 'symlinks-rv');
     const fixBase = fix.find((c) => c.fixBaseline);
     const med = (c) => median(c.runs.map((r) => r.ms));
+    const over = (m, ref) => (ref && m != null && med(ref) ? m / med(ref) : null);
     const rows = [];
     for (const c of all) {
       const m = med(c);
       const rss = median(c.runs.map((r) => r.rssKB));
-      const ref = fix.includes(c) ? fixBase : base;
-      const ratio = ref && m != null && med(ref) ? m / med(ref) : null;
+      const isFix = fix.includes(c);
+      const ratio = over(m, isFix ? fixBase : base);
+      const toPeer = over(m, isFix ? fixBase : peer);
       const failed = c.runs.filter((r) => c.lc && isBad(r)).length;
       const targets = [];
-      if (c.id === 'ndjson' && TARGETS.ndjsonRatio[entries] != null) {
-        const t = TARGETS.ndjsonRatio[entries];
-        targets.push(`<=${t}x ${ratio != null && ratio <= t ? 'ok' : 'MISS'}`);
-      }
+      const check = (what, r, t) => targets.push(`${what}<=${t}x ${r == null ? 'n/a' : r <= t ? 'ok' : 'MISS'}`);
+      if (c.id === 'ndjson' && TARGETS.ndjsonVsSymlinks[entries] != null) check('symlinks ', toPeer, TARGETS.ndjsonVsSymlinks[entries]);
+      if (c.id === 'ndjson' && TARGETS.ndjsonVsFind[entries] != null) check('find ', ratio, TARGETS.ndjsonVsFind[entries]);
       if (c.id === 'ndjson' && TARGETS.ndjsonRssMB[entries] != null) {
         const t = TARGETS.ndjsonRssMB[entries];
         targets.push(`<=${t} MB ${rss == null ? 'n/a' : rss / 1024 <= t ? 'ok' : 'MISS'}`);
       }
-      if (c.id === 'fix' && TARGETS.fixRatio[entries] != null && fixBase) {
-        const t = TARGETS.fixRatio[entries];
-        targets.push(`<=${t}x ${ratio != null && ratio <= t ? 'ok' : 'MISS'}`);
-      }
+      if (c.id === 'fix' && TARGETS.fixRatio[entries] != null) check('symlinks -rc ', toPeer, TARGETS.fixRatio[entries]);
       if (failed) targets.push(`${failed} FAILED`);
       rows.push({
         size: label,
@@ -507,25 +539,34 @@ function main() {
         median: fmtS(m),
         min: fmtS(minOf(c.runs.map((r) => r.ms))),
         rss: fmtMB(rss),
-        ratio: c.baseline || c.fixBaseline ? '1.00x' : fmtRatio(ratio),
-        vs: fix.includes(c) ? (fixBase ? 'symlinks -rc' : 'n/a') : 'find',
+        // audit rows against find, Node's floor and symlinks -rv; fix rows against symlinks -rc only
+        find: isFix ? '' : fmtRatio(ratio),
+        floor: isFix ? '' : fmtRatio(over(m, floor)),
+        peer: fmtRatio(toPeer),
         target: targets.join(', '),
       });
     }
     sections.push({ label, entries, stats, rows, tree });
   }
+  const startup = startupTree ? measureStartup(o, startupTree.tree, timeBin, rssFile, failures) : null;
   fs.rmSync(rssFile, { force: true });
+  if (startupTree) rmrf(startupTree.clean);
   if (!o.keep) {
     log('removing the trees (--keep keeps them for the next run)');
     for (const t of trees) rmrf(t.sizeDir);
+    if (startupTree?.sizeDir) rmrf(startupTree.sizeDir);
   }
 
   // ---------------------------------------------------------------- report
-  const header = '| size | command | median s | min s | peak RSS MB (median) | ratio | vs | target |';
-  const sep = '|---|---|---:|---:|---:|---:|---|---|';
+  const header = '| size | command | median s | min s | peak RSS MB (median) | / find | / node floor | / symlinks | target |';
+  const sep = '|---|---|---:|---:|---:|---:|---:|---:|---|';
   const table = [header, sep];
   for (const s of sections) for (const r of s.rows) {
-    table.push(`| ${r.size} | ${r.cmd} | ${r.median} | ${r.min} | ${r.rss} | ${r.ratio} | ${r.vs} | ${r.target} |`);
+    table.push(`| ${r.size} | ${r.cmd} | ${r.median} | ${r.min} | ${r.rss} | ${r.find} | ${r.floor} | ${r.peer} | ${r.target} |`);
+  }
+  if (startup) {
+    table.push('', '| start-up | command | median s | min s | peak RSS MB (median) | ratio | vs | target |', '|---|---|---:|---:|---:|---:|---|---|');
+    for (const r of startup.rows) table.push(`| ${r.size} | ${r.cmd} | ${r.median} | ${r.min} | ${r.rss} | ${r.ratio} | ${r.vs} | ${r.target} |`);
   }
   const tableText = table.join('\n');
   console.log(tableText);
@@ -544,10 +585,12 @@ function main() {
     md.push(`  - ${s.label}: ${s.stats.entries} entries (dirs ${s.stats.dirs}, files ${s.stats.files}, links ${s.stats.links}) at ${s.tree}`);
   }
   md.push(`- peers: symlinks ${symlinksBin ? 'yes' : 'not installed'}; fix runs ${o.skipFix ? 'skipped' : 'on a fresh `cp -a` copy per run (copy not timed)'}`);
+  if (startup) md.push(`- start-up: ${o.startupRuns} interleaved rounds (order rotated); the clean tree is the ${sizeLabel(STARTUP_ENTRIES)} tree with its ${startupTree.replaced} problem links replaced by clean relative ones (bench/clean-tree.js)`);
   md.push('', tableText, '');
-  md.push('Ratios are of medians: audit commands vs `find`, `linkcheck --fix` vs `symlinks -rc`.', '');
+  md.push('Ratios are of medians: audit commands against `find`, Node\'s floor (bench/walk-floor.js) and `symlinks -rv`; `linkcheck --fix` against `symlinks -rc`; start-up rows against `node -e 0`.', '');
   md.push('## Commands', '', 'TREE is the generated tree (for fix runs: a fresh `cp -a` copy at the same path).', '', '```sh');
   for (const [id, cmd] of commandLines) md.push(`# ${id}`, cmd);
+  if (startup) for (const c of startup.commands) md.push(`# ${c.id}`, c.cmd.split(startupTree.tree).join('CLEAN30K'));
   md.push('```', '');
   if (failures.length) {
     md.push('## Failures', '');
@@ -560,6 +603,45 @@ function main() {
   log(`wrote ${path.relative(process.cwd(), o.out) || o.out}`);
 
   return failures.length ? 1 : 0;
+}
+
+/**
+ * Start-up: `node -e 0`, `linkcheck --version` and a clean tree's `--quiet` check, interleaved
+ * (order rotated each round) so the load of a shared machine falls on all three alike. These
+ * runs are short, so they take more rounds than the audits.
+ */
+function measureStartup(o, cleanTreePath, timeBin, rssFile, failures) {
+  const T = sq(cleanTreePath);
+  const commands = [
+    { id: 'node-e-0', name: 'node -e 0', cmd: 'node -e 0' },
+    { id: 'version', name: 'linkcheck --version', cmd: `${o.linkcheck} --version`, lc: true },
+    { id: 'quiet-clean', name: `linkcheck --quiet (clean ${sizeLabel(STARTUP_ENTRIES)} tree)`, cmd: `${o.linkcheck} ${T} --root ${T} --quiet`, lc: true },
+  ];
+  for (const c of commands) c.runs = [];
+  spawnSync('sh', ['-c', `find ${T} > /dev/null`], { stdio: 'ignore' });
+  for (let round = 0; round < o.startupRuns; round++) {
+    for (let i = 0; i < commands.length; i++) {
+      const c = commands[(i + round) % commands.length];
+      const r = timeCmd(c.cmd, timeBin, rssFile, o.timeoutS);
+      c.runs.push(r);
+      // a clean tree must pass: anything but 0 is a failure here
+      if (c.lc && (r.crashed || r.status !== 0)) {
+        failures.push({ size: 'start-up', round, id: c.id, status: r.status, signal: r.signal, crashed: r.crashed, timedOut: r.timedOut, stderr: r.stderr });
+        log(`FAIL start-up ${c.id}: exit ${r.status ?? '-'} ${r.signal ?? ''}\n${r.stderr.trim().split('\n').slice(-15).join('\n')}`);
+      }
+    }
+  }
+  const med = (c) => median(c.runs.map((r) => r.ms));
+  const node = commands[0];
+  const rows = commands.map((c) => {
+    const m = med(c);
+    const ratio = c === node ? 1 : m / med(node);
+    const target =
+      c.id === 'version' ? `<=${TARGETS.versionRatio}x ${ratio <= TARGETS.versionRatio ? 'ok' : 'MISS'}` : c.id === 'quiet-clean' ? `<=${TARGETS.quietCleanS} s ${m / 1000 <= TARGETS.quietCleanS ? 'ok' : 'MISS'}` : '';
+    log(`start-up ${c.id.padEnd(11)} median ${fmtS(m)}s`);
+    return { size: sizeLabel(STARTUP_ENTRIES), cmd: c.name, median: fmtS(m), min: fmtS(minOf(c.runs.map((r) => r.ms))), rss: fmtMB(median(c.runs.map((r) => r.rssKB))), ratio: fmtRatio(ratio), vs: 'node -e 0', target };
+  });
+  return { rows, commands };
 }
 
 process.exitCode = main();

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/main.js';
+import { main } from '../dist/src/linkcheck.js';
 
 main();

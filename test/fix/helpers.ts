@@ -70,8 +70,8 @@ export function ensureBuilt(): void {
   }
   try {
     if (fresh()) return;
-    const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`the build (tsc -p tsconfig.json) failed:\n${r.stdout}\n${r.stderr}`);
+    const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`the build (npm run build) failed:\n${r.stdout}\n${r.stderr}`);
   } finally {
     fs.rmdirSync(lock);
   }
