@@ -7,7 +7,7 @@ import { listRuns } from './fix/undo.js';
 import { undo } from './api.js';
 import { OutputFile, WriteFailed } from './output-file.js';
 import { packageVersion as version } from './version.js';
-import { type FsPort, nodeFsPort } from './fs-port.js';
+import { nodeFsPort } from './fs-port.js';
 import { FORMATS } from './report/formats.js';
 import { explainRule, listRules } from './report/rules-text.js';
 import { settingsFrom } from './settings.js';
@@ -19,21 +19,10 @@ import { commandLike } from './suggest.js';
 import { Progress, progressDelay, progressWanted } from './progress.js';
 import { fromText, toDisplay } from './bytes.js';
 import { EXIT, FAIL_ON } from './exit-codes.js';
-import { scanRoots } from './scan.js';
+import { type ScanIo, scanRoots } from './scan.js';
 
 /** Everything the CLI touches outside itself, so tests can run it in-process. */
-export interface CliIo {
-  stdout(s: string): void;
-  stderr(s: string): void;
-  env: Record<string, string | undefined>;
-  isTTY: boolean;
-  cwd: string;
-  /** The file system; the real disk when absent. */
-  fs?: FsPort;
-  /** The file descriptor behind `stdout`, when there is one: lets a second thread write the report. */
-  stdoutFd?: number;
-  /** The terminal's width when stdout is one. */
-  columns?: number;
+export interface CliIo extends ScanIo {
   /** Whether stderr is a terminal (progress is drawn there only then), and its width. */
   stderrIsTTY?: boolean;
   stderrColumns?: number;

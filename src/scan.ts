@@ -23,8 +23,11 @@ export interface ScanIo {
   env: Record<string, string | undefined>;
   isTTY: boolean;
   cwd: string;
+  /** The file system; the real disk when absent. */
   fs?: FsPort;
+  /** The file descriptor behind `stdout`, when there is one: lets a second thread write the report. */
   stdoutFd?: number;
+  /** The terminal's width when stdout is one. */
   columns?: number;
 }
 
