@@ -5,7 +5,7 @@ import { JournalStopped } from './fix/apply.js';
 import { Busy, lockDirFor, lockRoots, waitMs } from './fix/lock.js';
 import { listRuns } from './fix/undo.js';
 import { undo } from './api.js';
-import { OutputFile, WriteFailed } from './output-file.js';
+import { OutputFile } from './output-file.js';
 import { packageVersion as version } from './version.js';
 import { nodeFsPort } from './fs-port.js';
 import { FORMATS } from './report/formats.js';
@@ -243,7 +243,7 @@ async function scanCommand(paths: string[], flags: AuditFlags, io: CliIo, given:
       try {
         output = new OutputFile(path);
       } catch (err) {
-        throw new UsageError(`cannot write the report to ${path} (${(err as WriteFailed).code}): choose a writable path`);
+        throw new UsageError(`cannot write the report to ${path} (${(err as OutputError).errno}): choose a writable path`);
       }
     }
     const code = await scanRoots(all, plan.multi, { ...flags, failOn: plan.failOn, startedAt }, io, progress, output);
@@ -253,8 +253,7 @@ async function scanCommand(paths: string[], flags: AuditFlags, io: CliIo, given:
     return code;
   } catch (err) {
     output?.abandon();
-    if ((err instanceof WriteFailed || err instanceof OutputError) && output)
-      throw new UsageError(`cannot write the report to ${output.path} (${err instanceof WriteFailed ? err.code : err.errno}); the previous file there is left as it was`);
+    if (err instanceof OutputError && output) throw new UsageError(`cannot write the report to ${output.path} (${err.errno}); the previous file there is left as it was`);
     if (!(err instanceof JournalStopped)) throw err;
     io.stderr(`linkcheck: ${err.message}; free the journal's disk (or fix its path) and run again\n`);
     return EXIT.usage;

@@ -1,24 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { errnoOf } from './errors.js';
+// A report file that cannot be written fails as stdout does: an OutputError (ENOSPC, EIO, EFBIG, a directory that vanished...).
+import { errnoOf, OutputError } from './errors.js';
 
-/** A report could not be written (ENOSPC, EIO, EFBIG, a directory that vanished...). */
-export class WriteFailed extends Error {
-  constructor(readonly code: string) {
-    super(`write failed (${code})`);
-  }
-}
-
-/** Writes all of `data` to `fd` (a regular file: a short count only means "go on"), or throws WriteFailed. */
+/** Writes all of `data` to `fd` (a regular file: a short count only means "go on"), or throws an OutputError. */
 export function writeAllSync(fd: number, data: Buffer): void {
   while (data.length > 0) {
     let n: number;
     try {
       n = writeSync(fd, data);
     } catch (err) {
-      throw new WriteFailed(errnoOf(err));
+      throw new OutputError(errnoOf(err));
     }
-    if (n <= 0) throw new WriteFailed('EIO');
+    if (n <= 0) throw new OutputError('EIO');
     data = data.subarray(n);
   }
 }
@@ -43,7 +37,7 @@ export class OutputFile {
     try {
       this.fd = openSync(this.tmp, 'wx', 0o666);
     } catch (err) {
-      throw new WriteFailed(errnoOf(err));
+      throw new OutputError(errnoOf(err));
     }
     try {
       const was = lstatSync(path, { throwIfNoEntry: false });
@@ -53,7 +47,7 @@ export class OutputFile {
       }
     } catch (err) {
       this.abandon();
-      throw new WriteFailed(errnoOf(err));
+      throw new OutputError(errnoOf(err));
     }
   }
 
@@ -69,7 +63,7 @@ export class OutputFile {
       renameSync(this.tmp, this.path);
     } catch (err) {
       this.abandon();
-      throw new WriteFailed(errnoOf(err));
+      throw new OutputError(errnoOf(err));
     }
     // The rename is durable once the directory is: a crash now leaves the new report, not none.
     try {

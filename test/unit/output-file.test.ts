@@ -8,7 +8,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutputFile, WriteFailed } from '../../src/output-file.js';
+import { OutputError } from '../../src/errors.js';
+import { OutputFile } from '../../src/output-file.js';
 import { BIN, cli, ensureBuilt, jail, removeDir } from '../fix/helpers.js';
 
 let base = '';
@@ -74,12 +75,12 @@ describe('OutputFile', () => {
     expect(fs.lstatSync(`${d}/r.json`).isFile()).toBe(true);
   });
 
-  it('a directory that vanished before the rename is a WriteFailed, not a crash', () => {
+  it('a directory that vanished before the rename is an OutputError, not a crash', () => {
     const d = dirOf();
     const o = new OutputFile(`${d}/r.json`);
     o.write('{}');
     fs.rmSync(d, { recursive: true });
-    expect(() => o.commit()).toThrow(WriteFailed);
+    expect(() => o.commit()).toThrow(OutputError);
     expect(fs.existsSync(d)).toBe(false);
     // And one that is missing from the start.
     expect(() => new OutputFile(`${d}/r.json`)).toThrow(/ENOENT/);
