@@ -3,16 +3,10 @@
  * and hold what comes out to the contract (a correct report, or exit 2 with one line).
  */
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { BIN, REPO } from '../fix/helpers.js';
+import { BIN, REPO } from './repo.js';
 
 export const FORMATS = ['pretty', 'json', 'ndjson'] as const;
 export const JOBS = ['1', '2'] as const;
-
-/** In CI a missing capability fails the test; elsewhere it may skip, saying why. */
-export const inCi = process.env.CI === 'true';
 
 export interface Run {
   label: string;
@@ -93,11 +87,6 @@ export function auditAllWays(args: readonly string[], timeoutMs = 60_000): AllWa
     if (JSON.stringify(summary.unreadable) !== JSON.stringify(doc.unreadable)) problems.push('ndjson and json disagree on unreadable entries');
   }
   return { runs, json, problems };
-}
-
-/** A fresh real directory for a tree (realpath'd: the temp dir may sit under a link). */
-export function freshDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), `linkcheck-${prefix}-`));
 }
 
 /** A printed seed: the same value replays the run. LINKCHECK_SEED overrides it. */

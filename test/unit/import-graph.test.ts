@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cycles, type Graph, importsOf, moduleGraph } from './import-graph.js';
+import { cycles, type Graph, importsOf, moduleGraph } from '../support/import-graph.js';
 
 const SRC = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../src');
 

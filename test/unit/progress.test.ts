@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { besideProgress, eraseText, Progress, progressDelay, progressWanted, redrawText, renderProgress } from '../../src/progress.js';
 import { memFsPort, type NodeLikeFs } from '../../src/fs-port.js';
 import { createFsFromVolume, Volume } from 'memfs';
-import { diskSandbox } from '../helpers.js';
+import { diskSandbox } from '../support/sandbox.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(repo, 'bin', 'linkcheck.js');
