@@ -14,7 +14,7 @@ import { LINK_NAMES, MISSING } from './vocab.js';
  * Kinds of random links the generator makes (besides the fixed Capistrano ones), [kind, weight].
  * @type {ReadonlyArray<readonly [string, number]>}
  */
-export const LINK_KINDS = [
+const LINK_KINDS = [
   ['relative', 28], // ../lib/foo.rb, node_modules/.bin/x -> ../pkg/bin/x
   ['relative-shared', 8], // ../../shared/log
   ['host-absolute', 16], // <DIR abs>/var/www/APP/shared/log

@@ -14,7 +14,7 @@ export const sq = (s) => "'" + String(s).replace(/'/g, "'\\''") + "'";
 /** @param {unknown[]} a */
 export const log = (...a) => console.error('[bench]', ...a);
 /** @param {number} ms */
-export const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 /** @param {unknown} e */
 export const errorText = (e) => (e instanceof Error ? e.message : String(e));
 

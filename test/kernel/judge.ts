@@ -18,7 +18,7 @@ export interface Seen {
   rules: Set<string>;
 }
 
-export interface CliLink {
+interface CliLink {
   path: string;
   target: string;
   chroot: { status: string; resolved: string | null };

@@ -450,7 +450,7 @@ export function jsonToBytes(s: string): string {
 }
 
 /** Path components of a text; a trailing slash counts as a final '.'. */
-export function textComponents(text: string): string[] {
+function textComponents(text: string): string[] {
   const c = text.split('/').filter((p) => p !== '');
   if (c.length > 0 && text.endsWith('/')) c.push('.');
   return c;
@@ -460,7 +460,7 @@ export function textComponents(text: string): string[] {
  * Whether walking `comps` lexically from `depth` levels below the top goes above it. Written
  * again here on purpose: the contract check must not share code with what it checks (src/paths.ts).
  */
-export function climbsAbove(depth: number, comps: readonly string[]): boolean {
+function climbsAbove(depth: number, comps: readonly string[]): boolean {
   let d = depth;
   for (const c of comps) {
     if (c === '..') {
@@ -471,7 +471,7 @@ export function climbsAbove(depth: number, comps: readonly string[]): boolean {
   return false;
 }
 
-export function within(p: string, parent: string): boolean {
+function within(p: string, parent: string): boolean {
   if (parent === '/') return p.startsWith('/');
   return p === parent || p.startsWith(parent + '/');
 }

@@ -5,8 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { BIN, REPO } from './repo.js';
 
-export const FORMATS = ['pretty', 'json', 'ndjson'] as const;
-export const JOBS = ['1', '2'] as const;
+const FORMATS = ['pretty', 'json', 'ndjson'] as const;
+const JOBS = ['1', '2'] as const;
 
 export interface Run {
   label: string;

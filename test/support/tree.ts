@@ -20,7 +20,7 @@ export interface TreeFs {
 }
 
 /** A link text with `{root}`, `{rootname}` and `{byte:XX}` tokens as the bytes it stands for. */
-export function textBytes(text: string, base: Buffer): Buffer {
+function textBytes(text: string, base: Buffer): Buffer {
   const baseName = base.subarray(base.lastIndexOf(0x2f) + 1);
   const parts: Buffer[] = [];
   const re = /\{root\}|\{rootname\}|\{byte:([0-9a-f]{2})\}/g;
