@@ -6,7 +6,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config.js';
 import { run, type CliIo } from '../../src/cli.js';
@@ -14,6 +13,7 @@ import { parseJsonText } from '../../src/json-text.js';
 import type { Tree } from '../../fixtures/tree.js';
 import type { InProcessResult } from '../support/cli.js';
 import { memfsSandbox } from '../support/sandbox.js';
+import { REPO } from '../support/repo.js';
 
 const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'linkcheck-config-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -246,7 +246,7 @@ describe('who may write the config', () => {
 });
 
 describe('the schema and the README', () => {
-  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const repo = REPO;
   const keys = Object.keys((configSchema() as { properties: object }).properties);
 
   it('the schema has the keys the issue asks for, and nothing undocumented', () => {

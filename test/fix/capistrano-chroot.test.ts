@@ -7,10 +7,11 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Tree, materialise } from '../../fixtures/tree.js';
+import type { Tree } from '../../fixtures/tree.js';
 import { ensureBuilt } from '../support/build.js';
 import { spawnCli } from '../support/cli.js';
 import { isRoot, links, removeDir, tempDir } from '../support/disk.js';
+import { materialiseTree } from '../support/tree.js';
 
 const RELEASE = '20070506135654';
 const APP = '/var/www/rails';
@@ -126,7 +127,7 @@ describe.skipIf(reason !== null)(`Capistrano deploy in a chroot, checked by the 
     base = tempDir('capistrano');
     R = `${base}/jail`;
     fs.mkdirSync(R);
-    materialise(fs, R, tree);
+    materialiseTree(R, tree);
     if (isStaticElf(BUSYBOX)) {
       fs.copyFileSync(BUSYBOX, `${R}/bin/busybox`);
       fs.chmodSync(`${R}/bin/busybox`, 0o755);

@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.js';
 import { randomTree } from '../support/random-tree.js';
@@ -11,8 +10,9 @@ import { fitted } from '../../src/report/pretty.js';
 import { pathNamer, reportWidth, scanLabels } from '../../src/report/display-path.js';
 import { commandLike } from '../../src/suggest.js';
 import { RESERVED } from '../../src/help.js';
+import { REPO } from '../support/repo.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const repo = REPO;
 const built = nodeFs.existsSync(path.join(repo, 'dist', 'src', 'main.js'));
 
 describe('--help', () => {

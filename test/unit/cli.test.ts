@@ -1,14 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { capistrano, JAIL, APP } from '../../fixtures/capistrano.js';
 import type { Tree } from '../../fixtures/tree.js';
 import { runCliInProcess } from '../support/cli.js';
 import { diskSandbox, memfsSandbox } from '../support/sandbox.js';
+import { REPO } from '../support/repo.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const repo = REPO;
 
 describe('exit codes and usage errors', () => {
   const sb = memfsSandbox(capistrano);
