@@ -23,7 +23,8 @@ import { readJournal } from '../../src/fix/journal.js';
 import { ensureBuilt } from '../support/build.js';
 import { removeDir, tempDir } from '../support/disk.js';
 import { IN_CI } from '../support/integration.js';
-import { contractProblems, runBin, seedFor } from '../support/stress.js';
+import { spawnCliTimed } from '../support/cli.js';
+import { contractProblems, seedFor } from '../support/stress.js';
 import { listLinks } from '../support/tree.js';
 import { disagreements, seenInJson } from '../kernel/judge.js';
 import { oracleUnavailableReason } from '../kernel/oracle.js';
@@ -222,7 +223,7 @@ describe('a tree that changes under the scan', () => {
       for (let round = 0; round < 2; round++) {
         for (const j of ['1', '2']) {
           for (const format of ['json', 'ndjson', 'pretty']) {
-            const r = runBin([root, '--root', root, '--format', format, '-j', j, '--fail-on', 'never'], 60_000);
+            const r = spawnCliTimed([root, '--root', root, '--format', format, '-j', j, '--fail-on', 'never'], 60_000);
             tally.audits++;
             problems.push(...contractProblems(r));
             if (r.status !== 0) problems.push(`${r.label}: exit ${String(r.status)}: ${r.stderr.slice(0, 300)}`);
@@ -260,7 +261,7 @@ describe('a tree that changes under the scan', () => {
     const problems: string[] = [];
     try {
       for (let round = 0; round < 3; round++) {
-        const r = runBin([root, '--root', root, '--fix', '--format', 'json', '--journal', journal, '-j', round % 2 ? '2' : '1', '--fail-on', 'never'], 60_000);
+        const r = spawnCliTimed([root, '--root', root, '--fix', '--format', 'json', '--journal', journal, '-j', round % 2 ? '2' : '1', '--fail-on', 'never'], 60_000);
         tally.fixes++;
         problems.push(...contractProblems(r));
         if (r.status !== 0 && r.status !== 1) problems.push(`--fix round ${round}: exit ${String(r.status)}`);

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../support/build.js';
 import { isRoot, removeDir, tempDir } from '../support/disk.js';
 import { IN_CI } from '../support/integration.js';
-import { type AllWays, auditAllWays, runBin } from '../support/stress.js';
+import { spawnCliTimed } from '../support/cli.js';
+import { type AllWays, auditAllWays } from '../support/stress.js';
 import { listLinks } from '../support/tree.js';
 import { disagreements, seenInJson } from '../kernel/judge.js';
 import { oracleUnavailableReason } from '../kernel/oracle.js';
@@ -220,7 +221,7 @@ describe('hostile trees: a correct report in every format, -j 1 and -j 2, or exi
       }
       const expected = listLinks(r);
       judged('special files', r, auditAllWays([r, '--root', r], 30_000), expected);
-      const fix = runBin([r, '--root', r, '--fix', '--format', 'json'], 30_000);
+      const fix = spawnCliTimed([r, '--root', r, '--fix', '--format', 'json'], 30_000);
       expect(fix.signal, `--fix: ${fix.stderr}`).toBeNull();
       expect([0, 1]).toContain(fix.status);
       const changes = (JSON.parse(fix.stdout.toString('utf8')) as { changes: { path: string; status: string }[] }).changes;

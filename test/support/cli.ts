@@ -3,7 +3,8 @@
  * - `runCliInProcess`: calls the CLI's `run` in this process (async), against any FsPort (memfs
  *   or the disk), with a fixed environment; nothing is built or spawned.
  * - `spawnCli`: runs the built bin/linkcheck.js as a child process (sync), as a user would; needs
- *   `ensureBuilt()` first. `spawnCliAsync` does the same without blocking the event loop.
+ *   `ensureBuilt()` first. `spawnCliAsync` does the same without blocking the event loop, and
+ *   `spawnCliTimed` under a time limit, with the report as bytes (the stress tests).
  */
 import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import { run, type CliIo } from '../../src/cli.js';
@@ -76,4 +77,27 @@ export function spawnNodeAsync(args: string[]): Promise<SpawnResult> {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+export interface TimedRun {
+  label: string;
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs the built CLI once, killed after `timeoutMs` (a hang shows as SIGKILL); stdout as bytes. */
+export function spawnCliTimed(args: readonly string[], timeoutMs: number, cwd = REPO): TimedRun {
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: '1' },
+    maxBuffer: 1 << 30,
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+  });
+  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw r.error;
+  return { label: `linkcheck ${args.join(' ')}`, status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr.toString('utf8'), ms: Date.now() - t0 };
 }

@@ -2,40 +2,16 @@
  * Shared by the stress tests: run the CLI every way a report can be asked for, with a time limit,
  * and hold what comes out to the contract (a correct report, or exit 2 with one line).
  */
-import { spawnSync } from 'node:child_process';
-import { BIN, REPO } from './repo.js';
+import { spawnCliTimed, type TimedRun } from './cli.js';
 
 const FORMATS = ['pretty', 'json', 'ndjson'] as const;
 const JOBS = ['1', '2'] as const;
-
-export interface Run {
-  label: string;
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: Buffer;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs the built CLI once, killed after `timeoutMs` (a hang shows as SIGKILL). */
-export function runBin(args: readonly string[], timeoutMs: number, cwd = REPO): Run {
-  const t0 = Date.now();
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd,
-    env: { ...process.env, NO_COLOR: '1' },
-    maxBuffer: 1 << 30,
-    timeout: timeoutMs,
-    killSignal: 'SIGKILL',
-  });
-  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw r.error;
-  return { label: `linkcheck ${args.join(' ')}`, status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr.toString('utf8'), ms: Date.now() - t0 };
-}
 
 /**
  * What is wrong with one run, by the contract: it ended by itself in time, with 0 or 1 and a
  * report, or with 2 and exactly one line `linkcheck: ...` on stderr; never a stack trace.
  */
-export function contractProblems(r: Run): string[] {
+export function contractProblems(r: TimedRun): string[] {
   const out: string[] = [];
   if (r.signal !== null) out.push(`${r.label}: killed by ${r.signal} after ${r.ms} ms (a hang or a crash)`);
   else if (r.status === 2) {
@@ -48,7 +24,7 @@ export function contractProblems(r: Run): string[] {
 
 export interface AllWays {
   /** format -> jobs -> run */
-  runs: Map<string, Map<string, Run>>;
+  runs: Map<string, Map<string, TimedRun>>;
   /** The JSON report's text (-j 1), when the runs produced reports. */
   json: string | null;
   problems: string[];
@@ -59,13 +35,13 @@ export interface AllWays {
  * counts must give the same bytes; the ndjson report must carry the same links as the JSON one.
  */
 export function auditAllWays(args: readonly string[], timeoutMs = 60_000): AllWays {
-  const runs = new Map<string, Map<string, Run>>();
+  const runs = new Map<string, Map<string, TimedRun>>();
   const problems: string[] = [];
   for (const format of FORMATS) {
-    const byJobs = new Map<string, Run>();
+    const byJobs = new Map<string, TimedRun>();
     runs.set(format, byJobs);
     for (const j of JOBS) {
-      const r = runBin([...args, '--format', format, '-j', j], timeoutMs);
+      const r = spawnCliTimed([...args, '--format', format, '-j', j], timeoutMs);
       byJobs.set(j, r);
       problems.push(...contractProblems(r));
     }
