@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // A clean tree for the bench's start-up row: a copy of a generated tree in which every link
 // linkcheck has a finding about is replaced by a relative link to a file that exists in the
 // tree, so the copy has the same entries and the same number of links, and `linkcheck --quiet`
@@ -13,7 +14,10 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Copies `src` to `dst` (replacing it) and makes every link in it clean; returns the links replaced. */
+/**
+ * Copies `src` to `dst` (replacing it) and makes every link in it clean; returns the links replaced.
+ * @param {string} src @param {string} dst @param {string} [linkcheck] the command under test
+ */
 export function cleanTree(src, dst, linkcheck = 'node bin/linkcheck.js') {
   fs.rmSync(dst, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(dst), { recursive: true });
@@ -25,6 +29,7 @@ export function cleanTree(src, dst, linkcheck = 'node bin/linkcheck.js') {
   let replaced = 0;
   // Replacing a link can change what links through it see: a few rounds until no finding is left.
   for (let round = 0; round < 5; round++) {
+    /** @param {string} s */
     const q = (s) => "'" + s.replace(/'/g, "'\\''") + "'";
     const r = spawnSync('sh', ['-c', `${linkcheck} ${q(dst)} --root ${q(dst)} --format ndjson --fail-on never`], { cwd: REPO, maxBuffer: 1 << 30, encoding: 'latin1' });
     if (r.status !== 0) throw new Error(`linkcheck on ${dst} exited ${r.status}: ${r.stderr}`);

@@ -7,10 +7,15 @@
 // nothing about linkcheck's.
 //
 //   node bench/replay.js TREE [--root ROOT] [--format ndjson|json|pretty] [--runs N]
+//
+// It calls the library's internals (the audit thread's sink), so `npm run typecheck` checks it
+// against src/ (tsconfig.check.json's rootDirs) and says when they change.
 
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { auditSink, fdWriter } from '../dist/src/audit-sink.js';
+import { fdWriter, sinkFor } from '../dist/src/audit-sink.js';
+import { Auditor } from '../dist/src/auditor.js';
+import { runInfo } from '../dist/src/report/run-info.js';
 import { nodeFsPort } from '../dist/src/fs-port.js';
 import { settingsFrom } from '../dist/src/settings.js';
 import { walk } from '../dist/src/walk.js';
@@ -23,14 +28,15 @@ if (positionals.length !== 1) {
   console.error('usage: node bench/replay.js TREE [--root ROOT] [--format ndjson|json|pretty] [--runs N]');
   process.exit(2);
 }
-const options = { paths: positionals, root: values.root ?? positionals[0] };
+const options = { paths: positionals, root: values.root ?? /** @type {string} */ (positionals[0]) };
 let settings;
 try {
   settings = settingsFrom({ ...options, fs: nodeFsPort() });
 } catch (err) {
-  console.error(`replay: ${err.message}`);
+  console.error(`replay: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(2);
 }
+/** @type {import('../dist/src/worker-protocol.js').WalkedEntry[]} */
 const entries = [];
 const counts = { entries: 0, directories: 0 };
 for (const top of settings.scanned) {
@@ -48,16 +54,15 @@ for (let run = 0; run < Number(values.runs); run++) {
   const batches = [];
   for (let i = 0; i < entries.length; i += 512) batches.push(structuredClone(entries.slice(i, i + 512)));
   const t0 = performance.now();
-  const sink = auditSink(
-    { options, format: values.format, ctx: { color: false, quiet: false, mode: 'audit' }, report: true, collectFixes: false, changes: [] },
-    fdWriter(devNull),
-  );
+  /** @type {Parameters<typeof sinkFor>[0]} */
+  const input = { options, format: /** @type {any} */ (values.format), ctx: { color: false, quiet: false, mode: 'audit', run: runInfo('replay', Date.now()) }, report: true, collectFixes: false, changes: [] };
+  const sink = sinkFor(input, new Auditor(settings, { collectFixes: false }), fdWriter(devNull));
   for (const b of batches) sink.feed(b);
   sink.end(counts);
   times.push(performance.now() - t0);
 }
 times.sort((a, b) => a - b);
-const median = times[Math.floor(times.length / 2)];
+const median = /** @type {number} */ (times[Math.floor(times.length / 2)]);
 console.log(
   `${links} links, ${counts.entries} entries: replay median ${median.toFixed(0)} ms (${times.map((t) => t.toFixed(0)).join(', ')}), ` +
     `${((median * 1000) / links).toFixed(1)} µs per link, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,

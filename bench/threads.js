@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Where a linkcheck run's CPU goes, thread by thread (Linux): runs the command, reads
 // /proc/PID/task/*/stat every few milliseconds while it runs, and prints the last reading of
 // each thread: the walking (main) thread, the audit thread, and the rest (V8's compiler and
@@ -24,10 +25,13 @@ if (!Number.isInteger(runs) || runs < 1) {
   console.error(`threads: --runs takes a whole number of runs, at least 1, not "${argv[runsAt + 1]}"`);
   process.exit(2);
 }
-const [cmd, ...args] = argv.slice(dash + 1);
+const [cmd, ...args] = /** @type {[string, ...string[]]} */ (argv.slice(dash + 1));
 const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
 
-/** CPU ms (user, system) of every thread of `pid` now, by thread id. */
+/**
+ * CPU ms (user, system) of every thread of `pid` now, by thread id.
+ * @param {number | undefined} pid @param {Map<number, { user: number, sys: number }>} into
+ */
 function sample(pid, into) {
   let tids;
   try {
@@ -46,10 +50,17 @@ function sample(pid, into) {
   }
 }
 
+/**
+ * One run of the command.
+ * @typedef {{ ms: number, user: number, sys: number }} Cpu
+ * @typedef {{ code: number | null, wall: number, main: Cpu, audit: (Cpu & { tid: number }) | null | undefined, rest: number, total: number }} Result
+ * @returns {Promise<Result>}
+ */
 function once() {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    /** @type {Map<number, { user: number, sys: number }>} */
     const seen = new Map();
     const timer = setInterval(() => sample(child.pid, seen), 20);
     child.on('error', reject);
@@ -67,7 +78,9 @@ function once() {
   });
 }
 
+/** @param {number} ms */
 const fmt = (ms) => (ms / 1000).toFixed(2);
+/** @type {Result[]} */
 const results = [];
 for (let i = 0; i < runs; i++) {
   const r = await once();
@@ -78,9 +91,10 @@ for (let i = 0; i < runs; i++) {
   );
 }
 if (runs > 1) {
+  /** @param {(r: Result) => number} f */
   const med = (f) => {
     const a = results.map(f).sort((x, y) => x - y);
-    return a[a.length >> 1];
+    return /** @type {number} */ (a[a.length >> 1]);
   };
   console.log(
     `median: wall ${fmt(med((r) => r.wall))} s | main ${fmt(med((r) => r.main.ms))} s | audit thread ${fmt(med((r) => r.audit?.ms ?? 0))} s | ` +

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // The floor for any Node walker, as a reference row in the bench: what find -type l -printf
 // does (list every directory, read every link, print `path -> text`), written the fastest way
 // measured in Node: a depth-first readdirSync(withFileTypes) walk with readlinkSync, on one
@@ -11,8 +12,10 @@ import fs from 'node:fs';
 
 // Names as raw bytes (latin1 strings), turned back into a Buffer where a byte is not ASCII.
 const NON_ASCII = /[\u0080-\uffff]/;
+/** @param {string} p */
 const native = (p) => (NON_ASCII.test(p) ? Buffer.from(p, 'latin1') : p);
 let out = '';
+/** @param {string} s */
 const emit = (s) => {
   out += s;
   if (out.length > 1 << 16) {
@@ -20,6 +23,7 @@ const emit = (s) => {
     out = '';
   }
 };
+/** @param {string} dir */
 function walk(dir) {
   for (const e of fs.readdirSync(native(dir), { withFileTypes: true, encoding: 'latin1' })) {
     const p = dir + '/' + e.name;
@@ -31,5 +35,5 @@ if (process.argv.length !== 3) {
   console.error('usage: node bench/walk-floor.js TREE');
   process.exit(2);
 }
-walk(process.argv[2].replace(/\/+$/, '') || '/');
+walk(/** @type {string} */ (process.argv[2]).replace(/\/+$/, '') || '/');
 fs.writeSync(1, out, null, 'latin1');

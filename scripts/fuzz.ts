@@ -1,7 +1,7 @@
 /**
  * Long fuzzing runs: `npm run fuzz -- --links N --seed S [--per-tree K]`.
  *
- * Builds seeded adversarial trees (test/kernel/random-tree.ts) of about K links each (default
+ * Builds seeded adversarial trees (test/support/random-tree.ts) of about K links each (default
  * 2,000) until N links in all, and for each tree: audits it through the library and through the
  * CLI's JSON (-j 1 and -j 2 in turn) and compares every link, in both views, with the kernel
  * (openat2 RESOLVE_IN_ROOT and open); then fixes a fresh copy with a journal, checks every
@@ -15,7 +15,8 @@ import * as path from 'node:path';
 import { runSeed } from '../test/kernel/fix-judge.js';
 import { disagreements, viaCli, viaLibrary } from '../test/kernel/judge.js';
 import { oracleUnavailableReason } from '../test/kernel/oracle.js';
-import { listLinks, materialiseRandom, randomTree } from '../test/kernel/random-tree.js';
+import { randomTree } from '../test/support/random-tree.js';
+import { listLinks, materialiseRandom } from '../test/support/tree.js';
 
 interface Args {
   links: number;

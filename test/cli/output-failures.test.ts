@@ -6,7 +6,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ensureBuilt, removeDir, tempDir } from '../fix/helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { removeDir, tempDir } from '../support/disk.js';
+import { BIN } from '../support/repo.js';
 
 const LINKS = 3000;
 let base = '';

@@ -6,13 +6,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config.js';
 import { run, type CliIo } from '../../src/cli.js';
 import { parseJsonText } from '../../src/json-text.js';
 import type { Tree } from '../../fixtures/tree.js';
-import { memfsSandbox, type CliResult } from '../helpers.js';
+import type { InProcessResult } from '../support/cli.js';
+import { memfsSandbox } from '../support/sandbox.js';
+import { REPO } from '../support/repo.js';
 
 const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'linkcheck-config-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -24,7 +25,7 @@ function configFile(text: string): string {
 }
 const NO_DEFAULT = `${dir}/no-such-default.json`;
 
-async function cli(argv: string[], opts: { fs?: CliIo['fs']; defaultConfig?: string } = {}): Promise<CliResult> {
+async function cli(argv: string[], opts: { fs?: CliIo['fs']; defaultConfig?: string } = {}): Promise<InProcessResult> {
   let stdout = '';
   let stderr = '';
   const code = await run(argv, {
@@ -62,7 +63,7 @@ type Doc = {
   reports?: Doc[];
   checks?: unknown[];
 };
-const doc = (r: CliResult): Doc => JSON.parse(r.stdout) as Doc;
+const doc = (r: InProcessResult): Doc => JSON.parse(r.stdout) as Doc;
 const rulesOf = (d: Doc, name: string): string[] => d.links.find((l) => l.path.endsWith('/' + name))?.findings.map((f) => `${f.rule}:${f.severity}`) ?? [];
 const withConfig = (config: object, args: string[] = [root, '--root', root]) => cli([...args, '--format', 'json', '--config', configFile(JSON.stringify(config, null, 2))], { fs: sb.fs });
 
@@ -245,7 +246,7 @@ describe('who may write the config', () => {
 });
 
 describe('the schema and the README', () => {
-  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const repo = REPO;
   const keys = Object.keys((configSchema() as { properties: object }).properties);
 
   it('the schema has the keys the issue asks for, and nothing undocumented', () => {

@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { APP, capistrano, JAIL, RELEASE } from '../../fixtures/capistrano.js';
-import { cli, diskSandbox, type Sandbox } from '../helpers.js';
+import { runCliInProcess } from '../support/cli.js';
+import { diskSandbox, type Sandbox } from '../support/sandbox.js';
 
 interface Doc {
   links: Array<{ path: string; target: string; findings: Array<{ rule: string; severity: string; message: string }>; suppressed?: Array<{ rule: string; reason: string; allow: number }> }>;
@@ -41,20 +42,20 @@ const rel = (app: string, p: string): string => p.slice(app.length + 1);
 describe('--preset deploy on a fresh Capistrano deploy', () => {
   it('exits 1 and names current, which does not lead to a release in the jail', async () => {
     const { root, app } = freshDeploy();
-    const r = await cli([app, '--root', root, '--preset', 'deploy', '--format', 'json', '--no-config']);
+    const r = await runCliInProcess([app, '--root', root, '--preset', 'deploy', '--format', 'json', '--no-config']);
     expect(r.code).toBe(1);
     const current = json(r.stdout).links.find((l) => rel(app, l.path) === 'current')!;
     expect(current.findings.filter((f) => f.rule === 'deploy-layout').map((f) => f.severity)).toEqual(['error']);
     expect(current.findings.find((f) => f.rule === 'deploy-layout')!.message).toMatch(/^current does not resolve in the jail/);
-    const pretty = await cli([app, '--root', root, '--preset', 'deploy', '--no-config']);
+    const pretty = await runCliInProcess([app, '--root', root, '--preset', 'deploy', '--no-config']);
     expect(pretty.stdout).toMatch(/current does not resolve in the jail/);
   });
 
   it('after --fix only the tmp/pids link is left, and an allow entry with its reason makes the exit 0', async () => {
     const { root, app, dir } = freshDeploy();
-    const fixed = await cli([app, '--root', root, '--preset', 'deploy', '--fix', '--no-config']);
+    const fixed = await runCliInProcess([app, '--root', root, '--preset', 'deploy', '--fix', '--no-config']);
     expect(fixed.code).toBe(1);
-    const after = await cli([app, '--root', root, '--preset', 'deploy', '--format', 'json', '--no-config']);
+    const after = await runCliInProcess([app, '--root', root, '--preset', 'deploy', '--format', 'json', '--no-config']);
     expect(after.code).toBe(1);
     const left = json(after.stdout).links.filter((l) => l.findings.some((f) => f.severity === 'error'));
     expect(left.map((l) => rel(app, l.path))).toEqual([`releases/${RELEASE}/tmp/pids`]);
@@ -66,7 +67,7 @@ describe('--preset deploy on a fresh Capistrano deploy', () => {
         { path: 'releases/*/public/system', rules: ['dangling'], reason: 'a maintenance toggle that is gone since' },
       ],
     });
-    const allowed = await cli([app, '--root', root, '--preset', 'deploy', '--format', 'json', '--config', config]);
+    const allowed = await runCliInProcess([app, '--root', root, '--preset', 'deploy', '--format', 'json', '--config', config]);
     expect(allowed.code).toBe(0);
     const doc = json(allowed.stdout);
     const pids = doc.links.find((l) => rel(app, l.path) === `releases/${RELEASE}/tmp/pids`)!;
@@ -80,20 +81,20 @@ describe('--preset deploy on a fresh Capistrano deploy', () => {
     ]);
     expect(doc.summary.stale).toBe(1);
 
-    const pretty = await cli([app, '--root', root, '--preset', 'deploy', '--config', config]);
+    const pretty = await runCliInProcess([app, '--root', root, '--preset', 'deploy', '--config', config]);
     expect(pretty.code).toBe(0);
     expect(pretty.stdout).toMatch(/allowed by entry #1: 3 findings \(the app server creates shared\/pids on its first start\)/);
     expect(pretty.stdout).toMatch(/stale allow entry: allow entry #2 \(releases\/\*\/public\/system: dangling\) matched no finding/);
     expect(pretty.stdout).toMatch(/3 suppressed by allow entries, 1 stale allow entry/);
     // A stale entry is an info finding of the run: --fail-on info fails on it.
-    expect((await cli([app, '--root', root, '--preset', 'deploy', '--config', config, '--fail-on', 'info'])).code).toBe(1);
+    expect((await runCliInProcess([app, '--root', root, '--preset', 'deploy', '--config', config, '--fail-on', 'info'])).code).toBe(1);
   });
 
   it('a rollback (current -> the older release) is a warning that says it is not the newest', async () => {
     const { root, app } = freshDeploy();
     fs.unlinkSync(`${app}/current`);
     fs.symlinkSync('releases/20070401120000', `${app}/current`);
-    const r = await cli([app, '--root', root, '--preset', 'deploy', '--format', 'json', '--no-config']);
+    const r = await runCliInProcess([app, '--root', root, '--preset', 'deploy', '--format', 'json', '--no-config']);
     const current = json(r.stdout).links.find((l) => rel(app, l.path) === 'current')!;
     expect(current.findings).toEqual([
       expect.objectContaining({ rule: 'deploy-layout', severity: 'warning', message: expect.stringMatching(/not the newest release \(releases\/20070506135654\)/) }),
@@ -101,7 +102,7 @@ describe('--preset deploy on a fresh Capistrano deploy', () => {
     // Positive control: the newest release is no warning.
     fs.unlinkSync(`${app}/current`);
     fs.symlinkSync(`releases/${RELEASE}`, `${app}/current`);
-    const ok = await cli([app, '--root', root, '--preset', 'deploy', '--format', 'json', '--no-config']);
+    const ok = await runCliInProcess([app, '--root', root, '--preset', 'deploy', '--format', 'json', '--no-config']);
     expect(json(ok.stdout).links.find((l) => rel(app, l.path) === 'current')!.findings).toEqual([]);
   });
 
@@ -110,26 +111,26 @@ describe('--preset deploy on a fresh Capistrano deploy', () => {
     fs.unlinkSync(`${app}/current`);
     fs.symlinkSync('../20070401120000/public', `${app}/releases/${RELEASE}/old-public`);
     fs.rmSync(`${app}/releases/20070401120000`, { recursive: true });
-    const r = await cli([app, '--root', root, '--preset', 'deploy', '--format', 'json', '--no-config']);
+    const r = await runCliInProcess([app, '--root', root, '--preset', 'deploy', '--format', 'json', '--no-config']);
     expect(r.code).toBe(1);
     const doc = json(r.stdout);
     expect(doc.checks).toEqual([{ path: `${app}/current`, findings: [expect.objectContaining({ rule: 'deploy-layout', message: expect.stringMatching(/^current does not resolve/) })], suppressed: [] }]);
     const old = doc.links.find((l) => l.path.endsWith('/old-public'))!;
     expect(old.findings.find((f) => f.rule === 'deploy-layout')!.message).toMatch(/points into release 20070401120000, which no longer exists/);
-    const pretty = await cli([app, '--root', root, '--preset', 'deploy', '--no-config']);
+    const pretty = await runCliInProcess([app, '--root', root, '--preset', 'deploy', '--no-config']);
     expect(pretty.stdout).toContain(`${app}/current: error LC009 deploy-layout: current does not resolve in the jail`);
   });
 
   it('--require path=glob: an error finding of rule requirement unless the jail target matches', async () => {
     const { root, app } = freshDeploy();
-    const bad = await cli([app, '--root', root, '--require', 'current=releases/*', '--format', 'json', '--no-config']);
+    const bad = await runCliInProcess([app, '--root', root, '--require', 'current=releases/*', '--format', 'json', '--no-config']);
     const current = json(bad.stdout).links.find((l) => rel(app, l.path) === 'current')!;
     expect(current.findings.find((f) => f.rule === 'requirement')).toMatchObject({ severity: 'error', message: expect.stringMatching(/does not resolve in the jail/) });
-    await cli([app, '--root', root, '--fix', '--no-config']);
-    const good = await cli([app, '--root', root, '--require', 'current=releases/*', '--require', 'shared/log', '--format', 'json', '--no-config']);
+    await runCliInProcess([app, '--root', root, '--fix', '--no-config']);
+    const good = await runCliInProcess([app, '--root', root, '--require', 'current=releases/*', '--require', 'shared/log', '--format', 'json', '--no-config']);
     expect(json(good.stdout).links.flatMap((l) => l.findings).filter((f) => f.rule === 'requirement')).toEqual([]);
     expect(json(good.stdout).checks).toBeUndefined();
-    const wrong = await cli([app, '--root', root, '--require', 'current=shared/*', '--require', 'shared/pids', '--format', 'json', '--no-config']);
+    const wrong = await runCliInProcess([app, '--root', root, '--require', 'current=shared/*', '--require', 'shared/pids', '--format', 'json', '--no-config']);
     expect(wrong.code).toBe(1);
     const doc = json(wrong.stdout);
     expect(doc.links.find((l) => rel(app, l.path) === 'current')!.findings.find((f) => f.rule === 'requirement')!.message).toMatch(

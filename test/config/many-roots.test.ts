@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Tree } from '../../fixtures/tree.js';
-import { cli, diskSandbox } from '../helpers.js';
+import { runCliInProcess } from '../support/cli.js';
+import { diskSandbox } from '../support/sandbox.js';
 
 // a: clean; b: a warning (a jail-style absolute link); c: an error (a host-absolute link that
 // dangles in the jail). A link and a file beside them must not be taken for jails.
@@ -23,7 +24,7 @@ const tree: Tree = {
 const sb = diskSandbox(tree);
 afterAll(() => sb.cleanup());
 const J = `${sb.base}/jails`;
-const run = (args: string[]) => cli(args, { cwd: sb.base });
+const run = (args: string[]) => runCliInProcess(args, { cwd: sb.base });
 
 interface Report {
   root: string;

@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Tree } from '../../fixtures/tree.js';
-import { cli, diskSandbox } from '../helpers.js';
+import { runCliInProcess } from '../support/cli.js';
+import { diskSandbox } from '../support/sandbox.js';
 
 const tree: Tree = {
   usr: { bin: { mawk: '#!/bin/sh\n', awk: { link: '{root}/etc/alternatives/awk' }, pager: { link: '{root}/etc/alternatives/pager' }, less: '' } },
@@ -25,20 +26,20 @@ interface Doc {
 
 describe("root '/': resolving absolute links", () => {
   it('exit 0 with no warning, even with --fail-on warning; only info notes', async () => {
-    const r = await cli([base, '--format', 'json', '--fail-on', 'warning', '--no-config']);
+    const r = await runCliInProcess([base, '--format', 'json', '--fail-on', 'warning', '--no-config']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as Doc;
     expect(doc.links).toHaveLength(5);
     for (const l of doc.links) expect(l.findings.filter((f) => f.rule !== 'non-canonical')).toEqual([expect.objectContaining({ rule: 'absolute', severity: 'info' })]);
     for (const l of doc.links) expect(l.findings.every((f) => f.severity === 'info')).toBe(true);
-    const pretty = await cli([base, '--no-config']);
+    const pretty = await runCliInProcess([base, '--no-config']);
     expect(pretty.code).toBe(0);
     expect(pretty.stdout).not.toMatch(/^\s*warning\b/m);
     expect(pretty.stdout).toMatch(/: 6 findings \(6 info\)$/m);
   });
 
   it('--fix --dry-run plans nothing', async () => {
-    const r = await cli([base, '--fix', '--dry-run', '--format', 'json', '--no-config']);
+    const r = await runCliInProcess([base, '--fix', '--dry-run', '--format', 'json', '--no-config']);
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as Doc).changes).toEqual([]);
   });
@@ -47,7 +48,7 @@ describe("root '/': resolving absolute links", () => {
     const extra = `${base}/usr/bin/gone`;
     fs.symlinkSync(`${base}/usr/bin/nowhere`, extra);
     try {
-      const r = await cli([base, '--format', 'json', '--fail-on', 'warning', '--no-config']);
+      const r = await runCliInProcess([base, '--format', 'json', '--fail-on', 'warning', '--no-config']);
       expect(r.code).toBe(1);
       const gone = (JSON.parse(r.stdout) as Doc).links.find((l) => l.path === extra)!;
       expect(gone.findings.find((f) => f.rule === 'absolute')!.severity).toBe('warning');
@@ -57,7 +58,7 @@ describe("root '/': resolving absolute links", () => {
     const config = `${base}.config.json`;
     fs.writeFileSync(config, JSON.stringify({ rules: { absolute: 'warning' } }));
     try {
-      const r = await cli([base, '--fix', '--dry-run', '--format', 'json', '--config', config]);
+      const r = await runCliInProcess([base, '--fix', '--dry-run', '--format', 'json', '--config', config]);
       const doc = JSON.parse(r.stdout) as Doc & { changes: Array<{ path: string; new: string }> };
       expect(doc.changes.map((c: { path: string; new: string }) => [c.path.slice(base.length), c.new]).sort()).toEqual([
         ['/etc/alternatives/awk', '../../usr/bin/mawk'],

@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Tree } from '../../fixtures/tree.js';
-import { cli, diskSandbox } from '../helpers.js';
+import { runCliInProcess } from '../support/cli.js';
+import { diskSandbox } from '../support/sandbox.js';
 
 const tree: Tree = {
   rootfs: {
@@ -31,14 +32,14 @@ const byInside = (stdout: string): Map<string, Doc['links'][number]> => new Map(
 
 describe('--preset rootfs', () => {
   it('without the preset, /dev/fd is three errors (the control)', async () => {
-    const r = await cli([root, '--root', root, '--format', 'json', '--no-config']);
+    const r = await runCliInProcess([root, '--root', root, '--format', 'json', '--no-config']);
     expect(r.code).toBe(1);
     const fd = byInside(r.stdout).get('/dev/fd')!;
     expect(fd.findings.filter((f) => f.severity === 'error').map((f) => f.rule).sort()).toEqual(['absolute', 'dangling', 'escapes-root']);
   });
 
   it('links into run-time mounts are one info finding, with no fix; host-reaching links stay errors', async () => {
-    const r = await cli([root, '--root', root, '--preset', 'rootfs', '--format', 'json', '--no-config']);
+    const r = await runCliInProcess([root, '--root', root, '--preset', 'rootfs', '--format', 'json', '--no-config']);
     const links = byInside(r.stdout);
     for (const p of RUNTIME) {
       expect(links.get(p)!.findings, p).toEqual([expect.objectContaining({ rule: 'runtime-mount', severity: 'info' })]);
@@ -50,7 +51,7 @@ describe('--preset rootfs', () => {
 
   it('--fix repairs the host-reaching links and leaves the run-time ones as they are', async () => {
     const before = new Map(RUNTIME.map((p) => [p, fs.readlinkSync(root + p)]));
-    const r = await cli([root, '--root', root, '--preset', 'rootfs', '--fix', '--no-config']);
+    const r = await runCliInProcess([root, '--root', root, '--preset', 'rootfs', '--fix', '--no-config']);
     expect(r.code).toBe(0);
     for (const p of RUNTIME) expect(fs.readlinkSync(root + p), p).toBe(before.get(p));
     expect(fs.readlinkSync(`${root}/usr/bin/awk`)).toBe('../../etc/alternatives/awk');

@@ -7,8 +7,11 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Tree, materialise } from '../../fixtures/tree.js';
-import { cli, ensureBuilt, isRoot, links, removeDir, tempDir } from './helpers.js';
+import type { Tree } from '../../fixtures/tree.js';
+import { ensureBuilt } from '../support/build.js';
+import { spawnCli } from '../support/cli.js';
+import { isRoot, links, removeDir, tempDir } from '../support/disk.js';
+import { materialiseTree } from '../support/tree.js';
 
 const RELEASE = '20070506135654';
 const APP = '/var/www/rails';
@@ -124,7 +127,7 @@ describe.skipIf(reason !== null)(`Capistrano deploy in a chroot, checked by the 
     base = tempDir('capistrano');
     R = `${base}/jail`;
     fs.mkdirSync(R);
-    materialise(fs, R, tree);
+    materialiseTree(R, tree);
     if (isStaticElf(BUSYBOX)) {
       fs.copyFileSync(BUSYBOX, `${R}/bin/busybox`);
       fs.chmodSync(`${R}/bin/busybox`, 0o755);
@@ -152,7 +155,7 @@ describe.skipIf(reason !== null)(`Capistrano deploy in a chroot, checked by the 
     const sanity = inJail([`${APP}/shared/pids/`]);
     expect(sanity, sanity.err).toMatchObject({ code: 0, out: 'mongrel.8000.pid\n' });
 
-    const r = cli([`${R}${APP}`, '--root', R, '--fix']);
+    const r = spawnCli([`${R}${APP}`, '--root', R, '--fix']);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stdout).toMatch(/^fixed current: /m);
 
@@ -173,7 +176,7 @@ describe.skipIf(reason !== null)(`Capistrano deploy in a chroot, checked by the 
     expect(inJail(Object.keys(EXPECTED)).code).toBe(0);
 
     // A second run finds nothing left to fix.
-    const again = cli([`${R}${APP}`, '--root', R, '--fix']);
+    const again = spawnCli([`${R}${APP}`, '--root', R, '--fix']);
     expect(again.code).toBe(0);
     expect(again.stdout).not.toMatch(/fixed /);
     expect(links(R)).toEqual(texts);

@@ -10,7 +10,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/fix/journal.js';
-import { cli, ensureBuilt, jail, links, removeDir, tempLinks } from './helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { spawnCli } from '../support/cli.js';
+import { jail, links, removeDir, tempLinks } from '../support/disk.js';
 
 const LINKS = 200;
 let base = '';
@@ -26,7 +28,7 @@ function reset(): void {
   }
 }
 
-const run = (args: string[], limitKiB?: number): ReturnType<typeof cli> => cli(args, { env: { LINKCHECK_LOCK_DIR: locks }, ...(limitKiB !== undefined ? { limitKiB } : {}) });
+const run = (args: string[], limitKiB?: number): ReturnType<typeof spawnCli> => spawnCli(args, { env: { LINKCHECK_LOCK_DIR: locks }, ...(limitKiB !== undefined ? { limitKiB } : {}) });
 
 const relative = (): string[] => [...links(app)].filter(([, t]) => !t.startsWith('/')).map(([p]) => p);
 

@@ -8,7 +8,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, TEMP_RE, diffSnapshots, ensureBuilt, links, removeDir, snapshot, tempDir, tempLinks } from './helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { diffSnapshots, links, removeDir, snapshot, TEMP_RE, tempDir, tempLinks } from '../support/disk.js';
+import { BIN } from '../support/repo.js';
 
 const DIRS = 30;
 const PER_DIR = 100;

@@ -9,7 +9,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/fix/lock.js';
-import { BIN, ensureBuilt, links, removeDir, tempDir, tempLinks } from './helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { links, removeDir, tempDir, tempLinks } from '../support/disk.js';
+import { BIN } from '../support/repo.js';
 
 const DIRS = 30;
 const PER_DIR = 100;

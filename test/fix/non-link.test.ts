@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AppliedChange, Auditor, type FsPort, applyFixes, nodeFsPort } from '../../src/index.js';
-import { TEMP_RE, removeDir, tempDir, tempLinks } from './helpers.js';
+import { removeDir, TEMP_RE, tempDir, tempLinks } from '../support/disk.js';
 
 type Kind = 'file' | 'dir' | 'fifo' | 'other-link';
 const KINDS: Kind[] = ['file', 'dir', 'fifo', 'other-link'];

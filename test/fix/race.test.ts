@@ -20,22 +20,10 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  asUser,
-  type CliResult,
-  nodeAsync,
-  BIN,
-  chownTree,
-  diffSnapshots,
-  ensureBuilt,
-  isRoot,
-  libModule,
-  links,
-  removeDir,
-  snapshot,
-  tempDir,
-  tempLinks,
-} from './helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { spawnNodeAsync, type SpawnResult } from '../support/cli.js';
+import { asUser, chownTree, diffSnapshots, isRoot, links, removeDir, snapshot, tempDir, tempLinks } from '../support/disk.js';
+import { BIN, libModule } from '../support/repo.js';
 
 const NOBODY = 65534;
 const TOP_DIRS = 20;
@@ -146,7 +134,7 @@ interface Msg {
   errorCount?: number;
 }
 
-const runNode = nodeAsync;
+const runNode = spawnNodeAsync;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const rand = (n: number): number => Math.floor(Math.random() * n);
@@ -335,7 +323,7 @@ describe.skipIf(reason !== null)(`the fixer under a directory-swapping attacker$
       const mode = stats.rounds % 3 === 0 ? 'random' : 'chase';
       send({ cmd: 'go', canary: `${T}/canary`, mode });
       await sleep(rand(30));
-      let r: CliResult;
+      let r: SpawnResult;
       if (stats.rounds % 2 === 0) {
         stats.cli++;
         r = await runNode([BIN, tree, '--root', R, '--fix', '--format', 'json', '--fail-on', 'never']);

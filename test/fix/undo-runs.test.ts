@@ -9,7 +9,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli as runCli, ensureBuilt, jail, removeDir } from './helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { spawnCli } from '../support/cli.js';
+import { jail, removeDir } from '../support/disk.js';
 
 let base = '';
 let R = '';
@@ -17,7 +19,7 @@ let app = '';
 let locks = '';
 let n = 0;
 
-const cli = (args: string[]): ReturnType<typeof runCli> => runCli(args, { env: { LINKCHECK_LOCK_DIR: locks } });
+const cli = (args: string[]): ReturnType<typeof spawnCli> => spawnCli(args, { env: { LINKCHECK_LOCK_DIR: locks } });
 
 /** A fresh app dir with `names` as absolute links into the root, as a deploy leaves them. */
 function deploy(names: string[]): void {

@@ -7,7 +7,9 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, ensureBuilt, isRoot, removeDir, snapshot, diffSnapshots, tempDir } from './helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { spawnCli } from '../support/cli.js';
+import { diffSnapshots, isRoot, removeDir, snapshot, tempDir } from '../support/disk.js';
 
 interface LinkState {
   text: string;
@@ -73,7 +75,7 @@ describe.skipIf(reason !== null)(`undo restores texts, owners and mtimes${reason
   afterAll(() => removeDir(base));
 
   it('--fix --journal rewrites every link, keeping owner and mtime, and journals each change', () => {
-    const r = cli([`${R}/app`, '--root', R, '--fix', '--journal', J]);
+    const r = spawnCli([`${R}/app`, '--root', R, '--fix', '--journal', J]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     const journal = fs.readFileSync(J, 'utf8').trim().split('\n');
     expect(journal).toHaveLength(LINKS.length);
@@ -94,7 +96,7 @@ describe.skipIf(reason !== null)(`undo restores texts, owners and mtimes${reason
     fs.unlinkSync(path('tampered'));
     fs.symlinkSync('../../data/changed-by-hand', path('tampered'));
     const before = snapshot(base);
-    const r = cli(['undo', J, '--dry-run']);
+    const r = spawnCli(['undo', J, '--dry-run']);
     expect(r.code, r.stderr).toBe(0);
     for (const l of LINKS) {
       if (l.name === 'tampered') continue;
@@ -106,7 +108,7 @@ describe.skipIf(reason !== null)(`undo restores texts, owners and mtimes${reason
   });
 
   it('undo restores texts, owners and mtimes, and skips (and names) the link changed after the fix', () => {
-    const r = cli(['undo', J]);
+    const r = spawnCli(['undo', J]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     for (const l of LINKS) {
       if (l.name === 'tampered') continue;
@@ -121,7 +123,7 @@ describe.skipIf(reason !== null)(`undo restores texts, owners and mtimes${reason
 
   it('a second undo restores nothing', () => {
     const before = snapshot(base);
-    const r = cli(['undo', J]);
+    const r = spawnCli(['undo', J]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`restored 0, skipped ${LINKS.length} of ${LINKS.length} journal entries`));
     expect(r.stdout).not.toMatch(/^restored \//m);

@@ -16,8 +16,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, isRoot, links, removeDir, sleep, tempDir } from '../fix/helpers.js';
-import { IN_CI, REPO, cliKnows, freePort, journalChanges, linkcheckCommand, missingCommand, run, which } from './integrations-helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { isRoot, links, removeDir, sleep, tempDir } from '../support/disk.js';
+import { cliKnows, freePort, IN_CI, journalChanges, linkcheckCommand, missingCommand, run, which } from '../support/integration.js';
+import { REPO } from '../support/repo.js';
 
 const SSHD = '/usr/sbin/sshd';
 const BUSYBOX = '/bin/busybox';

@@ -4,9 +4,12 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { APP, capistrano, JAIL } from '../../fixtures/capistrano.js';
-import { diskSandbox } from '../helpers.js';
-import { ensureBuilt, runCli } from '../kernel/random-tree.js';
-import { missingTool, REPO, requireTool, shimDir, tempDir, toolGate } from './tools.js';
+import { ensureBuilt } from '../support/build.js';
+import { spawnCli } from '../support/cli.js';
+import { tempDir } from '../support/disk.js';
+import { missingTool, requireTool, shimDir, toolGate } from '../support/integration.js';
+import { REPO } from '../support/repo.js';
+import { diskSandbox } from '../support/sandbox.js';
 
 type Step = { name?: string; run?: string; uses?: string; with?: Record<string, string> };
 type Task = Record<string, unknown> & { name: string; loop?: unknown; when?: unknown };
@@ -15,7 +18,7 @@ const read = (p: string): string => fs.readFileSync(path.join(REPO, p), 'utf8');
 
 /** The long options linkcheck's --help lists. */
 function helpOptions(): Set<string> {
-  const help = runCli(['audit', '--help']).stdout + runCli(['undo', '--help']).stdout;
+  const help = spawnCli(['audit', '--help']).stdout + spawnCli(['undo', '--help']).stdout;
   return new Set(help.match(/(?<=^\s+(?:-\w, )?)--[a-z-]+/gm));
 }
 
@@ -40,7 +43,7 @@ describe('the code-scanning workflow example', () => {
   });
 
   it("has linkcheck commands that work: the scan step's, run on a tree, writes a SARIF log", () => {
-    const work = tempDir('linkcheck-wf-');
+    const work = tempDir('wf');
     const sb = diskSandbox(capistrano);
     try {
       const bin = shimDir(work);
@@ -74,7 +77,7 @@ describe('the Ansible playbook', () => {
 
   it.skipIf(gate.skip)(`passes ansible-playbook --syntax-check, and a broken copy does not (control)${gate.label}`, () => {
     requireTool(ansible);
-    const work = tempDir('linkcheck-ansible-');
+    const work = tempDir('ansible');
     const check = (file: string): ReturnType<typeof spawnSync> =>
       spawnSync('ansible-playbook', ['--syntax-check', '-i', path.join(REPO, 'contrib/ansible/hosts.example'), file], {
         encoding: 'utf8',
@@ -122,7 +125,7 @@ describe('the Ansible playbook', () => {
 
   it.skipIf(gate.skip)(`renders /etc/default/linkcheck so that sh reads back the exact paths${gate.label}`, () => {
     requireTool(ansible);
-    const work = tempDir('linkcheck-ansible-');
+    const work = tempDir('ansible');
     try {
       const vars = { linkcheck_tree: '/srv/my "jail"/var/www/$HOME `id` \\x', linkcheck_root: "/srv/my \"jail\"/it's", linkcheck_textfile_dir: '/var/lib/node exporter' };
       fs.writeFileSync(path.join(work, 'vars.json'), JSON.stringify(vars));
@@ -149,7 +152,7 @@ describe('docs/ci-and-fleets.md', () => {
   const doc = read('docs/ci-and-fleets.md');
   let work = '';
   beforeAll(() => {
-    work = tempDir('linkcheck-doc-');
+    work = tempDir('doc');
   });
   afterAll(() => {
     if (work) fs.rmSync(work, { recursive: true, force: true });

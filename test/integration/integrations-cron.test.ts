@@ -7,8 +7,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureBuilt, links } from '../fix/helpers.js';
-import { REPO, type StoryCopy, cliKnows, journalChanges, storyCopy } from './integrations-helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { links } from '../support/disk.js';
+import { cliKnows, journalChanges, storyCopy, type StoryCopy } from '../support/integration.js';
+import { REPO } from '../support/repo.js';
 
 const CRON_FILE = `${REPO}/contrib/cron/linkcheck`;
 

@@ -19,8 +19,10 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RELEASE } from '../../fixtures/capistrano.js';
-import { ensureBuilt, isRoot, links, sleep } from '../fix/helpers.js';
-import { IN_CI, REPO, type StoryCopy, cliKnows, journalChanges, missingCommand, run, storyCopy } from './integrations-helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { isRoot, links, sleep } from '../support/disk.js';
+import { cliKnows, IN_CI, journalChanges, missingCommand, run, storyCopy, type StoryCopy } from '../support/integration.js';
+import { REPO } from '../support/repo.js';
 
 const SYSTEMD = '/lib/systemd/systemd';
 const TREE = '/srv/lighty/var/www/rails';

@@ -12,8 +12,10 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ensureBuilt, links, removeDir, tempDir } from '../fix/helpers.js';
-import { IN_CI, REPO, type StoryCopy, cliKnows, dropOption, missingCommand, storyCopy } from './integrations-helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { links, removeDir, tempDir } from '../support/disk.js';
+import { cliKnows, dropOption, IN_CI, missingCommand, storyCopy, type StoryCopy } from '../support/integration.js';
+import { BIN, REPO } from '../support/repo.js';
 
 const DIR = `${REPO}/contrib/systemd`;
 const UNITS = ['linkcheck-repair.service', 'linkcheck-repair.timer', 'linkcheck-repair.path'];

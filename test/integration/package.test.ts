@@ -6,9 +6,12 @@ import { APP, capistrano, JAIL } from '../../fixtures/capistrano.js';
 import { EXIT } from '../../src/cli.js';
 import { FORMATS } from '../../src/report/formats.js';
 import { rules } from '../../src/rules/index.js';
-import { diskSandbox } from '../helpers.js';
-import { ensureBuilt, runCli } from '../kernel/random-tree.js';
-import { missingTool, REPO, requireTool, tempDir, toolGate } from './tools.js';
+import { ensureBuilt } from '../support/build.js';
+import { spawnCli } from '../support/cli.js';
+import { tempDir } from '../support/disk.js';
+import { missingTool, requireTool, toolGate } from '../support/integration.js';
+import { REPO } from '../support/repo.js';
+import { diskSandbox } from '../support/sandbox.js';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as {
   name: string;
@@ -56,7 +59,7 @@ describe('the npm package', () => {
   let packed: string[] = [];
   let distBeforePack = true;
   beforeAll(() => {
-    work = tempDir('linkcheck-pack-');
+    work = tempDir('pack');
     clone = path.join(work, 'clone');
     // Packed from a copy: prepack rebuilds dist/, which other test files are running from.
     cloneOfRepo(clone);
@@ -165,7 +168,7 @@ describe('the man page', () => {
     for (const section of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'OPTIONS', 'COMMANDS', 'RULES', 'OUTPUT FORMATS', 'EXIT STATUS', 'EXAMPLES', 'SEE ALSO'])
       expect(text, section).toMatch(new RegExp(`^${section}$`, 'm'));
     // Every option --help lists, for the scan and for undo.
-    const help = runCli(['audit', '--help']).stdout + runCli(['undo', '--help']).stdout;
+    const help = spawnCli(['audit', '--help']).stdout + spawnCli(['undo', '--help']).stdout;
     const options = new Set(help.match(/(?<=^\s+(?:-\w, )?)--[a-z-]+/gm));
     expect(options.size).toBeGreaterThan(10);
     for (const o of options) expect(text, o).toMatch(new RegExp(`^\\s+(-\\w, )?${o}\\b`, 'm'));

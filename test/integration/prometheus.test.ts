@@ -11,9 +11,14 @@ import { labelValue, prometheusReporter } from '../../src/report/prometheus.js';
 import type { ReportContext } from '../../src/report/reporter.js';
 import { runInfo } from '../../src/report/run-info.js';
 import { rules } from '../../src/rules/index.js';
-import { cli, diskSandbox } from '../helpers.js';
-import { ensureBuilt, materialiseRandom, randomTree, runCli } from '../kernel/random-tree.js';
-import { missingTool, REPO, requireTool, shimDir, tempDir, toolGate } from './tools.js';
+import { ensureBuilt } from '../support/build.js';
+import { runCliInProcess, spawnCli } from '../support/cli.js';
+import { tempDir } from '../support/disk.js';
+import { missingTool, requireTool, shimDir, toolGate } from '../support/integration.js';
+import { randomTree } from '../support/random-tree.js';
+import { REPO } from '../support/repo.js';
+import { diskSandbox } from '../support/sandbox.js';
+import { materialiseRandom } from '../support/tree.js';
 
 /** One sample of the text format: name, labels (unescaped) and value. Written here apart from src/report/prometheus.ts. */
 interface Sample {
@@ -132,7 +137,7 @@ describe.skipIf(gate.skip)(`--format prometheus from the real CLI${gate.label}`,
 
   it('passes promtool and says what the json report says, on an adversarial tree under a hostile root name', () => {
     const tree = materialiseRandom(randomTree(1314, { links: 400 }), 'linkcheck-prom-');
-    const outer = tempDir('linkcheck-prom-root-');
+    const outer = tempDir('prom-root');
     try {
       // The root's own name has a quote, a backslash, a newline and a byte that is not UTF-8;
       // the command line reaches it through a plain alias, and linkcheck reports real paths.
@@ -141,10 +146,10 @@ describe.skipIf(gate.skip)(`--format prometheus from the real CLI${gate.label}`,
       fs.symlinkSync(hostile, `${outer}/alias`);
       const root = `${outer}/alias`;
       // With a trailing slash the scan path leads through the alias, as `ls alias/` would.
-      const prom = runCli([`${root}/`, '--root', root, '--format', 'prometheus', '--fail-on', 'never']);
-      const json = runCli([`${root}/`, '--root', root, '--format', 'json', '--fail-on', 'never']);
+      const prom = spawnCli([`${root}/`, '--root', root, '--format', 'prometheus', '--fail-on', 'never']);
+      const json = spawnCli([`${root}/`, '--root', root, '--format', 'json', '--fail-on', 'never']);
       expect(prom.stderr + json.stderr).toBe('');
-      expect(prom.status).toBe(0);
+      expect(prom.code).toBe(0);
       const check = checkMetrics(prom.stdout);
       expect(check.output).toBe('');
       expect(check.status).toBe(0);
@@ -176,7 +181,7 @@ describe.skipIf(gate.skip)(`--format prometheus from the real CLI${gate.label}`,
     const sb = diskSandbox(capistrano);
     try {
       const root = `${sb.base}/${JAIL}`;
-      const r = await cli([root + APP, '--root', root, '--fix', '--format', 'prometheus'], { fs: nodeFsPort() });
+      const r = await runCliInProcess([root + APP, '--root', root, '--fix', '--format', 'prometheus'], { fs: nodeFsPort() });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(checkMetrics(r.stdout).status).toBe(0);
@@ -208,7 +213,7 @@ describe.skipIf(gate.skip)(`the alert rules in docs/linkcheck.rules.yml${gate.la
 
   it('use only metrics that linkcheck writes', () => {
     const used = new Set(fs.readFileSync(rulesFile, 'utf8').match(/\blinkcheck_[a-z_]+/g));
-    const text = runCli([REPO + 'fixtures', '--format', 'prometheus', '--fail-on', 'never']).stdout;
+    const text = spawnCli([REPO + 'fixtures', '--format', 'prometheus', '--fail-on', 'never']).stdout;
     const written = new Set(parseSamples(text).map((s) => s.name));
     expect(used.size).toBeGreaterThan(3);
     for (const m of used) expect(written, m).toContain(m);
@@ -227,7 +232,7 @@ describe.skipIf(gate.skip)(`linkcheck-metrics.service's command${gate.label}`, (
     expect(exec, 'ExecStart runs one sh -c script').not.toBeNull();
     // systemd turns $$ into $ before the shell sees the script.
     const script = exec![1]!.replace(/\$\$/g, '$');
-    const work = tempDir('linkcheck-unit-');
+    const work = tempDir('unit');
     try {
       const sb = diskSandbox(capistrano);
       const bin = shimDir(work);
@@ -263,7 +268,7 @@ describe.skipIf(unitGate.skip)(`the metrics unit and its drop-in${unitGate.label
   /** What `systemd-analyze verify` says about the unit and the drop-in, beside a stand-in repair service. */
   const verify = (edit: (dir: string) => void = () => {}): { status: number | null; stderr: string } => {
     requireTool(systemdAnalyze);
-    const dir = tempDir('linkcheck-units-');
+    const dir = tempDir('units');
     try {
       fs.cpSync(path.join(REPO, 'contrib', 'prometheus'), dir, { recursive: true });
       // The repair service is written elsewhere (contrib/systemd/); the drop-in needs one to apply to.

@@ -11,9 +11,12 @@ import { explainRule } from '../../src/report/rules-text.js';
 import { runInfo } from '../../src/report/run-info.js';
 import { sarifReporter, uriOf } from '../../src/report/sarif.js';
 import { rules } from '../../src/rules/index.js';
-import { cli, diskSandbox, type Sandbox } from '../helpers.js';
-import { ensureBuilt, jsonToBytes, type Materialised, materialiseRandom, randomTree, runCli } from '../kernel/random-tree.js';
-import { tempDir } from './tools.js';
+import { ensureBuilt } from '../support/build.js';
+import { runCliInProcess, spawnCli } from '../support/cli.js';
+import { tempDir } from '../support/disk.js';
+import { jsonToBytes, randomTree } from '../support/random-tree.js';
+import { diskSandbox, type Sandbox } from '../support/sandbox.js';
+import { type Materialised, materialiseRandom } from '../support/tree.js';
 
 type Props = { path: string; inside: string; target?: string; fix: unknown; rule: string };
 
@@ -47,7 +50,7 @@ describe('--format sarif on the Capistrano story', () => {
   });
   const scan = async (base: string, format: string): Promise<string> => {
     const root = `${base}/${JAIL}`;
-    const r = await cli([root + APP, '--root', root, '--format', format], { fs: nodeFsPort() });
+    const r = await runCliInProcess([root + APP, '--root', root, '--format', format], { fs: nodeFsPort() });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(1);
     return r.stdout;
@@ -150,14 +153,14 @@ describe('--format sarif on a clean tree', () => {
 
   it('has `results: []`, and the same tree with one bad link has one result (the control)', async () => {
     const root = `${sb.base}/jail`;
-    const r = await cli([root, '--root', root, '--format', 'sarif'], { fs: nodeFsPort() });
+    const r = await runCliInProcess([root, '--root', root, '--format', 'sarif'], { fs: nodeFsPort() });
     expect(r.code).toBe(0);
     const log = JSON.parse(r.stdout) as Sarif.Log;
     expect(log.runs[0]!.results).toEqual([]);
     expect(log.runs[0]!.tool.driver.rules).toHaveLength(rules.length);
     fs.symlinkSync('missing', `${root}/a/bad`);
     try {
-      const bad = JSON.parse((await cli([root, '--root', root, '--format', 'sarif'], { fs: nodeFsPort() })).stdout) as Sarif.Log;
+      const bad = JSON.parse((await runCliInProcess([root, '--root', root, '--format', 'sarif'], { fs: nodeFsPort() })).stdout) as Sarif.Log;
       expect(bad.runs[0]!.results!.map((x) => x.ruleId)).toEqual(['LC003']);
     } finally {
       fs.unlinkSync(`${root}/a/bad`);
@@ -190,7 +193,7 @@ describe('--format sarif on an adversarial tree', () => {
   let root = '';
   beforeAll(() => {
     ensureBuilt();
-    work = tempDir('linkcheck-sarif-');
+    work = tempDir('sarif');
     // Hostile names (newlines, quotes, bytes that are not UTF-8, bidi controls), loops, escapes,
     // chains of 40 and 41 links; large enough that -j 2 hands the work to the audit thread.
     tree = materialiseRandom(randomTree(1313, { links: 2000 }), 'linkcheck-sarif-tree-');
@@ -222,8 +225,8 @@ describe('--format sarif on an adversarial tree', () => {
   };
 
   it('has one result per finding of the json report, unreadable entries included', async () => {
-    const sarif = await cli([root, '--root', root, '--format', 'sarif', '--fail-on', 'never'], { fs: poisoned() });
-    const json = await cli([root, '--root', root, '--format', 'json', '--fail-on', 'never'], { fs: poisoned() });
+    const sarif = await runCliInProcess([root, '--root', root, '--format', 'sarif', '--fail-on', 'never'], { fs: poisoned() });
+    const json = await runCliInProcess([root, '--root', root, '--format', 'json', '--fail-on', 'never'], { fs: poisoned() });
     expect(sarif.stderr + json.stderr).toBe('');
     const doc = JSON.parse(json.stdout);
     expect(doc.unreadable.map((u: { errno: string }) => u.errno).sort()).toEqual(['EACCES', 'EIO']);
@@ -248,11 +251,11 @@ describe('--format sarif on an adversarial tree', () => {
 
   it('passes the SARIF multitool with no errors (SARIF and GitHub rules), and the validation can fail (control)', async () => {
     const file = path.join(work, 'linkcheck.sarif');
-    fs.writeFileSync(file, (await cli([root, '--root', root, '--format', 'sarif', '--fail-on', 'never'], { fs: poisoned() })).stdout);
-    const clean = tempDir('linkcheck-sarif-clean-');
+    fs.writeFileSync(file, (await runCliInProcess([root, '--root', root, '--format', 'sarif', '--fail-on', 'never'], { fs: poisoned() })).stdout);
+    const clean = tempDir('sarif-clean');
     try {
       const cleanFile = path.join(work, 'clean.sarif');
-      fs.writeFileSync(cleanFile, (await cli([clean, '--root', clean, '--format', 'sarif'], { fs: nodeFsPort() })).stdout);
+      fs.writeFileSync(cleanFile, (await runCliInProcess([clean, '--root', clean, '--format', 'sarif'], { fs: nodeFsPort() })).stdout);
       for (const f of [file, cleanFile]) {
         const v = validate(f, work);
         expect(v.errors, f).toEqual([]);
@@ -277,10 +280,10 @@ describe('--format sarif on an adversarial tree', () => {
 
   it('is the same from the real CLI with -j 1 and -j 2, but for the run times', () => {
     const times = (s: string): string => s.replace(/"(start|end)TimeUtc":"[^"]*"/g, '"$1TimeUtc":"T"');
-    const one = runCli([root, '--root', root, '--format', 'sarif', '--fail-on', 'never', '-j', '1']);
-    const two = runCli([root, '--root', root, '--format', 'sarif', '--fail-on', 'never', '-j', '2']);
+    const one = spawnCli([root, '--root', root, '--format', 'sarif', '--fail-on', 'never', '-j', '1']);
+    const two = spawnCli([root, '--root', root, '--format', 'sarif', '--fail-on', 'never', '-j', '2']);
     expect(one.stderr + two.stderr).toBe('');
-    expect(one.status).toBe(0);
+    expect(one.code).toBe(0);
     expect(times(two.stdout) === times(one.stdout), 'the two-thread log is the one-thread log').toBe(true);
     expect((JSON.parse(two.stdout) as Sarif.Log).runs[0]!.invocations![0]!.endTimeUtc).toMatch(/^\d{4}-\d\d-\d\dT/);
   });

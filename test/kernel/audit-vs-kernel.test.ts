@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disagreements, viaCli, viaLibrary } from './judge.js';
 import { oracleUnavailableReason } from './oracle.js';
-import { ensureBuilt, listLinks, materialiseRandom, type Materialised, randomTree, show } from './random-tree.js';
+import { ensureBuilt } from '../support/build.js';
+import { randomTree, show } from '../support/random-tree.js';
+import { listLinks, type Materialised, materialiseRandom } from '../support/tree.js';
 
 const reason = oracleUnavailableReason();
 

@@ -7,7 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { kernelResolve, type KernelAnswer } from './oracle.js';
-import { jsonToBytes, listLinks, materialiseRandom, randomTree, runCli, show } from './random-tree.js';
+import { spawnCli } from '../support/cli.js';
+import { jsonToBytes, randomTree, show } from '../support/random-tree.js';
+import { listLinks, materialiseRandom } from '../support/tree.js';
 
 /** "To the microsecond": Node (libuv) sets times in whole microseconds. */
 const MTIME_SLACK_NS = 1000n;
@@ -84,9 +86,9 @@ interface JsonDoc {
 
 function fixCli(root: string, extra: readonly string[]): JsonDoc {
   const args = [root, '--root', root, '--fix', ...extra, '--format', 'json', '--fail-on', 'never'];
-  const r = runCli(args);
+  const r = spawnCli(args);
   // 1 is documented for a fix that failed (and was put back): the changes list says which.
-  if (r.status !== 0 && !(r.status === 1 && r.stdout.startsWith('{'))) throw new Error(`linkcheck ${args.join(' ')} exited ${String(r.status)}: ${r.stderr}`);
+  if (r.code !== 0 && !(r.code === 1 && r.stdout.startsWith('{'))) throw new Error(`linkcheck ${args.join(' ')} exited ${String(r.code)}: ${r.stderr}`);
   return JSON.parse(r.stdout) as JsonDoc;
 }
 
@@ -296,8 +298,8 @@ export function runSeed(seed: number, journalDir: string, links: number, extra: 
 
     // 4. Undo restores every link's text, owner and mtime.
     if (changed.size > 0) {
-      const u = runCli(['undo', journal]);
-      if (u.status !== 0) problems.push(`undo exited ${String(u.status)}: ${u.stderr}${u.stdout.split('\n').slice(-3).join(' | ')}`);
+      const u = spawnCli(['undo', journal]);
+      if (u.code !== 0) problems.push(`undo exited ${String(u.code)}: ${u.stderr}${u.stdout.split('\n').slice(-3).join(' | ')}`);
     } else if (putBack.size === 0 && fs.existsSync(journal) && fs.readFileSync(journal, 'utf8').trim() !== '') problems.push('nothing changed but the journal has entries');
     const undone = snapshot(root);
     problems.push(...sameKeys('after undo', before, undone));

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSeed, type SeedResult } from './fix-judge.js';
 import { oracleUnavailableReason } from './oracle.js';
-import { ensureBuilt } from './random-tree.js';
+import { ensureBuilt } from '../support/build.js';
 
 const reason = oracleUnavailableReason();
 

@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import { auditSync } from '../../src/index.js';
 import { kernelResolve, type KernelAnswer } from './oracle.js';
-import { expectEscapes, jsonToBytes, runCli, show } from './random-tree.js';
+import { spawnCli } from '../support/cli.js';
+import { expectEscapes, jsonToBytes, show } from '../support/random-tree.js';
 
 /** What both the library and the CLI report for one link, as byte strings. */
 export interface Seen {
@@ -17,7 +18,7 @@ export interface Seen {
   rules: Set<string>;
 }
 
-export interface CliLink {
+interface CliLink {
   path: string;
   target: string;
   chroot: { status: string; resolved: string | null };
@@ -38,8 +39,8 @@ export function viaLibrary(scan: string, root: string | undefined): Seen[] {
 
 export function viaCli(scan: string, root: string | undefined, extra: readonly string[] = []): Seen[] {
   const args = [scan, ...(root === undefined ? [] : ['--root', root]), '--format', 'json', '--fail-on', 'never', ...extra];
-  const run = runCli(args);
-  if (run.status !== 0) throw new Error(`linkcheck ${args.join(' ')} exited ${String(run.status)}: ${run.stderr}`);
+  const run = spawnCli(args);
+  if (run.code !== 0) throw new Error(`linkcheck ${args.join(' ')} exited ${String(run.code)}: ${run.stderr}`);
   return seenInJson(run.stdout);
 }
 

@@ -9,7 +9,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kernelResolve, oracleUnavailableReason } from './oracle.js';
-import { ensureBuilt, jsonToBytes, listLinks, materialiseTree, randomTree, runCli, show } from './random-tree.js';
+import { ensureBuilt } from '../support/build.js';
+import { spawnCli } from '../support/cli.js';
+import { jsonToBytes, randomTree, show } from '../support/random-tree.js';
+import { listLinks, materialiseTree } from '../support/tree.js';
 
 const reason = oracleUnavailableReason();
 const SEEDS = [21, 22, 23];
@@ -54,9 +57,9 @@ describe.skipIf(reason !== null)(`many roots vs kernel${reason ? ` (skipped: ${r
       materialiseTree(jail, randomTree(seed, { links: 300 }));
       jails.push(jail);
     }
-    const run = runCli(['/', '--root', `${base}/jails/*`, '--format', 'json', '--no-config']);
-    status = run.status;
-    if (run.status !== 0 && run.status !== 1) throw new Error(`linkcheck exited ${String(run.status)}: ${run.stderr}`);
+    const run = spawnCli(['/', '--root', `${base}/jails/*`, '--format', 'json', '--no-config']);
+    status = run.code;
+    if (run.code !== 0 && run.code !== 1) throw new Error(`linkcheck exited ${String(run.code)}: ${run.stderr}`);
     report = JSON.parse(run.stdout) as { reports: Report[]; roots: string[] };
   });
   afterAll(() => {

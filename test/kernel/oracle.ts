@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type Status = 'ok' | 'dangling' | 'loop' | 'notdir' | 'denied' | 'error';
+type Status = 'ok' | 'dangling' | 'loop' | 'notdir' | 'denied' | 'error';
 export interface KernelView {
   status: Status;
   errno: string | null;

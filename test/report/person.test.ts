@@ -1,21 +1,23 @@
 import { spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cli, diskSandbox, memfsSandbox } from '../helpers.js';
-import { materialiseRandom, randomTree } from '../kernel/random-tree.js';
+import { runCliInProcess } from '../support/cli.js';
+import { randomTree } from '../support/random-tree.js';
+import { diskSandbox, memfsSandbox } from '../support/sandbox.js';
+import { materialiseRandom } from '../support/tree.js';
 import { fitted } from '../../src/report/pretty.js';
 import { pathNamer, reportWidth, scanLabels } from '../../src/report/display-path.js';
 import { commandLike } from '../../src/suggest.js';
 import { RESERVED } from '../../src/help.js';
+import { REPO } from '../support/repo.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const repo = REPO;
 const built = nodeFs.existsSync(path.join(repo, 'dist', 'src', 'main.js'));
 
 describe('--help', () => {
   it('shows the scan usage, every scan option, the commands, the three jobs and the exit codes', async () => {
-    const h = await cli(['--help']);
+    const h = await runCliInProcess(['--help']);
     expect(h.code).toBe(0);
     expect(h.stdout).toMatch(/^Usage: linkcheck <path\.\.\.> \[--root <dir>\] \[options\]$/m);
     for (const opt of ['--root <dir>', '--fix', '--format <format>', '--fail-on', '--exclude', '--one-file-system', '--quiet', '--no-color', '--dry-run', '--fix-scope', '--journal', '--jobs', '--absolute-paths', '--version', '--help'])
@@ -29,7 +31,7 @@ describe('--help', () => {
   });
 
   it('"help" is a command too, and a command keeps its own page', async () => {
-    const h = await cli(['help', 'undo']);
+    const h = await runCliInProcess(['help', 'undo']);
     expect(h.code).toBe(0);
     expect(h.stdout).toMatch(/Usage: linkcheck undo \[options\] <journal>/);
     expect(h.stdout).not.toContain('--root');
@@ -44,7 +46,7 @@ describe('a mistyped command', () => {
     ['Explain', 'explain'],
   ])('%s: exit 2, one line suggesting %s, nothing on stdout', async (word, meant) => {
     const sb = memfsSandbox({ d: {} });
-    const r = await cli([word, 'LC001'], { fs: sb.fs, cwd: sb.base });
+    const r = await runCliInProcess([word, 'LC001'], { fs: sb.fs, cwd: sb.base });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`linkcheck: unknown command "${word}": did you mean ${meant}? (no path of that name exists either)\n`);
@@ -52,14 +54,14 @@ describe('a mistyped command', () => {
 
   it('is still scanned when a directory of that name exists', async () => {
     const sb = memfsSandbox({ explian: { l: { link: '/nowhere' } } });
-    const r = await cli(['explian', '--format', 'json', '--fail-on', 'never'], { fs: sb.fs, cwd: sb.base });
+    const r = await runCliInProcess(['explian', '--format', 'json', '--fail-on', 'never'], { fs: sb.fs, cwd: sb.base });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).links).toHaveLength(1);
   });
 
   it('a word like no command stays a missing path', async () => {
     const sb = memfsSandbox({ d: {} });
-    const r = await cli(['nothing-here'], { fs: sb.fs, cwd: sb.base });
+    const r = await runCliInProcess(['nothing-here'], { fs: sb.fs, cwd: sb.base });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('linkcheck: path /base/nothing-here does not exist\n');
   });
@@ -101,7 +103,7 @@ describe('the pretty report names the link on the way', () => {
     },
   });
   const root = `${sb.base}/jail`;
-  const lines = async (): Promise<string[]> => (await cli([`${root}/var/www`, '--root', root], { fs: sb.fs })).stdout.split('\n');
+  const lines = async (): Promise<string[]> => (await runCliInProcess([`${root}/var/www`, '--root', root], { fs: sb.fs })).stdout.split('\n');
 
   it('"via X, which dangles" when that link itself dangles', async () => {
     expect(await lines()).toContain('htdocs -> /var/www/rails/current/public: dangles in the jail (via rails/current, which dangles: /base does not exist there)');
@@ -125,7 +127,7 @@ describe('the pretty report names the link on the way', () => {
 
   it('the fix reason of a jail-style text is not "host path into the root" (json says the same)', async () => {
     expect(await lines()).toContain('  would fix: rails/current/public (absolute: made relative; in the jail it reaches its target once the links on its way are fixed)');
-    const doc = JSON.parse((await cli([`${root}/var/www`, '--root', root, '--format', 'json'], { fs: sb.fs })).stdout);
+    const doc = JSON.parse((await runCliInProcess([`${root}/var/www`, '--root', root, '--format', 'json'], { fs: sb.fs })).stdout);
     const why = (p: string): string => doc.links.find((l: { path: string }) => l.path === `${root}/var/www/${p}`).fix.why;
     expect(why('htdocs')).toBe('absolute: made relative; in the jail it reaches its target once the links on its way are fixed');
     expect(why('rails/current')).toBe('host path into the root: made relative so it resolves in the jail too');
@@ -137,21 +139,21 @@ describe('the pretty headline for other kinds of breakage', () => {
     // The jail holds a copy of the root's host path: a host-path text lands there in the jail.
     const sb = memfsSandbox({ jail: { t: {}, base: { jail: { t: {} } }, l: { link: '/base/jail/t' } } });
     const root = `${sb.base}/jail`;
-    const r = await cli([root, '--root', root], { fs: sb.fs });
+    const r = await runCliInProcess([root, '--root', root], { fs: sb.fs });
     expect(r.stdout.split('\n')).toContain('l -> /base/jail/t: leads to base/jail/t in the jail but to t on the host');
   });
 
   it('says a link loops, or leaves the root, in the jail\'s words', async () => {
     const sb = memfsSandbox({ jail: { etc: { passwd: '' }, a: { link: 'b' }, b: { link: 'a' }, d: { up: { link: '../../etc/passwd' } } } });
     const root = `${sb.base}/jail`;
-    const lines = (await cli([root, '--root', root], { fs: sb.fs })).stdout.split('\n');
+    const lines = (await runCliInProcess([root, '--root', root], { fs: sb.fs })).stdout.split('\n');
     expect(lines).toContain('a -> b: loops in the jail (cycle through /a, /b)');
     expect(lines).toContain('d/up -> ../../etc/passwd: leaves the root: its text climbs above the root with ..');
   });
 
   it('without --root the views are one: no "in the jail"', async () => {
     const sb = memfsSandbox({ t: { l: { link: 'nope' } } });
-    const lines = (await cli([`${sb.base}/t`], { fs: sb.fs })).stdout.split('\n');
+    const lines = (await runCliInProcess([`${sb.base}/t`], { fs: sb.fs })).stdout.split('\n');
     expect(lines).toContain('l -> nope: dangles (/base/t/nope does not exist)');
   });
 });
@@ -189,8 +191,8 @@ describe('--format compact', () => {
     const t = materialiseRandom(randomTree(seed, { links: 150 }));
     try {
       const args = [t.root, '--root', t.root, '--fail-on', 'never'];
-      const compact = await cli([...args, '--format', 'compact']);
-      const json = JSON.parse((await cli([...args, '--format', 'json'])).stdout);
+      const compact = await runCliInProcess([...args, '--format', 'compact']);
+      const json = JSON.parse((await runCliInProcess([...args, '--format', 'json'])).stdout);
       const lines = compact.stdout.split('\n');
       expect(lines.pop()).toBe('');
       expect(countFindings(json)).toBeGreaterThan(20);
@@ -205,16 +207,16 @@ describe('--format compact', () => {
 
   it('with several scanned paths, prefixes each as it was given, as find does', async () => {
     const sb = memfsSandbox({ jail: { a: { l: { link: '../nope' } }, b: { l: { link: '../nope' } } } });
-    const r = await cli(['./jail/a/', 'jail/b', '--root', 'jail', '--format', 'compact'], { fs: sb.fs, cwd: sb.base });
+    const r = await runCliInProcess(['./jail/a/', 'jail/b', '--root', 'jail', '--format', 'compact'], { fs: sb.fs, cwd: sb.base });
     expect(r.stdout).toBe('./jail/a/l: error LC003 dangling: dangles in the jail: /nope does not exist\njail/b/l: error LC003 dangling: dangles in the jail: /nope does not exist\n');
   });
 
   it('names paths relative to the scanned path, or host paths with --absolute-paths', async () => {
     const sb = memfsSandbox({ jail: { a: { l: { link: '../nope' } } } });
     const root = `${sb.base}/jail`;
-    const rel = await cli([root, '--root', root, '--format', 'compact'], { fs: sb.fs });
+    const rel = await runCliInProcess([root, '--root', root, '--format', 'compact'], { fs: sb.fs });
     expect(rel.stdout).toBe('a/l: error LC003 dangling: dangles in the jail: /nope does not exist\n');
-    const abs = await cli([root, '--root', root, '--format', 'compact', '--absolute-paths'], { fs: sb.fs });
+    const abs = await runCliInProcess([root, '--root', root, '--format', 'compact', '--absolute-paths'], { fs: sb.fs });
     expect(abs.stdout).toBe(`${root}/a/l: error LC003 dangling: dangles in the jail: /nope does not exist\n`);
   });
 });
@@ -259,15 +261,15 @@ describe('the pretty report around --fix and unreadable entries', () => {
     try {
       const root = `${sb.base}/${JAIL}`;
       const args = [root + APP, '--root', root, '--fix', '--quiet'];
-      const plan = await cli([...args, '--dry-run']);
+      const plan = await runCliInProcess([...args, '--dry-run']);
       expect(plan.stdout.split('\n')[0]).toBe(`would fix current: ${root}${APP}/releases/20070506135654 -> releases/20070506135654`);
-      const fixed = await cli(args);
+      const fixed = await runCliInProcess(args);
       expect(fixed.code).toBe(0);
       const lines = fixed.stdout.trimEnd().split('\n');
       expect(lines).toHaveLength(4);
       expect(lines[0]).toBe(`fixed current: ${root}${APP}/releases/20070506135654 -> releases/20070506135654`);
       expect(lines[3]).toBe('fixed releases/20070506135654/tmp/pids: /var/www/rails/shared/pids -> ../../../shared/pids');
-      expect(await cli(args)).toEqual({ code: 0, stdout: '', stderr: '' });
+      expect(await runCliInProcess(args)).toEqual({ code: 0, stdout: '', stderr: '' });
     } finally {
       sb.cleanup();
     }
@@ -281,11 +283,11 @@ describe('the pretty report around --fix and unreadable entries', () => {
       if (dir === `${root}/locked`) throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
       return sb.fs.readdir(dir);
     };
-    const r = await cli([root, '--root', root], { fs });
+    const r = await runCliInProcess([root, '--root', root], { fs });
     expect(r.stdout).toContain('locked: directory could not be read (EACCES); nothing below it was checked\n  error LC007 unreadable\n');
     expect(r.stdout).toContain('ok/l -> ../nope: dangles in the jail (/nope does not exist there)\n');
     expect(r.stdout).toMatch(/✖ 1 of 1 link has problems \(\d+ entries, 1 unreadable\): 2 findings \(2 errors\)\n$/);
-    const compact = await cli([root, '--root', root, '--format', 'compact'], { fs });
+    const compact = await runCliInProcess([root, '--root', root, '--format', 'compact'], { fs });
     expect(compact.stdout).toContain(`locked: error LC007 unreadable: directory ${root}/locked could not be read (EACCES); nothing below it was checked\n`);
   });
 });

@@ -20,14 +20,17 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Auditor } from '../../src/index.js';
 import { readJournal } from '../../src/fix/journal.js';
-import { ensureBuilt, removeDir } from '../fix/helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { removeDir, tempDir } from '../support/disk.js';
+import { IN_CI } from '../support/integration.js';
+import { spawnCliTimed } from '../support/cli.js';
+import { contractProblems, seedFor } from '../support/stress.js';
+import { listLinks } from '../support/tree.js';
 import { disagreements, seenInJson } from '../kernel/judge.js';
 import { oracleUnavailableReason } from '../kernel/oracle.js';
-import { listLinks } from '../kernel/random-tree.js';
-import { contractProblems, freshDir, inCi, runBin, seedFor } from './helpers.js';
 
 const oracle = oracleUnavailableReason();
-if (oracle !== null && inCi) throw new Error(`the kernel oracle must run in CI: ${oracle}`);
+if (oracle !== null && IN_CI) throw new Error(`the kernel oracle must run in CI: ${oracle}`);
 
 const C = 8; // churn/c0..c7
 const POOL = 4000; // g<J> files that the mutator removes one by one
@@ -147,7 +150,7 @@ describe('a tree that changes under the scan', () => {
 
   beforeAll(() => {
     ensureBuilt();
-    work = freshDir('churn');
+    work = tempDir('churn');
     root = `${work}/root`;
     for (let k = 0; k < C; k++) {
       fs.mkdirSync(`${root}/churn/c${k}`, { recursive: true });
@@ -175,7 +178,7 @@ describe('a tree that changes under the scan', () => {
     ['goes', true, (p: string) => fs.unlinkSync(p), 'dangling'],
   ] as const) {
     it(`deterministic: a target that ${name} after its directory was listed is reported as changed`, () => {
-      const tmp = freshDir('stale');
+      const tmp = tempDir('stale');
       try {
         fs.mkdirSync(`${tmp}/a`);
         fs.mkdirSync(`${tmp}/b`);
@@ -220,7 +223,7 @@ describe('a tree that changes under the scan', () => {
       for (let round = 0; round < 2; round++) {
         for (const j of ['1', '2']) {
           for (const format of ['json', 'ndjson', 'pretty']) {
-            const r = runBin([root, '--root', root, '--format', format, '-j', j, '--fail-on', 'never'], 60_000);
+            const r = spawnCliTimed([root, '--root', root, '--format', format, '-j', j, '--fail-on', 'never'], 60_000);
             tally.audits++;
             problems.push(...contractProblems(r));
             if (r.status !== 0) problems.push(`${r.label}: exit ${String(r.status)}: ${r.stderr.slice(0, 300)}`);
@@ -258,7 +261,7 @@ describe('a tree that changes under the scan', () => {
     const problems: string[] = [];
     try {
       for (let round = 0; round < 3; round++) {
-        const r = runBin([root, '--root', root, '--fix', '--format', 'json', '--journal', journal, '-j', round % 2 ? '2' : '1', '--fail-on', 'never'], 60_000);
+        const r = spawnCliTimed([root, '--root', root, '--fix', '--format', 'json', '--journal', journal, '-j', round % 2 ? '2' : '1', '--fail-on', 'never'], 60_000);
         tally.fixes++;
         problems.push(...contractProblems(r));
         if (r.status !== 0 && r.status !== 1) problems.push(`--fix round ${round}: exit ${String(r.status)}`);

@@ -10,14 +10,17 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/fix/journal.js';
-import { cli, cliAsync, ensureBuilt, isRoot, removeDir, sleep, TEMP_RE, type CliResult } from '../fix/helpers.js';
-import { prng } from '../kernel/random-tree.js';
-import { freshDir, inCi, seedFor } from './helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { spawnCli, spawnCliAsync, type SpawnResult } from '../support/cli.js';
+import { isRoot, removeDir, sleep, TEMP_RE, tempDir } from '../support/disk.js';
+import { IN_CI } from '../support/integration.js';
+import { mulberry32 } from '../support/prng.js';
+import { seedFor } from '../support/stress.js';
 
 const DIRS = 20;
 const LINKS_PER_DIR = 600;
 const reason = isRoot() ? null : 'mounting a tmpfs needs root';
-if (reason !== null && inCi) throw new Error('the fault tests need root, and CI runs as root');
+if (reason !== null && IN_CI) throw new Error('the fault tests need root, and CI runs as root');
 
 const sh = (cmd: string, args: string[]): void => {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
@@ -43,7 +46,7 @@ describe.skipIf(reason !== null)(`--fix on a file system that fills up or turns 
 
   /** A tmpfs with DIRS x LINKS_PER_DIR host-absolute links, each planned for a relative text. */
   function setUp(options: string): void {
-    work = freshDir('faults');
+    work = tempDir('faults');
     mnt = `${work}/mnt`;
     fs.mkdirSync(mnt);
     sh('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', mnt]);
@@ -64,10 +67,10 @@ describe.skipIf(reason !== null)(`--fix on a file system that fills up or turns 
    * Runs --fix, and injects `fault` once the journal has grown past a seeded point; `keep` then
    * runs every millisecond until the run ends (a disk someone keeps filling).
    */
-  async function fixWithFault(journal: string, fault: () => void, seed: number, keep?: () => void): Promise<CliResult> {
+  async function fixWithFault(journal: string, fault: () => void, seed: number, keep?: () => void): Promise<SpawnResult> {
     const lineBytes = 100 + root.length * 2;
-    const at = Math.floor((0.05 + prng(seed)() * 0.6) * plan.size) * lineBytes;
-    const run = cliAsync([root, '--root', root, '--fix', '--quiet', '--journal', journal, '-j', '1']);
+    const at = Math.floor((0.05 + mulberry32(seed)() * 0.6) * plan.size) * lineBytes;
+    const run = spawnCliAsync([root, '--root', root, '--fix', '--quiet', '--journal', journal, '-j', '1']);
     let done = false;
     void run.then(() => (done = true));
     while (!done) {
@@ -87,7 +90,7 @@ describe.skipIf(reason !== null)(`--fix on a file system that fills up or turns 
   }
 
   /** Every link old or new, the journal truthful, temporary links only when they could not go. */
-  function check(r: CliResult, journal: string, code: 'ENOSPC' | 'EROFS'): { changed: number } {
+  function check(r: SpawnResult, journal: string, code: 'ENOSPC' | 'EROFS'): { changed: number } {
     const problems: string[] = [];
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     const stopped = new RegExp(`^linkcheck: --fix stopped at \\S+: .* \\(${code}\\); \\d+ links? changed before it, each in the journal, and nothing half done`);
@@ -122,10 +125,10 @@ describe.skipIf(reason !== null)(`--fix on a file system that fills up or turns 
 
   /** Undo puts back every change; a later --fix finishes the job. */
   function undoThenFinish(journal: string): void {
-    const u = cli(['undo', journal]);
+    const u = spawnCli(['undo', journal]);
     expect(u.code, u.stderr + u.stdout.slice(-300)).toBe(0);
     for (const [p, [old]] of plan) expect(fs.readlinkSync(p)).toBe(old);
-    const again = cli([root, '--root', root, '--fix', '--quiet']);
+    const again = spawnCli([root, '--root', root, '--fix', '--quiet']);
     expect(again.code, again.stderr).toBe(0);
     for (const [p, [, neu]] of plan) expect(fs.readlinkSync(p)).toBe(neu);
   }
@@ -139,7 +142,7 @@ describe.skipIf(reason !== null)(`--fix on a file system that fills up or turns 
       expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
     }
     const journal = `${work}/journal`;
-    const r = cli([root, '--root', root, '--fix', '--journal', journal]);
+    const r = spawnCli([root, '--root', root, '--fix', '--journal', journal]);
     expect(r.code).toBe(2);
     expect(check(r, journal, 'ENOSPC').changed).toBe(0);
     expect(r.stderr).toMatch(/ 0 links changed before it/);
@@ -173,7 +176,7 @@ describe.skipIf(reason !== null)(`--fix on a file system that fills up or turns 
     // Room for about a third of the journal's lines.
     setUp(`size=${Math.ceil((DIRS * LINKS_PER_DIR * (150 + 60)) / 3 / 4096)}k`);
     const journal = `${mnt}/journal`;
-    const r = cli([root, '--root', root, '--fix', '--quiet', '--journal', journal, '-j', '1']);
+    const r = spawnCli([root, '--root', root, '--fix', '--quiet', '--journal', journal, '-j', '1']);
     faults++;
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/^linkcheck: cannot write the journal .*\((ENOSPC|short write: \d+ of \d+ bytes)\): stopped before changing .*\n$/);

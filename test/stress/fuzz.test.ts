@@ -7,14 +7,18 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, ensureBuilt, removeDir } from '../fix/helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { removeDir } from '../support/disk.js';
+import { IN_CI } from '../support/integration.js';
+import { randomTree } from '../support/random-tree.js';
+import { REPO } from '../support/repo.js';
+import { seedFor } from '../support/stress.js';
+import { listLinks, materialiseRandom } from '../support/tree.js';
 import { disagreements, viaLibrary } from '../kernel/judge.js';
 import { oracleUnavailableReason } from '../kernel/oracle.js';
-import { listLinks, materialiseRandom, randomTree } from '../kernel/random-tree.js';
-import { inCi, seedFor } from './helpers.js';
 
 const oracle = oracleUnavailableReason();
-if (oracle !== null && inCi) throw new Error(`the kernel oracle must run in CI: ${oracle}`);
+if (oracle !== null && IN_CI) throw new Error(`the kernel oracle must run in CI: ${oracle}`);
 
 describe.skipIf(oracle !== null)(`npm run fuzz${oracle ? ` (skipped: ${oracle})` : ''}`, () => {
   let out = '';

@@ -9,15 +9,18 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, isRoot, removeDir } from '../fix/helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { isRoot, removeDir, tempDir } from '../support/disk.js';
+import { IN_CI } from '../support/integration.js';
+import { spawnCliTimed } from '../support/cli.js';
+import { type AllWays, auditAllWays } from '../support/stress.js';
+import { listLinks } from '../support/tree.js';
 import { disagreements, seenInJson } from '../kernel/judge.js';
 import { oracleUnavailableReason } from '../kernel/oracle.js';
-import { listLinks } from '../kernel/random-tree.js';
-import { auditAllWays, type AllWays, freshDir, inCi, runBin } from './helpers.js';
 
 const B = (s: string): Buffer => Buffer.from(s, 'latin1');
 const oracle = oracleUnavailableReason();
-if (oracle !== null && inCi) throw new Error(`the kernel oracle must run in CI: ${oracle}`);
+if (oracle !== null && IN_CI) throw new Error(`the kernel oracle must run in CI: ${oracle}`);
 
 interface JsonLink {
   path: string;
@@ -67,7 +70,7 @@ function removeChain(top: string): void {
 let work = '';
 beforeAll(() => {
   ensureBuilt();
-  work = freshDir('hostile');
+  work = tempDir('hostile');
 });
 afterAll(() => removeDir(work));
 
@@ -206,7 +209,7 @@ describe('hostile trees: a correct report in every format, -j 1 and -j 2, or exi
       if (devices) {
         expect(spawnSync('mknod', [`${r}/chr`, 'c', '1', '3']).status, 'mknod c').toBe(0);
         expect(spawnSync('mknod', [`${r}/blk`, 'b', '7', '250']).status, 'mknod b').toBe(0);
-      } else if (inCi) throw new Error('device nodes need root, and CI runs as root');
+      } else if (IN_CI) throw new Error('device nodes need root, and CI runs as root');
       else console.log('special files: device nodes skipped (they need root)');
       const specials = ['fifo', 'sock', ...(devices ? ['chr', 'blk'] : [])];
       fs.mkdirSync(`${r}/in`);
@@ -218,7 +221,7 @@ describe('hostile trees: a correct report in every format, -j 1 and -j 2, or exi
       }
       const expected = listLinks(r);
       judged('special files', r, auditAllWays([r, '--root', r], 30_000), expected);
-      const fix = runBin([r, '--root', r, '--fix', '--format', 'json'], 30_000);
+      const fix = spawnCliTimed([r, '--root', r, '--fix', '--format', 'json'], 30_000);
       expect(fix.signal, `--fix: ${fix.stderr}`).toBeNull();
       expect([0, 1]).toContain(fix.status);
       const changes = (JSON.parse(fix.stdout.toString('utf8')) as { changes: { path: string; status: string }[] }).changes;
@@ -229,7 +232,7 @@ describe('hostile trees: a correct report in every format, -j 1 and -j 2, or exi
   });
 
   const mountReason = isRoot() ? null : 'bind mounts need root';
-  if (mountReason !== null && inCi) throw new Error('bind mounts need root, and CI runs as root');
+  if (mountReason !== null && IN_CI) throw new Error('bind mounts need root, and CI runs as root');
   describe.skipIf(mountReason !== null)(`bind mounts${mountReason ? ` (skipped: ${mountReason})` : ''}`, () => {
     const mounted: string[] = [];
     afterAll(() => {

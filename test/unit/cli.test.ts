@@ -1,13 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { capistrano, JAIL, APP } from '../../fixtures/capistrano.js';
 import type { Tree } from '../../fixtures/tree.js';
-import { cli, diskSandbox, memfsSandbox } from '../helpers.js';
+import { runCliInProcess } from '../support/cli.js';
+import { diskSandbox, memfsSandbox } from '../support/sandbox.js';
+import { REPO } from '../support/repo.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const repo = REPO;
 
 describe('exit codes and usage errors', () => {
   const sb = memfsSandbox(capistrano);
@@ -30,7 +31,7 @@ describe('exit codes and usage errors', () => {
     ['an empty --exclude', [app, '--exclude', ''], /empty --exclude/],
   ];
   it.each(bad)('%s: exit 2, one line on stderr, nothing on stdout', async (_what, argv, message) => {
-    const r = await cli(argv, { fs: sb.fs });
+    const r = await runCliInProcess(argv, { fs: sb.fs });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(message);
@@ -40,31 +41,31 @@ describe('exit codes and usage errors', () => {
   });
 
   it('exits 1 on the Capistrano tree (errors), and --fail-on decides the threshold', async () => {
-    expect((await cli([app, '--root', root], { fs: sb.fs })).code).toBe(1);
-    expect((await cli([app, '--root', root, '--fail-on', 'never'], { fs: sb.fs })).code).toBe(0);
+    expect((await runCliInProcess([app, '--root', root], { fs: sb.fs })).code).toBe(1);
+    expect((await runCliInProcess([app, '--root', root, '--fail-on', 'never'], { fs: sb.fs })).code).toBe(0);
   });
 
   it('exits 0 on warnings with the default --fail-on error, 1 with --fail-on warning', async () => {
     const w = memfsSandbox({ jail: { b: {}, a: { l: { link: '/b' } } } });
     const args = [`${w.base}/jail`, '--root', `${w.base}/jail`];
-    expect((await cli(args, { fs: w.fs })).code).toBe(0);
-    expect((await cli([...args, '--fail-on', 'warning'], { fs: w.fs })).code).toBe(1);
-    expect((await cli([...args, '--fail-on', 'info'], { fs: w.fs })).code).toBe(1);
+    expect((await runCliInProcess(args, { fs: w.fs })).code).toBe(0);
+    expect((await runCliInProcess([...args, '--fail-on', 'warning'], { fs: w.fs })).code).toBe(1);
+    expect((await runCliInProcess([...args, '--fail-on', 'info'], { fs: w.fs })).code).toBe(1);
   });
 
   it('exits 0 for an info finding unless --fail-on info', async () => {
     const w = memfsSandbox({ jail: { b: {}, a: { l: { link: '..//b' } } } });
     const args = [`${w.base}/jail`, '--root', `${w.base}/jail`];
-    expect((await cli(args, { fs: w.fs })).code).toBe(0);
-    expect((await cli([...args, '--fail-on', 'warning'], { fs: w.fs })).code).toBe(0);
-    expect((await cli([...args, '--fail-on', 'info'], { fs: w.fs })).code).toBe(1);
+    expect((await runCliInProcess(args, { fs: w.fs })).code).toBe(0);
+    expect((await runCliInProcess([...args, '--fail-on', 'warning'], { fs: w.fs })).code).toBe(0);
+    expect((await runCliInProcess([...args, '--fail-on', 'info'], { fs: w.fs })).code).toBe(1);
   });
 
   it('--help and --version exit 0', async () => {
-    const h = await cli(['--help']);
+    const h = await runCliInProcess(['--help']);
     expect(h.code).toBe(0);
     expect(h.stdout).toMatch(/Exit codes:\n  0 /);
-    const v = await cli(['--version']);
+    const v = await runCliInProcess(['--version']);
     expect(v.code).toBe(0);
     expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
@@ -76,7 +77,7 @@ describe('reports', () => {
   const app = root + APP;
 
   it('pretty: a headline per problem link saying what breaks, its rules, the would-fix line, and a summary', async () => {
-    const r = await cli([app, '--root', root], { fs: sb.fs });
+    const r = await runCliInProcess([app, '--root', root], { fs: sb.fs });
     const lines = r.stdout.split('\n');
     expect(lines).toContain(`current -> ${sb.base}/${JAIL}${APP}/releases/20070506135654: dangles in the jail (/base does not exist there)`);
     expect(lines).toContain('  error LC001 absolute, LC003 dangling · warning LC005 view-mismatch');
@@ -91,21 +92,21 @@ describe('reports', () => {
   });
 
   it('pretty: --absolute-paths names links by their host paths', async () => {
-    const r = await cli([app, '--root', root, '--absolute-paths'], { fs: sb.fs });
+    const r = await runCliInProcess([app, '--root', root, '--absolute-paths'], { fs: sb.fs });
     expect(r.stdout).toContain(`${app}/current -> ${sb.base}/${JAIL}${APP}/releases/20070506135654: dangles in the jail`);
     expect(r.stdout).not.toMatch(/^current -> /m);
   });
 
   it('colour: on for a terminal, off with NO_COLOR or --no-color, forced by FORCE_COLOR', async () => {
     const args = [app, '--root', root];
-    expect((await cli(args, { fs: sb.fs, isTTY: true })).stdout).toMatch(/\x1b\[/);
-    expect((await cli(args, { fs: sb.fs, isTTY: true, env: { NO_COLOR: '1' } })).stdout).not.toMatch(/\x1b\[/);
-    expect((await cli([...args, '--no-color'], { fs: sb.fs, isTTY: true })).stdout).not.toMatch(/\x1b\[/);
-    expect((await cli(args, { fs: sb.fs, isTTY: false, env: { FORCE_COLOR: '1' } })).stdout).toMatch(/\x1b\[/);
+    expect((await runCliInProcess(args, { fs: sb.fs, isTTY: true })).stdout).toMatch(/\x1b\[/);
+    expect((await runCliInProcess(args, { fs: sb.fs, isTTY: true, env: { NO_COLOR: '1' } })).stdout).not.toMatch(/\x1b\[/);
+    expect((await runCliInProcess([...args, '--no-color'], { fs: sb.fs, isTTY: true })).stdout).not.toMatch(/\x1b\[/);
+    expect((await runCliInProcess(args, { fs: sb.fs, isTTY: false, env: { FORCE_COLOR: '1' } })).stdout).toMatch(/\x1b\[/);
   });
 
   it('json: one document with the contract fields, links sorted by path', async () => {
-    const r = await cli([app, '--root', root, '--format', 'json'], { fs: sb.fs });
+    const r = await runCliInProcess([app, '--root', root, '--format', 'json'], { fs: sb.fs });
     const doc = JSON.parse(r.stdout);
     expect(doc.schemaVersion).toBe(1);
     expect(doc.root).toBe(root);
@@ -130,7 +131,7 @@ describe('reports', () => {
   });
 
   it('ndjson: one link a line, then one summary line', async () => {
-    const r = await cli([app, '--root', root, '--format', 'ndjson'], { fs: sb.fs });
+    const r = await runCliInProcess([app, '--root', root, '--format', 'ndjson'], { fs: sb.fs });
     const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(5);
     expect(lines.slice(0, 4).every((l) => typeof l.path === 'string' && l.chroot && l.host)).toBe(true);
@@ -139,19 +140,19 @@ describe('reports', () => {
 
   it('--quiet prints nothing when clean, and the problems when not', async () => {
     const clean = memfsSandbox({ jail: { b: {}, l: { link: 'b' } } });
-    const q = await cli([`${clean.base}/jail`, '--root', `${clean.base}/jail`, '--quiet'], { fs: clean.fs });
+    const q = await runCliInProcess([`${clean.base}/jail`, '--root', `${clean.base}/jail`, '--quiet'], { fs: clean.fs });
     expect(q).toEqual({ code: 0, stdout: '', stderr: '' });
-    const loud = await cli([`${clean.base}/jail`, '--root', `${clean.base}/jail`], { fs: clean.fs });
+    const loud = await runCliInProcess([`${clean.base}/jail`, '--root', `${clean.base}/jail`], { fs: clean.fs });
     expect(loud.stdout).toMatch(/✔ 1 link in 2 entries: no problems/);
-    const dirty = await cli([app, '--root', root, '--quiet'], { fs: sb.fs });
+    const dirty = await runCliInProcess([app, '--root', root, '--quiet'], { fs: sb.fs });
     expect(dirty.stdout).toMatch(/current ->/);
   });
 
   it('rules and explain', async () => {
-    const list = await cli(['rules']);
+    const list = await runCliInProcess(['rules']);
     for (const id of ['absolute', 'escapes-root', 'dangling', 'loop', 'view-mismatch', 'non-canonical', 'unreadable']) expect(list.stdout).toContain(id);
-    const byId = await cli(['explain', 'dangling']);
-    const byCode = await cli(['explain', 'lc003']);
+    const byId = await runCliInProcess(['explain', 'dangling']);
+    const byCode = await runCliInProcess(['explain', 'lc003']);
     expect(byId.code).toBe(0);
     expect(byId.stdout).toBe(byCode.stdout);
     expect(byId.stdout).toMatch(/What it flags[\s\S]*Why it matters[\s\S]*Example[\s\S]*Fix/);
@@ -159,7 +160,7 @@ describe('reports', () => {
 
   it('a scan path named like a command is written ./undo', async () => {
     const u = memfsSandbox({ undo: { l: { link: '/x' } } });
-    const r = await cli(['./undo', '--format', 'json', '--fail-on', 'never'], { fs: u.fs, cwd: u.base });
+    const r = await runCliInProcess(['./undo', '--format', 'json', '--fail-on', 'never'], { fs: u.fs, cwd: u.base });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).links).toHaveLength(1);
   });
@@ -181,7 +182,7 @@ describe('hostile names', () => {
   const root = `${sb.base}/jail`;
 
   it('json keeps every name exact (non-UTF-8 bytes as \\udcXX) and parses', async () => {
-    const r = await cli([root, '--root', root, '--format', 'json']);
+    const r = await runCliInProcess([root, '--root', root, '--format', 'json']);
     const doc = JSON.parse(r.stdout);
     const names = doc.links.map((l: { path: string }) => l.path.slice(root.length + 1));
     expect(names).toContain('new\nline');
@@ -190,15 +191,15 @@ describe('hostile names', () => {
   });
 
   it('ndjson: a newline in a name cannot break a line', async () => {
-    const r = await cli([root, '--root', root, '--format', 'ndjson']);
+    const r = await runCliInProcess([root, '--root', root, '--format', 'ndjson']);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(7);
     for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
   });
 
   it('compact: one line per finding, which no name can break, fake or recolour', async () => {
-    const r = await cli([root, '--root', root, '--format', 'compact']);
-    const json = JSON.parse((await cli([root, '--root', root, '--format', 'json'])).stdout);
+    const r = await runCliInProcess([root, '--root', root, '--format', 'compact']);
+    const json = JSON.parse((await runCliInProcess([root, '--root', root, '--format', 'json'])).stdout);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(json.links.reduce((n: number, l: { findings: unknown[] }) => n + l.findings.length, 0));
     for (const l of lines) expect(l).toMatch(/^[^\n]+: (error|warning|info) LC\d{3} [a-z-]+: [^\n]+$/);
@@ -209,7 +210,7 @@ describe('hostile names', () => {
   });
 
   it('pretty escapes control, bidi and invalid bytes, so no name can fake a line or recolour the terminal', async () => {
-    const r = await cli([root, '--root', root]);
+    const r = await runCliInProcess([root, '--root', root]);
     expect(r.stdout).toContain('new\\nline -> /x\\n/fake -> ok');
     expect(r.stdout).toContain('esc\\x1b[31mred');
     expect(r.stdout).toContain('bidi\\u202etxt.exe');

@@ -3,7 +3,8 @@ import type { Tree } from '../../fixtures/tree.js';
 import { capistrano, JAIL, APP, RELEASE } from '../../fixtures/capistrano.js';
 import { Auditor } from '../../src/pipeline.js';
 import { applyFixes } from '../../src/fix/apply.js';
-import { cli, memfsSandbox, type Sandbox } from '../helpers.js';
+import { runCliInProcess } from '../support/cli.js';
+import { memfsSandbox, type Sandbox } from '../support/sandbox.js';
 
 /** The plan for a tree as `inside: new text` (or `inside: - reason` for problem links left alone). */
 function plan(sb: Sandbox, scan: string, root: string, extra: { fixScope?: 'root' | 'tree' } = {}): Record<string, string> {
@@ -19,8 +20,8 @@ function plan(sb: Sandbox, scan: string, root: string, extra: { fixScope?: 'root
 }
 
 async function fixTwice(sb: Sandbox, scan: string, root: string) {
-  const first = await cli([scan, '--root', root, '--fix', '--format', 'json', '--fail-on', 'never'], { fs: sb.fs });
-  const second = await cli([scan, '--root', root, '--fix', '--format', 'json', '--fail-on', 'never'], { fs: sb.fs });
+  const first = await runCliInProcess([scan, '--root', root, '--fix', '--format', 'json', '--fail-on', 'never'], { fs: sb.fs });
+  const second = await runCliInProcess([scan, '--root', root, '--fix', '--format', 'json', '--fail-on', 'never'], { fs: sb.fs });
   return { first: JSON.parse(first.stdout), second: JSON.parse(second.stdout) };
 }
 

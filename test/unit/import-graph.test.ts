@@ -1,9 +1,9 @@
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cycles, type Graph, importsOf, moduleGraph } from './import-graph.js';
+import { cycles, type Graph, importsOf, moduleGraph } from '../support/import-graph.js';
+import { REPO } from '../support/repo.js';
 
-const SRC = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../src');
+const SRC = path.join(REPO, 'src');
 
 /** Every module `from` reaches through its imports, itself included. */
 function reachable(graph: Graph, from: string): Set<string> {

@@ -10,7 +10,10 @@ import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutputError } from '../../src/errors.js';
 import { OutputFile } from '../../src/output-file.js';
-import { BIN, cli, ensureBuilt, jail, removeDir } from '../fix/helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { spawnCli } from '../support/cli.js';
+import { jail, removeDir } from '../support/disk.js';
+import { BIN } from '../support/repo.js';
 
 let base = '';
 let R = '';
@@ -30,7 +33,7 @@ beforeAll(() => {
 });
 afterAll(() => removeDir(base));
 
-const run = (args: string[], limitKiB?: number): ReturnType<typeof cli> => cli(args, limitKiB !== undefined ? { limitKiB } : {});
+const run = (args: string[], limitKiB?: number): ReturnType<typeof spawnCli> => spawnCli(args, limitKiB !== undefined ? { limitKiB } : {});
 
 const dirOf = (): string => {
   const d = `${base}/out${n++}`;
@@ -104,7 +107,7 @@ describe('--output', () => {
 
   it('a relative path is taken from the working directory; a missing directory is exit 2 before anything runs', () => {
     const d = dirOf();
-    const r = cli([app, '--root', R, '--format', 'json', '--output', 'rel.json'], { cwd: d });
+    const r = spawnCli([app, '--root', R, '--format', 'json', '--output', 'rel.json'], { cwd: d });
     expect(r.code).toBe(1);
     expect(JSON.parse(fs.readFileSync(`${d}/rel.json`, 'utf8')).schemaVersion).toBe(1);
     const bad = run([app, '--root', R, '--fix', '--output', `${d}/missing/r.json`]);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { APP, capistrano, JAIL } from '../../fixtures/capistrano.js';
 import type { FsPort } from '../../src/fs-port.js';
-import { cli, memfsSandbox } from '../helpers.js';
+import { runCliInProcess } from '../support/cli.js';
+import { memfsSandbox } from '../support/sandbox.js';
 
 /** `fs` with its directory listings counted. */
 function countingListings(fs: FsPort): { fs: FsPort; listings: () => number } {
@@ -20,7 +21,7 @@ describe('the pipeline', () => {
       const sb = memfsSandbox(capistrano);
       const root = `${sb.base}/${JAIL}`;
       const c = countingListings(sb.fs);
-      const r = await cli([root + APP, '--root', root, '-j', '1', '--format', 'json', ...args], { fs: c.fs });
+      const r = await runCliInProcess([root + APP, '--root', root, '-j', '1', '--format', 'json', ...args], { fs: c.fs });
       expect(r.stderr).toBe('');
       return { listings: c.listings(), json: JSON.parse(r.stdout) };
     };

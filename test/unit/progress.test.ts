@@ -2,14 +2,14 @@ import { spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { besideProgress, eraseText, Progress, progressDelay, progressWanted, redrawText, renderProgress } from '../../src/progress.js';
 import { memFsPort, type NodeLikeFs } from '../../src/fs-port.js';
 import { createFsFromVolume, Volume } from 'memfs';
-import { diskSandbox } from '../helpers.js';
+import { diskSandbox } from '../support/sandbox.js';
+import { REPO } from '../support/repo.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const repo = REPO;
 const bin = path.join(repo, 'bin', 'linkcheck.js');
 const built = nodeFs.existsSync(path.join(repo, 'dist', 'src', 'main.js'));
 

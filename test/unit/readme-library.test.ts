@@ -2,13 +2,14 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP, capistrano, JAIL } from '../../fixtures/capistrano.js';
-import { materialise } from '../../fixtures/tree.js';
+import { ensureBuilt } from '../support/build.js';
+import { REPO, libModule } from '../support/repo.js';
+import { materialiseTree } from '../support/tree.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const INDEX = path.join(REPO, 'dist/src/index.js');
+/** The built library, as `import ... from 'linkcheck'` finds it (package.json "main"). */
+const INDEX = libModule();
 
 /** The README's Library section, its js blocks in order. */
 function libraryExamples(): string[] {
@@ -30,9 +31,10 @@ describe("README's Library examples, run as written on a Capistrano tree", () =>
   };
 
   beforeAll(() => {
+    ensureBuilt();
     base = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'linkcheck-readme-'));
     fs.mkdirSync(path.join(base, 'locks'), { mode: 0o700 });
-    materialise(fs, base, capistrano);
+    materialiseTree(base, capistrano);
     jail = `${base}/${JAIL}`;
   });
   afterAll(() => fs.rmSync(base, { recursive: true, force: true }));

@@ -3,7 +3,7 @@ import type { Tree } from '../../fixtures/tree.js';
 import type { LinkRecord } from '../../src/audit.js';
 import { auditSync } from '../../src/pipeline.js';
 import { kernelResolve, oracleUnavailableReason } from '../kernel/oracle.js';
-import { sandboxes, type Sandbox } from '../helpers.js';
+import { type Sandbox, sandboxes } from '../support/sandbox.js';
 
 // Expected answers per link (path inside the jail). `host: 'same'` means the host lands on the
 // jail's answer under the jail's host path; `null` means it depends on the host (not checked).

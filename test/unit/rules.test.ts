@@ -1,12 +1,12 @@
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createFsFromVolume, Volume } from 'memfs';
 import { describe, expect, it } from 'vitest';
 import { auditSync } from '../../src/pipeline.js';
 import { memFsPort, type NodeLikeFs } from '../../src/fs-port.js';
 import { findRule, rules } from '../../src/rules/index.js';
 import type { Rule, Severity } from '../../src/rules/types.js';
+import { REPO } from '../support/repo.js';
 
 /** A jail at `root` in memfs: `exists` (dirs end in '/') and `links`, all paths inside the root. */
 interface Scene {
@@ -197,7 +197,7 @@ describe.each(Object.entries(tables))('rule %s', (id, table) => {
 });
 
 describe('the rule registry', () => {
-  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../src/rules');
+  const dir = path.join(REPO, 'src/rules');
   const files = nodeFs.readdirSync(dir).filter((f) => f.endsWith('.ts') && !['index.ts', 'types.ts', 'words.ts'].includes(f));
 
   it('registers every rule file, each named like its id', () => {

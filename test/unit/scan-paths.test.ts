@@ -7,7 +7,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditSync } from '../../src/pipeline.js';
 import type { Tree } from '../../fixtures/tree.js';
-import { cli, sandboxes } from '../helpers.js';
+import { runCliInProcess } from '../support/cli.js';
+import { sandboxes } from '../support/sandbox.js';
 
 const tree: Tree = {
   jail: {
@@ -24,7 +25,7 @@ describe.each(sandboxes)('scan paths on %s', (_name, make) => {
   const sb = make(tree);
   afterAll(() => sb.cleanup());
   const R = `${sb.base}/jail`;
-  const run = (...argv: string[]) => cli([...argv, '--root', R, '--format', 'json'], { fs: sb.fs });
+  const run = (...argv: string[]) => runCliInProcess([...argv, '--root', R, '--format', 'json'], { fs: sb.fs });
   const doc = (stdout: string) => JSON.parse(stdout) as { scanned: string[]; links: { path: string; chroot: { status: string } }[] };
 
   it('a file: exit 2 with one line, not a clean report of nothing', async () => {
@@ -81,7 +82,7 @@ describe.each(sandboxes)('--exclude that matches nothing, on %s', (_name, make) 
   const R = `${sb.base}/jail`;
 
   it('an absolute pattern and a typo each get a warning line; a pattern that matched gets none', async () => {
-    const r = await cli([R, '--root', R, '--fail-on', 'never', '--exclude', '/releases', '--exclude', 'relaeses', '--exclude', 'shared'], { fs: sb.fs });
+    const r = await runCliInProcess([R, '--root', R, '--fail-on', 'never', '--exclude', '/releases', '--exclude', 'relaeses', '--exclude', 'shared'], { fs: sb.fs });
     expect(r.code).toBe(0);
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines).toEqual([
@@ -89,7 +90,7 @@ describe.each(sandboxes)('--exclude that matches nothing, on %s', (_name, make) 
       expect.stringMatching(/^linkcheck: warning: --exclude 'relaeses' matched nothing/),
     ]);
     // Control: written relative, the same pattern matches and nothing is said.
-    const ok = await cli([R, '--root', R, '--fail-on', 'never', '--exclude', 'releases'], { fs: sb.fs });
+    const ok = await runCliInProcess([R, '--root', R, '--fail-on', 'never', '--exclude', 'releases'], { fs: sb.fs });
     expect(ok.stderr).toBe('');
   });
 });
@@ -99,11 +100,11 @@ describe('an unreadable directory fails the check by default', () => {
     const sb = sandboxes[0]![1](tree);
     const R = `${sb.base}/jail`;
     const fs = { ...sb.fs, readdir: (d: string) => (d === `${R}/shared` ? (() => { throw Object.assign(new Error('EACCES'), { code: 'EACCES' }); })() : sb.fs.readdir(d)) };
-    const r = await cli([R, '--root', R, '--format', 'json'], { fs });
+    const r = await runCliInProcess([R, '--root', R, '--format', 'json'], { fs });
     expect(JSON.parse(r.stdout).unreadable).toEqual([expect.objectContaining({ path: `${R}/shared`, errno: 'EACCES' })]);
     expect(r.code).toBe(1);
-    expect((await cli([R, '--root', R, '--fail-on', 'never'], { fs })).code).toBe(0);
+    expect((await runCliInProcess([R, '--root', R, '--fail-on', 'never'], { fs })).code).toBe(0);
     // Control: readable, the same tree passes.
-    expect((await cli([R, '--root', R, '--exclude', 'current', '--exclude', 'broken', '--exclude', 'log'], { fs: sb.fs })).code).toBe(0);
+    expect((await runCliInProcess([R, '--root', R, '--exclude', 'current', '--exclude', 'broken', '--exclude', 'log'], { fs: sb.fs })).code).toBe(0);
   });
 });

@@ -4,8 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { auditSync } from '../../src/pipeline.js';
 import type { FsPort } from '../../src/fs-port.js';
 import { walk } from '../../src/walk.js';
-import { asUser, runnableCopy } from '../fix/helpers.js';
-import { diskSandbox, memfsSandbox } from '../helpers.js';
+import { asUser, runnableCopy } from '../support/disk.js';
+import { diskSandbox, memfsSandbox } from '../support/sandbox.js';
 
 
 const tree = {

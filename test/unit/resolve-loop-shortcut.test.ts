@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Tree } from '../../fixtures/tree.js';
 import { nodeFsPort } from '../../src/fs-port.js';
 import { Resolver, type View } from '../../src/resolve.js';
-import { listLinks, materialiseRandom, randomTree } from '../kernel/random-tree.js';
+import { randomTree } from '../support/random-tree.js';
+import { listLinks, materialiseRandom } from '../support/tree.js';
 
 // The resolver cuts a looping walk short once it is back in a state it was in (same link, same
 // components left) and writes the remaining hops out. That must give exactly what walking all

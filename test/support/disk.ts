@@ -1,15 +1,14 @@
 /**
- * Shared helpers for the fixer's system tests: temp dirs, the built CLI, tree walks and
- * snapshots. Everything here works on the real disk.
+ * Real-disk helpers: temp dirs, jails, a tree's links and temp names, snapshots of everything a
+ * write would change, and running as another user.
  */
-import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from './build.js';
+import { REPO } from './repo.js';
 
-export const REPO = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
-export const BIN = `${REPO}/bin/linkcheck.js`;
 export const TEMP_RE = /^\.linkcheck-tmp\./;
 
 export const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
@@ -21,103 +20,6 @@ export function tempDir(prefix: string): string {
 
 export function removeDir(dir: string): void {
   if (dir) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-}
-
-/** The module the CLI entry imports (dist layout moves: read it from bin/linkcheck.js). */
-function cliModule(): string {
-  const m = /from\s+'([^']+)'/.exec(fs.readFileSync(BIN, 'utf8'));
-  if (!m) throw new Error(`cannot find the import in ${BIN}`);
-  return path.resolve(path.dirname(BIN), m[1]!);
-}
-
-/** The built library entry (package.json "main"), for child processes that use the library. */
-export function libModule(): string {
-  const pkg = JSON.parse(fs.readFileSync(`${REPO}/package.json`, 'utf8')) as { main: string };
-  return path.resolve(REPO, pkg.main);
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = `${dir}/${e.name}`;
-    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * The CLI runs from dist/: build it when it is missing or older than src/. Test files run in
- * parallel processes, so the build is serialised with a lock directory.
- */
-export function ensureBuilt(): void {
-  const fresh = (): boolean => {
-    const mod = cliModule();
-    return fs.existsSync(mod) && fs.existsSync(libModule()) && fs.statSync(mod).mtimeMs >= newestMtime(`${REPO}/src`);
-  };
-  if (fresh()) return;
-  const lock = `${os.tmpdir()}/linkcheck-test-build.lock`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      fs.mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`build lock ${lock} held for 2 minutes: remove it if stale`);
-      spawnSync('sleep', ['0.2']);
-      if (fresh()) return;
-    }
-  }
-  try {
-    if (fresh()) return;
-    const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`the build (npm run build) failed:\n${r.stdout}\n${r.stderr}`);
-  } finally {
-    fs.rmdirSync(lock);
-  }
-}
-
-export interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs the built CLI synchronously. `limitKiB` runs it under a file-size limit (RLIMIT_FSIZE,
- * SIGXFSZ ignored), so a file write past it fails with EFBIG, as a full disk fails one.
- */
-export function cli(args: string[], options: { cwd?: string; env?: Record<string, string>; limitKiB?: number } = {}): CliResult {
-  const argv = [process.execPath, BIN, ...args];
-  const limited = options.limitKiB !== undefined;
-  const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const r: SpawnSyncReturns<string> = spawnSync(limited ? 'bash' : argv[0]!, limited ? ['-c', `trap '' XFSZ; ulimit -f ${options.limitKiB}; exec ${quoted}`] : argv.slice(1), {
-    cwd: options.cwd ?? REPO,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', ...options.env },
-    maxBuffer: 256 << 20,
-  });
-  if (r.error) throw r.error;
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Runs the built CLI without blocking the test's event loop. */
-export function cliAsync(args: string[]): Promise<CliResult> {
-  return nodeAsync([BIN, ...args]);
-}
-
-/** Runs node with `args` (a script and its arguments) and collects what it prints. */
-export function nodeAsync(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
 }
 
 /** Every symlink under `dir` (not following links), path -> text. */

@@ -2,8 +2,8 @@
  * Seeded generator of adversarial fixture trees for a jail root, for the kernel-judged property
  * tests. The same seed always gives the same tree.
  *
- * The result is a fixtures/tree.ts `Tree`, with three extensions that `materialiseRandom` (below)
- * understands and fixtures' `materialise` does not:
+ * The result is a fixtures/tree.ts `Tree`, with three extensions that support/tree.ts's
+ * `materialiseTree` understands and fixtures' `materialise` does not:
  *  - `{rootname}` in a link text: the last component of the directory the tree is materialised
  *    under (so `{root}/../{rootname}/x` climbs out of the root and comes back in on the host);
  *  - `{byte:XX}` in a link text: one raw byte (texts naming non-UTF-8 names, or non-UTF-8 texts);
@@ -12,30 +12,14 @@
  *    inside the jail, to somewhere else.
  * Texts use `{root}` as fixtures do. Names `bytes:<hex>` are raw byte names, as in fixtures.
  */
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Entry, type Tree, isFifo, isLink } from '../../fixtures/tree.js';
+import type { Entry, Tree } from '../../fixtures/tree.js';
+import { mulberry32 } from './prng.js';
 
 export type { Tree } from '../../fixtures/tree.js';
 
 export interface RandomTreeOptions {
   /** About how many symlinks to make (default 200). */
   links?: number;
-}
-
-/** mulberry32: small, fast, deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Kind = 'dir' | 'file' | 'link' | 'fifo';
@@ -104,7 +88,7 @@ class Gen {
     seed: number,
     private readonly budget: number,
   ) {
-    this.r = prng(seed * 2654435761 + 12345);
+    this.r = mulberry32(seed * 2654435761 + 12345);
     this.mirror = this.chance(0.5) ? {} : null;
   }
 
@@ -449,140 +433,7 @@ function toTree(g: Gen): Tree {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Materialising.
-
-/** A link text with `{root}`, `{rootname}` and `{byte:XX}` tokens as the bytes it stands for. */
-export function textBytes(text: string, base: Buffer): Buffer {
-  const baseName = base.subarray(base.lastIndexOf(0x2f) + 1);
-  const parts: Buffer[] = [];
-  const re = /\{root\}|\{rootname\}|\{byte:([0-9a-f]{2})\}/g;
-  let last = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    parts.push(Buffer.from(text.slice(last, m.index), 'utf8'));
-    parts.push(m[0] === '{root}' ? base : m[0] === '{rootname}' ? baseName : Buffer.from([parseInt(m[1]!, 16)]));
-    last = m.index + m[0].length;
-  }
-  parts.push(Buffer.from(text.slice(last), 'utf8'));
-  return Buffer.concat(parts);
-}
-
-function nameBytes(name: string): Buffer {
-  return name.startsWith('bytes:') ? Buffer.from(name.slice(6), 'hex') : Buffer.from(name, 'utf8');
-}
-
-const join = (dir: Buffer, name: string): Buffer => Buffer.concat([dir, Buffer.from('/'), nameBytes(name)]);
-
-/** Writes `tree` under the existing directory `base` (host path, UTF-8 or byte string). */
-export function materialiseTree(base: string | Buffer, tree: Tree): void {
-  const b = typeof base === 'string' ? Buffer.from(base, 'utf8') : base;
-  const fifos: Buffer[] = [];
-  const write = (dir: Buffer, t: Tree): void => {
-    for (const [name, e] of Object.entries(t)) {
-      if (dir === b && name === '{rootmirror}') continue;
-      const p = join(dir, name);
-      if (typeof e === 'string') fs.writeFileSync(p, e);
-      else if (isLink(e)) fs.symlinkSync(textBytes(e.link, b), p);
-      else if (isFifo(e)) fifos.push(p);
-      else {
-        fs.mkdirSync(p);
-        write(p, e as Tree);
-      }
-    }
-  };
-  write(b, tree);
-  const mirror = tree['{rootmirror}'];
-  if (mirror !== undefined && typeof mirror === 'object' && !isLink(mirror) && !isFifo(mirror)) {
-    // One component at a time, never through a link: the tree may already have a link (or a
-    // file) where the root's host path starts, and then there is no mirror.
-    let at = b;
-    let ok = true;
-    for (const c of b.toString('latin1').split('/').filter((x) => x !== '')) {
-      at = Buffer.concat([at, Buffer.from('/'), Buffer.from(c, 'latin1')]);
-      try {
-        fs.mkdirSync(at);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !fs.lstatSync(at).isDirectory()) {
-          ok = false;
-          break;
-        }
-      }
-    }
-    if (ok) write(at, mirror as Tree);
-  }
-  if (fifos.length > 0) {
-    // Node has no mkfifo(3); coreutils' mkfifo takes the raw bytes through argv.
-    const r = spawnSync('mkfifo', fifos.map((f) => f.toString('utf8')));
-    if (r.status !== 0) {
-      // Fall back to a regular file (still a non-directory, non-link target).
-      for (const f of fifos) if (!fs.existsSync(f)) fs.writeFileSync(f, 'fifo stand-in\n');
-    }
-  }
-}
-
-export interface Materialised {
-  /** Real host path of the fresh directory the tree is in (UTF-8; all ASCII). */
-  root: string;
-  /** Removes it. */
-  cleanup(): void;
-}
-
-/** Materialises `tree` under a fresh, realpath'd temporary directory. */
-export function materialiseRandom(tree: Tree, prefix = 'linkcheck-rt-'): Materialised {
-  const root = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), prefix));
-  try {
-    materialiseTree(root, tree);
-  } catch (err) {
-    fs.rmSync(root, { recursive: true, force: true });
-    throw err;
-  }
-  return { root, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
-}
-
-/** Every symlink under `dir` (host byte-string paths), in no particular order; never follows links. */
-export function listLinks(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: Buffer): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true, encoding: 'buffer' })) {
-      const p = Buffer.concat([d, Buffer.from('/'), e.name as unknown as Buffer]);
-      if (e.isSymbolicLink()) out.push(p.toString('latin1'));
-      else if (e.isDirectory()) walk(p);
-    }
-  };
-  walk(Buffer.from(dir, 'latin1'));
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Shared by the kernel property tests: the CLI, its JSON, lexical checks.
-
-/** The checkout: the nearest ancestor with bin/linkcheck.js (this file may run compiled, from dist/). */
-const REPO = ((): string => {
-  for (let d = path.dirname(fileURLToPath(import.meta.url)); path.dirname(d) !== d; d = path.dirname(d))
-    if (fs.existsSync(path.join(d, 'bin', 'linkcheck.js'))) return d;
-  throw new Error('cannot find the checkout (bin/linkcheck.js) above test/kernel/random-tree');
-})();
-export const CLI = path.join(REPO, 'bin', 'linkcheck.js');
-
-/** Builds dist/ when the CLI cannot start for want of it (npm test builds first; a bare vitest run may not have). */
-export function ensureBuilt(): void {
-  const works = (): boolean => spawnSync(process.execPath, [CLI, '--version'], { cwd: REPO, encoding: 'utf8' }).status === 0;
-  if (works()) return;
-  const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO, encoding: 'utf8' });
-  if (!works()) throw new Error(`the CLI does not start and npm run build did not help: ${r.stdout}${r.stderr}`);
-}
-
-export interface CliRun {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node bin/linkcheck.js ...args` (args as UTF-8 text). */
-export function runCli(args: string[], cwd = REPO): CliRun {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, NO_COLOR: '1' } });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+// Shared by the kernel property tests: the CLI's JSON as bytes, lexical checks.
 
 /**
  * A JSON string of the report (UTF-8 text, lone surrogates U+DC80..U+DCFF standing for raw bytes)
@@ -599,7 +450,7 @@ export function jsonToBytes(s: string): string {
 }
 
 /** Path components of a text; a trailing slash counts as a final '.'. */
-export function textComponents(text: string): string[] {
+function textComponents(text: string): string[] {
   const c = text.split('/').filter((p) => p !== '');
   if (c.length > 0 && text.endsWith('/')) c.push('.');
   return c;
@@ -609,7 +460,7 @@ export function textComponents(text: string): string[] {
  * Whether walking `comps` lexically from `depth` levels below the top goes above it. Written
  * again here on purpose: the contract check must not share code with what it checks (src/paths.ts).
  */
-export function climbsAbove(depth: number, comps: readonly string[]): boolean {
+function climbsAbove(depth: number, comps: readonly string[]): boolean {
   let d = depth;
   for (const c of comps) {
     if (c === '..') {
@@ -620,7 +471,7 @@ export function climbsAbove(depth: number, comps: readonly string[]): boolean {
   return false;
 }
 
-export function within(p: string, parent: string): boolean {
+function within(p: string, parent: string): boolean {
   if (parent === '/') return p.startsWith('/');
   return p === parent || p.startsWith(parent + '/');
 }

@@ -2,46 +2,16 @@
  * Shared by the stress tests: run the CLI every way a report can be asked for, with a time limit,
  * and hold what comes out to the contract (a correct report, or exit 2 with one line).
  */
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { BIN, REPO } from '../fix/helpers.js';
+import { spawnCliTimed, type TimedRun } from './cli.js';
 
-export const FORMATS = ['pretty', 'json', 'ndjson'] as const;
-export const JOBS = ['1', '2'] as const;
-
-/** In CI a missing capability fails the test; elsewhere it may skip, saying why. */
-export const inCi = process.env.CI === 'true';
-
-export interface Run {
-  label: string;
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: Buffer;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs the built CLI once, killed after `timeoutMs` (a hang shows as SIGKILL). */
-export function runBin(args: readonly string[], timeoutMs: number, cwd = REPO): Run {
-  const t0 = Date.now();
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd,
-    env: { ...process.env, NO_COLOR: '1' },
-    maxBuffer: 1 << 30,
-    timeout: timeoutMs,
-    killSignal: 'SIGKILL',
-  });
-  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw r.error;
-  return { label: `linkcheck ${args.join(' ')}`, status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr.toString('utf8'), ms: Date.now() - t0 };
-}
+const FORMATS = ['pretty', 'json', 'ndjson'] as const;
+const JOBS = ['1', '2'] as const;
 
 /**
  * What is wrong with one run, by the contract: it ended by itself in time, with 0 or 1 and a
  * report, or with 2 and exactly one line `linkcheck: ...` on stderr; never a stack trace.
  */
-export function contractProblems(r: Run): string[] {
+export function contractProblems(r: TimedRun): string[] {
   const out: string[] = [];
   if (r.signal !== null) out.push(`${r.label}: killed by ${r.signal} after ${r.ms} ms (a hang or a crash)`);
   else if (r.status === 2) {
@@ -54,7 +24,7 @@ export function contractProblems(r: Run): string[] {
 
 export interface AllWays {
   /** format -> jobs -> run */
-  runs: Map<string, Map<string, Run>>;
+  runs: Map<string, Map<string, TimedRun>>;
   /** The JSON report's text (-j 1), when the runs produced reports. */
   json: string | null;
   problems: string[];
@@ -65,13 +35,13 @@ export interface AllWays {
  * counts must give the same bytes; the ndjson report must carry the same links as the JSON one.
  */
 export function auditAllWays(args: readonly string[], timeoutMs = 60_000): AllWays {
-  const runs = new Map<string, Map<string, Run>>();
+  const runs = new Map<string, Map<string, TimedRun>>();
   const problems: string[] = [];
   for (const format of FORMATS) {
-    const byJobs = new Map<string, Run>();
+    const byJobs = new Map<string, TimedRun>();
     runs.set(format, byJobs);
     for (const j of JOBS) {
-      const r = runBin([...args, '--format', format, '-j', j], timeoutMs);
+      const r = spawnCliTimed([...args, '--format', format, '-j', j], timeoutMs);
       byJobs.set(j, r);
       problems.push(...contractProblems(r));
     }
@@ -93,11 +63,6 @@ export function auditAllWays(args: readonly string[], timeoutMs = 60_000): AllWa
     if (JSON.stringify(summary.unreadable) !== JSON.stringify(doc.unreadable)) problems.push('ndjson and json disagree on unreadable entries');
   }
   return { runs, json, problems };
-}
-
-/** A fresh real directory for a tree (realpath'd: the temp dir may sit under a link). */
-export function freshDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), `linkcheck-${prefix}-`));
 }
 
 /** A printed seed: the same value replays the run. LINKCHECK_SEED overrides it. */

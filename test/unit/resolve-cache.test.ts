@@ -3,8 +3,9 @@ import type { Tree } from '../../fixtures/tree.js';
 import { nodeFsPort } from '../../src/fs-port.js';
 import { Resolver, type View } from '../../src/resolve.js';
 import { walk } from '../../src/walk.js';
-import { listLinks, materialiseRandom, randomTree } from '../kernel/random-tree.js';
-import { memfsSandbox } from '../helpers.js';
+import { randomTree } from '../support/random-tree.js';
+import { memfsSandbox } from '../support/sandbox.js';
+import { listLinks, materialiseRandom } from '../support/tree.js';
 
 // What the resolver has cached must never change an answer: a resolver that drops its cache
 // before nearly every walk (so directories are found again from whatever ancestor is left),

@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireLock, Busy, lockDirFor, lockName, lockRoots, waitMs } from '../../src/fix/lock.js';
 import { UsageError } from '../../src/errors.js';
-import { ensureBuilt, REPO } from '../fix/helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { REPO } from '../support/repo.js';
 
 const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'linkcheck-lock-')));
 afterAll(() => fs.rmSync(base, { recursive: true, force: true }));

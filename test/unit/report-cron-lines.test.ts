@@ -12,14 +12,16 @@ import { prettyReporter } from '../../src/report/pretty.js';
 import type { ReportContext } from '../../src/report/reporter.js';
 import { runInfo } from '../../src/report/run-info.js';
 import { settingsFrom } from '../../src/settings.js';
-import { cli, ensureBuilt, jail, removeDir } from '../fix/helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { spawnCli } from '../support/cli.js';
+import { jail, removeDir } from '../support/disk.js';
 
 let base = '';
 let R = '';
 let app = '';
 let locks = '';
 
-const quietFix = (dir: string, extra: string[] = []): ReturnType<typeof cli> => cli([dir, '--root', R, '--fix', '--quiet', ...extra], { env: { LINKCHECK_LOCK_DIR: locks } });
+const quietFix = (dir: string, extra: string[] = []): ReturnType<typeof spawnCli> => spawnCli([dir, '--root', R, '--fix', '--quiet', ...extra], { env: { LINKCHECK_LOCK_DIR: locks } });
 
 beforeAll(() => {
   ensureBuilt();

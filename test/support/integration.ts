@@ -1,18 +1,47 @@
 /**
- * Shared helpers for the integration tests (systemd units, cron line, Capistrano tasks): which
- * tools are missing, a `linkcheck` command that runs the built CLI, and what this build accepts.
+ * Shared by the integration tests (systemd units, cron line, Capistrano tasks, Prometheus, the
+ * package): which tools are missing (skipped outside CI, failed in it), a `linkcheck` command
+ * that runs the built CLI, and what this build accepts.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { APP, JAIL, capistrano } from '../../fixtures/capistrano.js';
-import { materialise } from '../../fixtures/tree.js';
-import { BIN, REPO, removeDir, tempDir } from '../fix/helpers.js';
-
-export { REPO };
+import { removeDir, tempDir } from './disk.js';
+import { BIN } from './repo.js';
+import { materialiseTree } from './tree.js';
 
 /** CI must prove the integrations: there a missing tool fails the test instead of skipping it. */
 export const IN_CI = process.env.CI === 'true';
+
+/** Why `cmd args` cannot run here, or null when it can. */
+export function missingTool(cmd: string, args: string[] = ['--version']): string | null {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
+  if (r.error) return `${cmd} is not installed (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`;
+  return null;
+}
+
+/**
+ * Whether a suite that needs a tool should be skipped: outside CI it may skip itself (with the
+ * reason in its name); under CI=true it runs, and `requireTool` in its beforeAll fails it.
+ */
+export function toolGate(missing: string | null): { skip: boolean; label: string } {
+  return { skip: missing !== null && !IN_CI, label: missing === null ? '' : ` (${IN_CI ? 'FAILS in CI' : 'skipped'}: ${missing})` };
+}
+
+/** Fails the suite when its tool is missing (reached only in CI, or when not skipped). */
+export function requireTool(missing: string | null): void {
+  if (missing !== null) throw new Error(`${missing}; .ci/run installs it`);
+}
+
+/** A `bin` directory under `work` with a `linkcheck` that runs this checkout's CLI, for commands copied from docs and units. */
+export function shimDir(work: string): string {
+  const bin = path.join(work, 'bin');
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, 'linkcheck'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
+  return bin;
+}
 
 /** The absolute path of `cmd` on PATH, or null. */
 export function which(cmd: string): string | null {
@@ -126,7 +155,7 @@ export interface StoryCopy {
 
 export function storyCopy(prefix: string): StoryCopy {
   const base = tempDir(prefix);
-  materialise(fs, base, capistrano);
+  materialiseTree(base, capistrano);
   const state = `${base}/var/lib/linkcheck`;
   fs.mkdirSync(state, { recursive: true, mode: 0o700 });
   const bin = `${base}/usr/local/bin`;
