@@ -231,7 +231,8 @@ async function scanCommand(paths: string[], flags: AuditFlags, io: CliIo, given:
   const fs = progress ? progress.meter(io.fs ?? nodeFsPort()) : io.fs;
   const all: Runs = plan.runs.map((options) => ({ options, settings: settingsFrom({ ...options, fs }) }));
   // The lock guards the real disk; an injected file system is private to this process.
-  const lock = flags.fix && !flags.dryRun && io.fs === undefined ? await lockRoots(all.map((a) => a.settings.root), { dir: lockDirFor(io.env), waitMs: wait, what: 'fix' }) : null;
+  const locked = flags.fix && !flags.dryRun && io.fs === undefined;
+  const lock = locked ? await lockRoots(all.map((a) => a.settings.root), { dir: lockDirFor(io.env), waitMs: wait, what: 'fix' }) : null;
   try {
     return await auditInto(all, plan.multi, { ...flags, failOn: plan.failOn }, io, progress, startedAt);
   } finally {
