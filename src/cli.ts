@@ -65,6 +65,19 @@ interface UndoFlags {
 /** Runs linkcheck with `argv` (without node and script) and returns the exit code. Never exits the process. */
 export async function run(argv: string[], io: CliIo): Promise<number> {
   let code: number = EXIT.clean;
+  const program = commandLine(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    return failureCode(err, io);
+  }
+  return code;
+}
+
+/** The command line: the audit (the default command), rules, explain and undo; an action hands its exit code to `done`. */
+function commandLine(io: CliIo, done: (code: number) => void): Command {
   const program = new Command('linkcheck');
   program
     .description('Audit and repair symlinks as a chroot jail (and the host) sees them.')
@@ -77,8 +90,33 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     })
     .showSuggestionAfterError(true)
     .addHelpText('after', afterHelp());
+  const scan = auditCommandLine(program).action(async (paths: string[], flags: AuditFlags, cmd: Command) => {
+    if (paths[0] !== undefined) mistypedCommand(paths[0], io);
+    const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
+    done(await auditCommand(paths, flags, io, given));
+  });
+  program
+    .command('rules')
+    .description('list the rules')
+    .action(() => {
+      io.stdout(listRules());
+    });
+  program
+    .command('explain')
+    .description("print one rule's documentation")
+    .argument('<rule>', 'rule id (absolute) or code (LC001)')
+    .action((key: string) => {
+      io.stdout(explainRule(key));
+    });
+  undoCommandLine(program).action(async (journal: string, flags: UndoFlags) => {
+    done(await undoCommand(journal, flags, io));
+  });
+  scanHelp(program, scan);
+  return program;
+}
 
-  const scan = program
+function auditCommandLine(program: Command): Command {
+  return program
     .command('audit', { isDefault: true, hidden: true })
     .argument('[paths...]', 'directories to scan')
     .option('--root <dir>', 'the jail root: the directory a chrooted process sees as / (default: /); a glob (\'/srv/jails/*\') audits each matching directory as its own jail, the paths then inside each', oneRoot)
@@ -99,29 +137,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .option('--no-config', 'read no config file, not even the default one')
     .option('--require <path[=glob]>', 'a path (relative to the scanned path) that must resolve in the jail, and whose target matches the glob (repeatable; current=releases/*)', collect, [])
     .addOption(new Option('--preset <name>', 'checks for a layout: deploy (releases/ shared/ current) or rootfs (run-time mounts)').choices(PRESETS))
-    .option('--absolute-paths', 'pretty and compact formats: name links by their host paths, not relative to the scanned path')
-    .action(async (paths: string[], flags: AuditFlags, cmd: Command) => {
-      if (paths[0] !== undefined) mistypedCommand(paths[0], io);
-      const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
-      code = await auditCommand(paths, flags, io, given);
-    });
+    .option('--absolute-paths', 'pretty and compact formats: name links by their host paths, not relative to the scanned path');
+}
 
-  program
-    .command('rules')
-    .description('list the rules')
-    .action(() => {
-      io.stdout(listRules());
-    });
-
-  program
-    .command('explain')
-    .description("print one rule's documentation")
-    .argument('<rule>', 'rule id (absolute) or code (LC001)')
-    .action((key: string) => {
-      io.stdout(explainRule(key));
-    });
-
-  program
+function undoCommandLine(program: Command): Command {
+  return program
     .command('undo')
     .description('restore the links a --fix run recorded in its journal, newest first')
     .argument('<journal>', 'journal file written by --fix --journal')
@@ -129,35 +149,29 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     .option('--last', "only the last run's changes (the run of the journal's last line)")
     .option('--run <id>', "only this run's changes (see --list)")
     .option('--list', 'list the runs in the journal: id, start, changes, host, user, version, root')
-    .option('--wait <seconds>', 'wait up to SECONDS for a --fix or undo of the same root to finish (default 0: exit 75 at once)')
-    .action(async (journal: string, flags: UndoFlags) => {
-      code = await undoCommand(journal, flags, io);
-    });
+    .option('--wait <seconds>', 'wait up to SECONDS for a --fix or undo of the same root to finish (default 0: exit 75 at once)');
+}
 
-  scanHelp(program, scan);
-
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (err) {
-    if (err instanceof OutputError) {
-      io.stderr(`linkcheck: ${err.message}\n`);
-      return EXIT.usage;
-    }
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.clean;
-      return EXIT.usage;
-    }
-    if (err instanceof Busy) {
-      io.stderr(`linkcheck: ${err.message}: nothing changed; run again later, or wait for it with --wait SECONDS\n`);
-      return EXIT.busy;
-    }
-    if (err instanceof UsageError) {
-      io.stderr(`linkcheck: ${err.message}\n`);
-      return EXIT.usage;
-    }
-    throw err;
+/** The exit code for what stopped a command, after its one line on stderr; anything else is a bug and goes on up. */
+function failureCode(err: unknown, io: CliIo): number {
+  if (err instanceof OutputError) {
+    io.stderr(`linkcheck: ${err.message}\n`);
+    return EXIT.usage;
   }
-  return code;
+  if (err instanceof CommanderError) {
+    // Commander has already printed the help, the version or its own one-line error.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.clean;
+    return EXIT.usage;
+  }
+  if (err instanceof Busy) {
+    io.stderr(`linkcheck: ${err.message}: nothing changed; run again later, or wait for it with --wait SECONDS\n`);
+    return EXIT.busy;
+  }
+  if (err instanceof UsageError) {
+    io.stderr(`linkcheck: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  throw err;
 }
 
 /**
@@ -200,54 +214,68 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo, given
   }
 }
 
+/** The jails to audit, each with its options and its settings (see scan.ts). */
+type Runs = Parameters<typeof scanRoots>[0];
+
+/**
+ * An audit, step by step: the flags checked, the config read, the runs planned (options), each
+ * jail's settings made, then the audit under the fix lock, into stdout or --output.
+ */
 async function scanCommand(paths: string[], flags: AuditFlags, io: CliIo, given: (option: string) => boolean, progress: Progress | null, startedAt: number): Promise<number> {
+  checkFixFlags(flags);
+  const plan = planRuns(cliChoices(paths, flags, given), readConfig(flags, io), io.cwd);
+  if (flags.wait !== undefined && (!flags.fix || flags.dryRun)) throw new UsageError('--wait goes with --fix: only a run that changes links takes the lock');
+  const wait = waitMs(flags.wait);
+  if (flags.output === '') throw new UsageError('--output needs a file name');
+  // Every jail's settings first: a bad one stops the run before any report or change.
+  const fs = progress ? progress.meter(io.fs ?? nodeFsPort()) : io.fs;
+  const all: Runs = plan.runs.map((options) => ({ options, settings: settingsFrom({ ...options, fs }) }));
+  // The lock guards the real disk; an injected file system is private to this process.
+  const locked = flags.fix && !flags.dryRun && io.fs === undefined;
+  const lock = locked ? await lockRoots(all.map((a) => a.settings.root), { dir: lockDirFor(io.env), waitMs: wait, what: 'fix' }) : null;
+  try {
+    return await auditInto(all, plan.multi, { ...flags, failOn: plan.failOn }, io, progress, startedAt);
+  } finally {
+    lock?.release();
+  }
+}
+
+/** Flags that only make sense with --fix, and --jobs: checked before anything is read. */
+function checkFixFlags(flags: AuditFlags): void {
   if (flags.dryRun && !flags.fix) throw new UsageError('--dry-run goes with --fix: add --fix to see the plan');
   if (flags.journal !== undefined && !flags.fix) throw new UsageError('--journal goes with --fix');
   if (flags.journal !== undefined && flags.dryRun) throw new UsageError('--journal records changes; --dry-run makes none: use one of them');
   if (flags.jobs !== '1' && flags.jobs !== '2') throw new UsageError(`--jobs takes 1 or 2, not "${flags.jobs}"`);
-  const configFile = typeof flags.config === 'string' ? (flags.config.startsWith('/') ? flags.config : `${io.cwd}/${flags.config}`) : undefined;
+}
+
+/** The config file: --config's (relative to the working directory), none with --no-config, else the default one if it exists. */
+function readConfig(flags: AuditFlags, io: CliIo): ReturnType<typeof loadDefaultConfig> {
+  if (flags.config === false) return null;
   if (flags.config === '') throw new UsageError('--config is empty: name the config file');
-  const loaded = flags.config === false ? null : configFile !== undefined ? loadConfig(configFile) : loadDefaultConfig(io.defaultConfig ?? DEFAULT_CONFIG);
-  const plan = planRuns(
-    {
-      paths,
-      root: flags.root,
-      exclude: flags.exclude,
-      failOn: given('failOn') ? flags.failOn : undefined,
-      fixScope: given('fixScope') ? flags.fixScope : undefined,
-      require: flags.require,
-      preset: flags.preset,
-      oneFileSystem: flags.oneFileSystem,
-    },
-    loaded,
-    io.cwd,
-  );
-  // Every jail's settings first: a bad one stops the run before any report or change.
-  if (flags.wait !== undefined && (!flags.fix || flags.dryRun)) throw new UsageError('--wait goes with --fix: only a run that changes links takes the lock');
-  const wait = waitMs(flags.wait);
-  if (flags.output === '') throw new UsageError('--output needs a file name');
-  const fs = progress ? progress.meter(io.fs ?? nodeFsPort()) : io.fs;
-  const all = plan.runs.map((options) => ({ options, settings: settingsFrom({ ...options, fs }) }));
-  // The lock guards the real disk; an injected file system is private to this process.
-  const lock =
-    flags.fix && !flags.dryRun && io.fs === undefined
-      ? await lockRoots(
-          all.map((a) => a.settings.root),
-          { dir: lockDirFor(io.env), waitMs: wait, what: 'fix' },
-        )
-      : null;
+  if (flags.config === undefined) return loadDefaultConfig(io.defaultConfig ?? DEFAULT_CONFIG);
+  return loadConfig(flags.config.startsWith('/') ? flags.config : `${io.cwd}/${flags.config}`);
+}
+
+/** What the command line chose; a default it did not override (failOn, fixScope) is left for the config to set. */
+function cliChoices(paths: string[], flags: AuditFlags, given: (option: string) => boolean): Parameters<typeof planRuns>[0] {
+  return {
+    paths,
+    root: flags.root,
+    exclude: flags.exclude,
+    failOn: given('failOn') ? flags.failOn : undefined,
+    fixScope: given('fixScope') ? flags.fixScope : undefined,
+    require: flags.require,
+    preset: flags.preset,
+    oneFileSystem: flags.oneFileSystem,
+  };
+}
+
+/** Runs the audits and reports them to stdout, or to --output whole or not at all (an interrupted --fix leaves the previous file). */
+async function auditInto(all: Runs, multi: boolean, flags: AuditFlags, io: CliIo, progress: Progress | null, startedAt: number): Promise<number> {
   let output: OutputFile | null = null;
   try {
-    if (flags.output !== undefined) {
-      const path = flags.output.startsWith('/') ? flags.output : `${io.cwd}/${flags.output}`;
-      try {
-        output = new OutputFile(path);
-      } catch (err) {
-        throw new UsageError(`cannot write the report to ${path} (${(err as OutputError).errno}): choose a writable path`);
-      }
-    }
-    const code = await scanRoots(all, plan.multi, { ...flags, failOn: plan.failOn, startedAt }, io, progress, output);
-    // An interrupted --fix wrote no report: the previous file stays.
+    output = flags.output === undefined ? null : openOutput(flags.output, io.cwd);
+    const code = await scanRoots(all, multi, { ...flags, startedAt }, io, progress, output);
     if (code === EXIT.interrupted) output?.abandon();
     else output?.commit();
     return code;
@@ -257,8 +285,15 @@ async function scanCommand(paths: string[], flags: AuditFlags, io: CliIo, given:
     if (!(err instanceof JournalStopped)) throw err;
     io.stderr(`linkcheck: ${err.message}; free the journal's disk (or fix its path) and run again\n`);
     return EXIT.usage;
-  } finally {
-    lock?.release();
+  }
+}
+
+function openOutput(file: string, cwd: string): OutputFile {
+  const path = file.startsWith('/') ? file : `${cwd}/${file}`;
+  try {
+    return new OutputFile(path);
+  } catch (err) {
+    throw new UsageError(`cannot write the report to ${path} (${(err as OutputError).errno}): choose a writable path`);
   }
 }
 

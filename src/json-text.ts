@@ -29,96 +29,120 @@ const LITERAL = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
 const escapePointer = (k: string): string => k.replace(/~/g, '~0').replace(/\//g, '~1');
 
 export function parseJsonText(text: string): ParsedJson {
-  const offsets = new Map<string, number>();
-  let i = 0;
-  const ws = (): void => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
-  };
-  const fail = (what: string): never => {
-    throw new JsonTextError(i >= text.length ? `unexpected end of file, ${what}` : `unexpected ${JSON.stringify(text[i])}, ${what}`, i);
-  };
-  const str = (): string => {
-    const start = i;
-    i++;
-    while (i < text.length && text[i] !== '"') {
-      if (text[i] === '\\') i++;
-      else if (text.charCodeAt(i) < 0x20) fail('a control character inside a string');
-      i++;
+  const reader = new JsonReader(text);
+  const value = reader.document();
+  return { value, offsets: reader.offsets };
+}
+
+/** One pass over a JSON text: `i` is the offset of the next character to read. */
+class JsonReader {
+  readonly offsets = new Map<string, number>();
+  private i = 0;
+
+  constructor(private readonly text: string) {}
+
+  document(): unknown {
+    const v = this.value('', 0);
+    this.ws();
+    if (this.i < this.text.length) this.fail('expected the end of the file');
+    return v;
+  }
+
+  /** The value at JSON pointer `ptr`; `at` is its key's offset, or -1 for an array element (its own offset is kept). */
+  private value(ptr: string, at: number): unknown {
+    this.ws();
+    if (!this.offsets.has(ptr)) this.offsets.set(ptr, at < 0 ? this.i : at);
+    switch (this.text[this.i]) {
+      case '{':
+        return this.object(ptr);
+      case '[':
+        return this.array(ptr);
+      case '"':
+        return this.string();
+      default:
+        return this.literal();
     }
-    if (i >= text.length) fail('a string is not closed');
-    i++;
+  }
+
+  private object(ptr: string): Record<string, unknown> {
+    const obj: Record<string, unknown> = {};
+    this.items('}', () => {
+      if (this.text[this.i] !== '"') this.fail('expected a key in double quotes');
+      const keyAt = this.i;
+      const key = this.string();
+      if (Object.prototype.hasOwnProperty.call(obj, key)) throw new JsonTextError(`key "${key}" is given twice`, keyAt);
+      this.ws();
+      if (this.text[this.i] !== ':') this.fail('expected ":" after a key');
+      this.i++;
+      obj[key] = this.value(`${ptr}/${escapePointer(key)}`, keyAt);
+    });
+    return obj;
+  }
+
+  private array(ptr: string): unknown[] {
+    const arr: unknown[] = [];
+    this.items(']', () => arr.push(this.value(`${ptr}/${arr.length}`, -1)));
+    return arr;
+  }
+
+  /** An object's members or an array's elements: from the opening bracket, items separated by commas, up to `close`. */
+  private items(close: '}' | ']', item: () => void): void {
+    this.i++;
+    this.ws();
+    if (this.text[this.i] === close) {
+      this.i++;
+      return;
+    }
+    for (;;) {
+      this.ws();
+      item();
+      this.ws();
+      if (this.text[this.i] === ',') {
+        this.i++;
+        continue;
+      }
+      if (this.text[this.i] === close) {
+        this.i++;
+        return;
+      }
+      this.fail(`expected "," or "${close}"`);
+    }
+  }
+
+  private string(): string {
+    const { text } = this;
+    const start = this.i;
+    this.i++;
+    while (this.i < text.length && text[this.i] !== '"') {
+      if (text[this.i] === '\\') this.i++;
+      else if (text.charCodeAt(this.i) < 0x20) this.fail('a control character inside a string');
+      this.i++;
+    }
+    if (this.i >= text.length) this.fail('a string is not closed');
+    this.i++;
     try {
-      return JSON.parse(text.slice(start, i)) as string;
+      return JSON.parse(text.slice(start, this.i)) as string;
     } catch {
-      i = start;
-      return fail('a bad escape in a string');
+      // Let JSON.parse judge the escapes; the error points at the string's opening quote.
+      this.i = start;
+      return this.fail('a bad escape in a string');
     }
-  };
-  const value = (ptr: string, at: number): unknown => {
-    ws();
-    if (!offsets.has(ptr)) offsets.set(ptr, at < 0 ? i : at);
-    const ch = text[i];
-    if (ch === '{') {
-      i++;
-      const obj: Record<string, unknown> = {};
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return obj;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail('expected a key in double quotes');
-        const keyAt = i;
-        const key = str();
-        if (Object.prototype.hasOwnProperty.call(obj, key)) throw new JsonTextError(`key "${key}" is given twice`, keyAt);
-        ws();
-        if (text[i] !== ':') fail('expected ":" after a key');
-        i++;
-        obj[key] = value(`${ptr}/${escapePointer(key)}`, keyAt);
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return obj;
-        }
-        fail('expected "," or "}"');
-      }
-    }
-    if (ch === '[') {
-      i++;
-      const arr: unknown[] = [];
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return arr;
-      }
-      for (;;) {
-        arr.push(value(`${ptr}/${arr.length}`, -1));
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return arr;
-        }
-        fail('expected "," or "]"');
-      }
-    }
-    if (ch === '"') return str();
-    LITERAL.lastIndex = i;
-    const m = LITERAL.exec(text);
-    if (!m) return fail('expected a value');
-    i += m[0].length;
+  }
+
+  private literal(): unknown {
+    LITERAL.lastIndex = this.i;
+    const m = LITERAL.exec(this.text);
+    if (!m) return this.fail('expected a value');
+    this.i += m[0].length;
     return JSON.parse(m[0]) as unknown;
-  };
-  const v = value('', 0);
-  ws();
-  if (i < text.length) fail('expected the end of the file');
-  return { value: v, offsets };
+  }
+
+  private ws(): void {
+    while (this.i < this.text.length && ' \t\n\r'.includes(this.text[this.i]!)) this.i++;
+  }
+
+  private fail(what: string): never {
+    const { text, i } = this;
+    throw new JsonTextError(i >= text.length ? `unexpected end of file, ${what}` : `unexpected ${JSON.stringify(text[i])}, ${what}`, i);
+  }
 }

@@ -3,6 +3,7 @@ import type * as Sarif from 'sarif';
 import type { Finding, LinkRecord } from '../audit.js';
 import { toJsonText } from '../bytes.js';
 import { changeJson } from './changes.js';
+import type { ReportHeader } from './json-shape.js';
 import type { Clock, Reporter, ReportContext, RuleDoc } from './reporter.js';
 
 /**
@@ -14,64 +15,24 @@ import type { Clock, Reporter, ReportContext, RuleDoc } from './reporter.js';
  */
 export function sarifReporter(ctx: ReportContext, clock: Clock): Reporter {
   let first = true;
-  let root = '/';
-  let trees: { base: string; id: string }[] = [];
+  let where: Where = { root: '/', trees: [] };
   const index = new Map(ctx.run.rules.map((r, i) => [r.code, i]));
-
-  const result = (f: Finding, path: string, properties: Record<string, unknown>): string => {
-    const tree = trees.find((t) => path.startsWith(t.base === '/' ? '/' : t.base + '/')) ?? trees[0]!;
-    const relative = path.slice(tree.base === '/' ? 1 : tree.base.length + 1);
-    const inside = root === '/' ? path : path.slice(root.length);
-    const r: Sarif.Result = {
-      ruleId: f.code,
-      ruleIndex: index.get(f.code) ?? -1,
-      level: LEVEL[f.severity],
-      message: { text: f.message },
-      locations: [
-        {
-          physicalLocation: {
-            // The scanned directory itself (unreadable at the top) is its base's own directory.
-            artifactLocation: { uri: relative === '' ? './' : uriOf(relative), uriBaseId: tree.id },
-            // A link has no lines; code scanning wants a region all the same.
-            region: { startLine: 1 },
-          },
-        },
-      ],
-      partialFingerprints: { [FINGERPRINT]: fingerprint(f.code, inside) },
-      properties: { rule: f.rule, path: toJsonText(path), inside: toJsonText(inside), ...properties },
-    };
-    const s = (first ? '\n' : ',\n') + JSON.stringify(r);
+  // One result a line after the '[' begin() leaves open: a comma before all but the first.
+  const line = (f: Finding, path: string, properties: Record<string, unknown>): string => {
+    const s = (first ? '\n' : ',\n') + JSON.stringify(result(f, path, properties, where, index));
     first = false;
     return s;
   };
 
   return {
     begin(h) {
-      root = h.root;
-      trees = h.scanned.map((base, i) => ({ base, id: i === 0 ? 'TREE' : `TREE${i + 1}` }));
-      const run: Sarif.Run = {
-        tool: {
-          driver: {
-            name: 'linkcheck',
-            version: ctx.run.version,
-            semanticVersion: ctx.run.version,
-            rules: ctx.run.rules.map(ruleDescriptor),
-          },
-        },
-        originalUriBaseIds: Object.fromEntries(
-          trees.map((t) => [t.id, { uri: 'file://' + uriOf(t.base === '/' ? '/' : t.base + '/'), description: { text: 'a scanned path' } }]),
-        ),
-        properties: { root: toJsonText(h.root), scanned: h.scanned.map(toJsonText), mode: ctx.mode },
-      };
-      const log: Sarif.Log = { $schema: SCHEMA, version: '2.1.0', runs: [run] };
-      // Everything up to the results, which follow one a line; end() closes the document.
-      const head = JSON.stringify(log);
-      return head.slice(0, -3) + ',"results":[';
+      where = { root: h.root, trees: h.scanned.map((base, i) => ({ base, id: i === 0 ? 'TREE' : `TREE${i + 1}` })) };
+      return logHead(ctx, h, where.trees);
     },
     event(ev) {
-      if (ev.type === 'unreadable') return result(ev.entry.finding, ev.entry.path, { errno: ev.entry.errno, fix: null, noFix: null });
+      if (ev.type === 'unreadable') return line(ev.entry.finding, ev.entry.path, { errno: ev.entry.errno, fix: null, noFix: null });
       let out = '';
-      for (const f of ev.link.findings) out += result(f, ev.link.path, linkProperties(ev.link));
+      for (const f of ev.link.findings) out += line(f, ev.link.path, linkProperties(ev.link));
       return out;
     },
     end(summary, changes) {
@@ -83,6 +44,60 @@ export function sarifReporter(ctx: ReportContext, clock: Clock): Reporter {
       };
       return `${first ? '' : '\n'}],\n"invocations":[${JSON.stringify(invocation)}]}]}\n`;
     },
+  };
+}
+
+/** Where results sit: the root (a fingerprint's path is taken inside it) and each scanned path as a URI base. */
+interface Where {
+  root: string;
+  trees: { base: string; id: string }[];
+}
+
+/** The log up to its results: the tool and its rules, the URI bases, the run's settings; `"results":[` left open. */
+function logHead(ctx: ReportContext, h: ReportHeader, trees: Where['trees']): string {
+  const run: Sarif.Run = {
+    tool: {
+      driver: {
+        name: 'linkcheck',
+        version: ctx.run.version,
+        semanticVersion: ctx.run.version,
+        rules: ctx.run.rules.map(ruleDescriptor),
+      },
+    },
+    originalUriBaseIds: Object.fromEntries(
+      trees.map((t) => [t.id, { uri: 'file://' + uriOf(t.base === '/' ? '/' : t.base + '/'), description: { text: 'a scanned path' } }]),
+    ),
+    properties: { root: toJsonText(h.root), scanned: h.scanned.map(toJsonText), mode: ctx.mode },
+  };
+  const log: Sarif.Log = { $schema: SCHEMA, version: '2.1.0', runs: [run] };
+  // Everything up to the results, which follow one a line; end() closes the document.
+  const head = JSON.stringify(log);
+  return head.slice(0, -3) + ',"results":[';
+}
+
+/** One finding as a result, located relative to the scanned path it lies under. */
+function result(f: Finding, path: string, properties: Record<string, unknown>, where: Where, index: Map<string, number>): Sarif.Result {
+  const { root, trees } = where;
+  const tree = trees.find((t) => path.startsWith(t.base === '/' ? '/' : t.base + '/')) ?? trees[0]!;
+  const relative = path.slice(tree.base === '/' ? 1 : tree.base.length + 1);
+  const inside = root === '/' ? path : path.slice(root.length);
+  return {
+    ruleId: f.code,
+    ruleIndex: index.get(f.code) ?? -1,
+    level: LEVEL[f.severity],
+    message: { text: f.message },
+    locations: [
+      {
+        physicalLocation: {
+          // The scanned directory itself (unreadable at the top) is its base's own directory.
+          artifactLocation: { uri: relative === '' ? './' : uriOf(relative), uriBaseId: tree.id },
+          // A link has no lines; code scanning wants a region all the same.
+          region: { startLine: 1 },
+        },
+      },
+    ],
+    partialFingerprints: { [FINGERPRINT]: fingerprint(f.code, inside) },
+    properties: { rule: f.rule, path: toJsonText(path), inside: toJsonText(inside), ...properties },
   };
 }
 

@@ -21,26 +21,26 @@ export interface VerdictWords {
  * a link that works in both but is flagged anyway gets its most severe finding's message.
  */
 export function verdict(rec: LinkRecord, w: VerdictWords): string {
-  const c = rec.chroot;
-  const h = rec.host;
+  const jail = rec.chroot;
+  const host = rec.host;
   const inJail = w.jail ? ' in the jail' : '';
   // With --preset rootfs a link into /proc is not broken, whatever the build tree has there.
   const mount = rec.findings.find((f) => f.rule === 'runtime-mount');
   if (mount) return mount.message;
-  if (c.status === 'loop') {
+  if (jail.status === 'loop') {
     const loop = rec.findings.find((f) => f.rule === 'loop');
     const cycle = loop?.message.replace(/^loops in the jail: /, '') ?? 'more than 40 links are followed';
     return `loops${inJail} (${cycle})`;
   }
-  if (c.status !== 'ok') {
-    return `${fails(c)}${inJail} (${why(c, 'jail', w)})`;
+  if (jail.status !== 'ok') {
+    return `${fails(jail)}${inJail} (${why(jail, 'jail', w)})`;
   }
   const escapes = rec.findings.find((f) => f.rule === 'escapes-root');
   if (escapes) return escapes.message.replace(/^link /, '');
-  if (h.status !== 'ok') return `${fails(h)} on the host only (${why(h, 'host', w)})`;
+  if (host.status !== 'ok') return `${fails(host)} on the host only (${why(host, 'host', w)})`;
   // Both named on the host's side: a jail path and a host path can look alike and differ.
-  const jailLands = hostOf(w.root, c.resolved);
-  if (w.jail && h.resolved !== jailLands) return `leads to ${w.place(jailLands)} in the jail but to ${w.place(h.resolved)} on the host`;
+  const jailLands = hostOf(w.root, jail.resolved);
+  if (w.jail && host.resolved !== jailLands) return `leads to ${w.place(jailLands)} in the jail but to ${w.place(host.resolved)} on the host`;
   const rank = { error: 3, warning: 2, info: 1 } as const;
   const worst = [...rec.findings].sort((a, b) => rank[b.severity] - rank[a.severity])[0];
   return worst?.message ?? 'no problem';
