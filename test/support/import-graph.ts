@@ -27,7 +27,7 @@ export function importsOf(source: string): string[] {
 }
 
 /** Every .ts file under `dir`, as paths relative to `dir` ('fix/apply.ts'). */
-function sourceFiles(dir: string): string[] {
+export function sourceFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (rel: string): void => {
     for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {

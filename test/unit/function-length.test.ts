@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type FunctionSpan, functionSpans } from './function-length.js';
-import { sourceFiles } from './import-graph.js';
+import { type FunctionSpan, functionSpans } from '../support/function-length.js';
+import { sourceFiles } from '../support/import-graph.js';
 
 const SRC = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../src');
 
