@@ -38,8 +38,17 @@ export class AuditThread {
     private readonly run: Omit<WorkerInput, 'progress' | keyof PassJob>,
   ) {}
 
-  /** One pass of `source` through the judge (and the report, when `job.report`) on the worker. */
-  async pass(job: PassJob, source: Source, onJudged?: (judged: () => number) => void): Promise<WorkerResult> {
+  /**
+   * One pass of `source` through the judge (and the report, when `job.report`) on the worker.
+   * `size`, when the pass knows it (a replay), is how many entries the source holds.
+   */
+  async pass(job: PassJob, source: Source, onJudged?: (judged: () => number) => void, size?: number): Promise<WorkerResult> {
+    // A replay too small to hand over is judged here without starting a thread only to stop it.
+    if (size !== undefined && size < (HOLD + 1) * BATCH && this.started === null) {
+      const entries = [...source.entries()];
+      onJudged?.(() => 0);
+      return inline(this.settings, { ...this.run, ...job }, [entries], source.counts);
+    }
     const progress = new SharedArrayBuffer(COUNTERS_BYTES);
     const counters = new Int32Array(progress);
     let started = this.started;

@@ -53,16 +53,18 @@ export async function runPipeline(run: PipelineRun): Promise<PipelineResult> {
   try {
     let changes: AppliedChange[] = [];
     let source: (prime?: Auditor) => Source = (prime) => walkSource(run.settings, { onListing: primer(prime) });
+    let size: number | undefined;
     if (run.mode === 'fix') {
       const walked: Walked = { entries: [], counts: { entries: 0, directories: 0 } };
       const plan = await judge(run, thread, (prime) => walkSource(run.settings, { keep: walked, onListing: primer(prime) }), { report: false, collectFixes: true, dryRun: false, changes });
       run.onApply?.before();
       changes = await applyFixes(run.settings, plan.fixes, { journal: run.journal, run: run.run, leftovers: plan.leftovers });
       source = () => replaySource(run.settings, walked);
+      size = walked.entries.length;
     }
     run.onApply?.after();
     const dryRun = run.mode === 'dry-run';
-    const { summary, fixes } = await judge(run, thread, source, { report: true, collectFixes: dryRun, dryRun, changes });
+    const { summary, fixes } = await judge(run, thread, source, { report: true, collectFixes: dryRun, dryRun, changes }, size);
     if (dryRun) changes = plannedChanges(fixes);
     return { summary, changes };
   } finally {
@@ -81,8 +83,9 @@ async function judge(
   thread: AuditThread | null,
   source: (prime?: Auditor) => Source,
   job: { report: boolean; collectFixes: boolean; dryRun: boolean; changes: readonly AppliedChange[] },
+  size?: number,
 ): Promise<WorkerResult> {
-  if (thread) return thread.pass({ report: job.report, collectFixes: job.collectFixes, changes: [...job.changes] }, source(), run.onJudged);
+  if (thread) return thread.pass({ report: job.report, collectFixes: job.collectFixes, changes: [...job.changes] }, source(), run.onJudged, size);
   const auditor = new Auditor(run.settings, { collectFixes: job.collectFixes });
   const sink = auditSink(auditor, run.report.reporter, job, run.report.writer);
   run.onJudged?.(sink.judged);
