@@ -5,23 +5,43 @@
 // per thread, with commander, picocolors and picomatch inside, starts faster; ajv and fast-glob
 // stay outside and are loaded only by a run that reads a config or expands a root glob.
 //
-// dist/src/linkcheck.js is the CLI (bin/linkcheck.js imports it). The audit thread replaces tsc's
-// dist/src/audit-worker.js: it is loaded by URL, next to whichever module starts it, so the CLI
-// bundle and the library both find it there; tsc's unbundled file, should a bare tsc run put it
-// back, works the same. Both are built from src/ (not from dist/), so running this twice is the same
-// as running it once.
+// Each thread's code is a classic script (cli-bundle.js, worker-bundle.js: CommonJS, though named
+// .js so the package ships them), loaded by src/code-cache.ts through vm.Script with a V8 code
+// cache trained here on a small audit (scripts/code-cache.mjs); Node 20 caches no ES module's
+// code. dist/src/linkcheck.js (what bin/linkcheck.js imports) and dist/src/audit-worker.js (the
+// thread, started by URL next to whichever module starts it, so the CLI bundle and the library
+// both find it) are small ES modules that load them. tsc's unbundled audit-worker.js, should a
+// bare tsc run put it back, works the same. All is built from src/ (not from dist/), so running
+// this twice is the same as running it once. The caches are not packed: V8 takes a cache only
+// from its own version, and a build made where linkcheck runs makes its own.
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 const common = {
   bundle: true,
   platform: 'node',
-  format: 'esm',
   target: 'node20',
   logLevel: 'warning',
   external: ['ajv', 'fast-glob'],
-  // commander and picomatch are CommonJS and call require() for Node's own modules.
-  banner: { js: "import { createRequire as __linkcheckRequire } from 'node:module';\nconst require = __linkcheckRequire(import.meta.url);" },
 };
+// The loader passes the bundle's own URL in place of import.meta.url (see src/code-cache.ts).
+const script = { ...common, format: 'cjs', define: { 'import.meta.url': '__bundleUrl' }, banner: { js: '// A classic script run by code-cache.js (vm.Script), not an ES module.' } };
+const loader = (bundle, exports) => ({
+  ...common,
+  format: 'esm',
+  stdin: { contents: `import { loadBundle } from './code-cache.ts';\n${exports}loadBundle(new URL('./${bundle}', import.meta.url));\n`, resolveDir: 'src', loader: 'ts', sourcefile: `load-${bundle}` },
+});
 
-await build({ ...common, entryPoints: ['src/main.ts'], outfile: 'dist/src/linkcheck.js' });
-await build({ ...common, entryPoints: ['src/audit-worker.ts'], outfile: 'dist/src/audit-worker.js', allowOverwrite: true });
+await build({ ...script, entryPoints: ['src/main.ts'], outfile: 'dist/src/cli-bundle.js' });
+await build({ ...script, entryPoints: ['src/audit-worker.ts'], outfile: 'dist/src/worker-bundle.js' });
+await build({ ...loader('cli-bundle.js', 'export const { main } = '), outfile: 'dist/src/linkcheck.js' });
+await build({ ...loader('worker-bundle.js', ''), outfile: 'dist/src/audit-worker.js', allowOverwrite: true });
+
+// A vm.Script has no module loader: an import() in a bundle would fail at run time, so none may be there.
+for (const f of ['cli-bundle.js', 'worker-bundle.js']) {
+  if (/\bimport\(/.test(readFileSync(`dist/src/${f}`, 'utf8'))) throw new Error(`dist/src/${f} has an import(): load it with require (see roots.ts)`);
+}
+
+const trained = spawnSync(process.execPath, ['scripts/code-cache.mjs'], { stdio: ['ignore', 'ignore', 'inherit'] });
+if (trained.status !== 0) throw new Error(`scripts/code-cache.mjs failed (${trained.status ?? trained.signal})`);

@@ -1,13 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { fdWriter, sinkFor } from './audit-sink.js';
+import { fdWriter, sinkFor, type AuditSink } from './audit-sink.js';
 import { Auditor } from './auditor.js';
 import { OutputError } from './errors.js';
-import { DONE, FAILED, type ToWorker, type WorkerInput, type WorkerResult } from './worker-protocol.js';
+import { DONE, FAILED, type PassJob, type ToWorker, type WorkerInput, type WorkerResult } from './worker-protocol.js';
 import { besideProgress } from './progress.js';
 
 // The second half of auditInParallel: resolve, judge, plan and report what the walk sends.
 const input = workerData as WorkerInput;
-const counters = new Int32Array(input.progress);
+let counters = new Int32Array(input.progress);
 
 /**
  * Tells the walking thread to stop waiting for us, then why. A report that could not be written
@@ -22,17 +22,22 @@ function fail(err: unknown): void {
 process.on('uncaughtException', fail);
 
 try {
-  const auditor = new Auditor(input.options, { collectFixes: input.collectFixes });
-  const sink = sinkFor(input, auditor, besideProgress(fdWriter(input.fd), input.terminal));
+  const write = besideProgress(fdWriter(input.fd), input.terminal);
+  // Each pass a new judge and report, as a new thread would have: only the compiled code is kept.
+  const begin = (job: PassJob): AuditSink => sinkFor({ ...input, ...job }, new Auditor(input.options, { collectFixes: job.collectFixes }), write);
+  let sink = begin(input);
   parentPort!.on('message', (m: ToWorker) => {
     try {
-      if (!Array.isArray(m)) {
+      if (Array.isArray(m)) {
+        sink.feed(m);
+        Atomics.add(counters, DONE, 1);
+        Atomics.notify(counters, DONE);
+      } else if ('end' in m) {
         parentPort!.postMessage(sink.end(m.end) satisfies WorkerResult);
-        return;
+      } else {
+        counters = new Int32Array(m.pass.progress);
+        sink = begin(m.pass);
       }
-      sink.feed(m);
-      Atomics.add(counters, DONE, 1);
-      Atomics.notify(counters, DONE);
     } catch (err) {
       fail(err);
     }

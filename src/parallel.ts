@@ -5,7 +5,7 @@ import { OutputError } from './errors.js';
 import type { Settings } from './settings.js';
 import type { Source } from './source.js';
 import type { WalkCounts } from './walk.js';
-import { COUNTERS_BYTES, DONE, FAILED, type FromWorker, type ToWorker, type WalkedEntry, type WorkerInput, type WorkerResult } from './worker-protocol.js';
+import { COUNTERS_BYTES, DONE, FAILED, type FromWorker, type PassJob, type ToWorker, type WalkedEntry, type WorkerInput, type WorkerResult } from './worker-protocol.js';
 import { besideProgress } from './progress.js';
 
 const BATCH = 512;
@@ -24,75 +24,118 @@ const HOLD = 2;
  * The report is the same byte for byte as the single-threaded run (a test holds them equal).
  * Batches in flight are bounded, so memory stays flat however far the walk runs ahead; a worker
  * that fails raises a shared flag, so the walk never waits for it in vain.
+ *
+ * One worker serves every pass of a run: --fix's report after the fix is judged by the thread
+ * that planned it, with a new judge and report but code V8 has already compiled and optimised.
+ * Why (2026-12-01, docs/performance.md): a second worker cost its start (a new isolate, the
+ * bundle compiled again, cold code) on every --fix.
  */
-export async function auditInParallel(
-  settings: Settings,
-  input: Omit<WorkerInput, 'progress'>,
-  source: Source,
-  onJudged?: (judged: () => number) => void,
-): Promise<WorkerResult> {
-  const progress = new SharedArrayBuffer(COUNTERS_BYTES);
-  const counters = new Int32Array(progress);
-  const { worker, result, failure } = startWorker({ ...input, progress });
-  let batch: WalkedEntry[] = [];
-  let held: WalkedEntry[][] | null = [];
-  let sent = 0;
-  let added = 0;
-  // Links judged, for a progress line: the worker's batches done, read without waiting.
-  onJudged?.(() => Math.min(Atomics.load(counters, DONE) * BATCH, added));
-  /** Hands one batch to the worker, then waits while too many are in flight. */
-  const post = (b: WalkedEntry[]): void => {
-    worker.postMessage(b);
-    sent++;
-    let waited = 0;
-    for (;;) {
-      if (Atomics.load(counters, FAILED) !== 0) return;
-      const done = Atomics.load(counters, DONE);
-      if (sent - done <= IN_FLIGHT) return;
-      // A worker killed outright (out of memory) can raise no flag: no progress for a minute
-      // while this thread waits means it is gone.
-      if (Atomics.wait(counters, DONE, done, 100) === 'timed-out' && (waited += 100) > 60_000)
-        throw new Error('the audit thread stopped responding; run with -j 1 to audit on one thread');
-      if (Atomics.load(counters, DONE) !== done) waited = 0;
+export class AuditThread {
+  private started: StartedWorker | null = null;
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly run: Omit<WorkerInput, 'progress' | keyof PassJob>,
+  ) {}
+
+  /**
+   * One pass of `source` through the judge (and the report, when `job.report`) on the worker.
+   * `size`, when the pass knows it (a replay), is how many entries the source holds.
+   */
+  async pass(job: PassJob, source: Source, onJudged?: (judged: () => number) => void, size?: number): Promise<WorkerResult> {
+    // A replay too small to hand over is judged here without starting a thread only to stop it.
+    if (size !== undefined && size < (HOLD + 1) * BATCH && this.started === null) {
+      const entries = [...source.entries()];
+      onJudged?.(() => 0);
+      return inline(this.settings, { ...this.run, ...job }, [entries], source.counts);
     }
-  };
-  const send = (): void => {
-    const b = batch;
-    batch = [];
-    if (held === null) return post(b);
-    held.push(b);
-    if (held.length <= HOLD) return;
-    const first = held;
-    held = null;
-    for (const h of first) post(h);
-  };
-  const add = (e: WalkedEntry): boolean => {
-    batch.push(e);
-    added++;
-    if (batch.length < BATCH) return true;
-    send();
-    return Atomics.load(counters, FAILED) === 0;
-  };
-  for (const e of source.entries()) if (!add(e)) break;
-  if (held !== null) {
-    // A small walk: judged here, and the worker is stopped before it has done anything.
-    result.catch(() => {});
-    await worker.terminate();
-    return inline(settings, input, [...held, batch], source.counts);
+    const progress = new SharedArrayBuffer(COUNTERS_BYTES);
+    const counters = new Int32Array(progress);
+    let started = this.started;
+    if (started === null) started = this.started = startWorker({ ...this.run, ...job, progress });
+    else started.worker.postMessage({ pass: { ...job, progress } } satisfies ToWorker);
+    const worker = started.worker;
+    const result = started.next();
+    let batch: WalkedEntry[] = [];
+    let held: WalkedEntry[][] | null = [];
+    let sent = 0;
+    let added = 0;
+    // Links judged, for a progress line: the worker's batches done, read without waiting.
+    onJudged?.(() => Math.min(Atomics.load(counters, DONE) * BATCH, added));
+    /** Hands one batch to the worker, then waits while too many are in flight. */
+    const post = (b: WalkedEntry[]): void => {
+      worker.postMessage(b);
+      sent++;
+      let waited = 0;
+      for (;;) {
+        if (Atomics.load(counters, FAILED) !== 0) return;
+        const done = Atomics.load(counters, DONE);
+        if (sent - done <= IN_FLIGHT) return;
+        // A worker killed outright (out of memory) can raise no flag: no progress for a minute
+        // while this thread waits means it is gone.
+        if (Atomics.wait(counters, DONE, done, 100) === 'timed-out' && (waited += 100) > 60_000)
+          throw new Error('the audit thread stopped responding; run with -j 1 to audit on one thread');
+        if (Atomics.load(counters, DONE) !== done) waited = 0;
+      }
+    };
+    const send = (): void => {
+      const b = batch;
+      batch = [];
+      if (held === null) return post(b);
+      held.push(b);
+      if (held.length <= HOLD) return;
+      const first = held;
+      held = null;
+      for (const h of first) post(h);
+    };
+    const add = (e: WalkedEntry): boolean => {
+      batch.push(e);
+      added++;
+      if (batch.length < BATCH) return true;
+      send();
+      return Atomics.load(counters, FAILED) === 0;
+    };
+    try {
+      for (const e of source.entries()) if (!add(e)) break;
+      if (held !== null) {
+        // A small walk: judged here, and the worker is stopped (a later pass starts another).
+        // It stops meanwhile: stopping a thread still starting takes 20-80 ms (measured
+        // 2026-12-01), which the judging here need not wait for.
+        result.catch(() => {});
+        const stopped = this.close();
+        const answer = inline(this.settings, { ...this.run, ...job }, [...held, batch], source.counts);
+        await stopped;
+        return answer;
+      }
+      if (batch.length > 0) send();
+      worker.postMessage({ end: source.counts } satisfies ToWorker);
+      return await result;
+    } catch (err) {
+      result.catch(() => {});
+      const failure = started.failure();
+      await this.close();
+      throw failure ?? err;
+    }
   }
-  if (batch.length > 0) send();
-  worker.postMessage({ end: source.counts } satisfies ToWorker);
-  try {
-    return await result;
-  } catch (err) {
-    throw failure() ?? err;
-  } finally {
-    await worker.terminate();
+
+  /** Stops the worker, if one runs. */
+  async close(): Promise<void> {
+    const started = this.started;
+    this.started = null;
+    await started?.worker.terminate();
   }
 }
 
-/** Starts the audit thread; `failure` is why it failed, once it has. */
-function startWorker(data: WorkerInput): { worker: Worker; result: Promise<WorkerResult>; failure: () => Error | null } {
+interface StartedWorker {
+  worker: Worker;
+  /** The answer to the pass under way. */
+  next(): Promise<WorkerResult>;
+  /** Why the worker failed, once it has. */
+  failure(): Error | null;
+}
+
+/** Starts the audit thread on its first pass. */
+function startWorker(data: WorkerInput): StartedWorker {
   // Explicit heap limits make V8 collect the old generation early instead of letting it grow
   // (peak RSS at 1M entries: 198 MB without, 145 MB with; the old-generation limit is far above
   // what the worker keeps live, so it is only a hint). A 4 MB young generation against 8 MB:
@@ -103,17 +146,28 @@ function startWorker(data: WorkerInput): { worker: Worker; result: Promise<Worke
     resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 1024 },
   });
   let failure: Error | null = null;
-  const result = new Promise<WorkerResult>((resolve, reject) => {
-    worker.once('message', (m: FromWorker) =>
-      'error' in m ? reject(m.output !== undefined ? new OutputError(m.output) : new Error(m.error)) : resolve(m),
-    );
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the audit thread stopped (exit code ${code})`)));
-  }).catch((err: Error) => {
-    failure = err;
-    throw err;
+  let waiting: { resolve(r: WorkerResult): void; reject(e: Error): void } | null = null;
+  const fail = (err: Error): void => {
+    failure ??= err;
+    waiting?.reject(err);
+    waiting = null;
+  };
+  worker.on('message', (m: FromWorker) => {
+    if ('error' in m) return fail(m.output !== undefined ? new OutputError(m.output) : new Error(m.error));
+    waiting?.resolve(m);
+    waiting = null;
   });
-  return { worker, result, failure: () => failure };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`the audit thread stopped (exit code ${code})`)));
+  return {
+    worker,
+    next: () =>
+      new Promise<WorkerResult>((resolve, reject) => {
+        if (failure) reject(failure);
+        else waiting = { resolve, reject };
+      }),
+    failure: () => failure,
+  };
 }
 
 /** The worker's job done on this thread, for a walk that ended while its batches were held. */

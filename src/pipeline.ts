@@ -4,7 +4,7 @@ import { Auditor } from './auditor.js';
 import { applyFixes } from './fix/apply.js';
 import { type AppliedChange, plannedChanges } from './fix/change.js';
 import type { RunInfo } from './fix/journal.js';
-import { auditInParallel } from './parallel.js';
+import { AuditThread } from './parallel.js';
 import type { Format } from './report/formats.js';
 import type { Reporter, ReportContext } from './report/reporter.js';
 import type { DirEntry } from './fs-port.js';
@@ -47,20 +47,29 @@ export interface PipelineResult {
 
 /** Runs the stages; an interrupted fix throws Interrupted (see fix/apply.ts) and writes no report. */
 export async function runPipeline(run: PipelineRun): Promise<PipelineResult> {
-  let changes: AppliedChange[] = [];
-  let source: (prime?: Auditor) => Source = (prime) => walkSource(run.settings, { onListing: primer(prime) });
-  if (run.mode === 'fix') {
-    const walked: Walked = { entries: [], counts: { entries: 0, directories: 0 } };
-    const plan = await judge(run, (prime) => walkSource(run.settings, { keep: walked, onListing: primer(prime) }), { report: false, collectFixes: true, dryRun: false, changes });
-    run.onApply?.before();
-    changes = await applyFixes(run.settings, plan.fixes, { journal: run.journal, run: run.run, leftovers: plan.leftovers });
-    source = () => replaySource(run.settings, walked);
+  const t = run.threads;
+  // One audit thread for both passes of --fix (see parallel.ts).
+  const thread = t ? new AuditThread(run.settings, { options: t.options, format: t.format, ctx: t.ctx, fd: t.fd, terminal: t.terminal }) : null;
+  try {
+    let changes: AppliedChange[] = [];
+    let source: (prime?: Auditor) => Source = (prime) => walkSource(run.settings, { onListing: primer(prime) });
+    let size: number | undefined;
+    if (run.mode === 'fix') {
+      const walked: Walked = { entries: [], counts: { entries: 0, directories: 0 } };
+      const plan = await judge(run, thread, (prime) => walkSource(run.settings, { keep: walked, onListing: primer(prime) }), { report: false, collectFixes: true, dryRun: false, changes });
+      run.onApply?.before();
+      changes = await applyFixes(run.settings, plan.fixes, { journal: run.journal, run: run.run, leftovers: plan.leftovers });
+      source = () => replaySource(run.settings, walked);
+      size = walked.entries.length;
+    }
+    run.onApply?.after();
+    const dryRun = run.mode === 'dry-run';
+    const { summary, fixes } = await judge(run, thread, source, { report: true, collectFixes: dryRun, dryRun, changes }, size);
+    if (dryRun) changes = plannedChanges(fixes);
+    return { summary, changes };
+  } finally {
+    await thread?.close();
   }
-  run.onApply?.after();
-  const dryRun = run.mode === 'dry-run';
-  const { summary, fixes } = await judge(run, source, { report: true, collectFixes: dryRun, dryRun, changes });
-  if (dryRun) changes = plannedChanges(fixes);
-  return { summary, changes };
 }
 
 /** How the walk lets the judge's resolver learn from directory listings (on this thread only). */
@@ -71,14 +80,12 @@ function primer(auditor: Auditor | undefined): ((dir: string, entries: readonly 
 /** One pass of the source through the judge (and planner) into the report sink. */
 async function judge(
   run: PipelineRun,
+  thread: AuditThread | null,
   source: (prime?: Auditor) => Source,
   job: { report: boolean; collectFixes: boolean; dryRun: boolean; changes: readonly AppliedChange[] },
+  size?: number,
 ): Promise<WorkerResult> {
-  const t = run.threads;
-  if (t) {
-    const input = { options: t.options, format: t.format, ctx: t.ctx, fd: t.fd, terminal: t.terminal, report: job.report, collectFixes: job.collectFixes, changes: [...job.changes] };
-    return auditInParallel(run.settings, input, source(), run.onJudged);
-  }
+  if (thread) return thread.pass({ report: job.report, collectFixes: job.collectFixes, changes: [...job.changes] }, source(), run.onJudged, size);
   const auditor = new Auditor(run.settings, { collectFixes: job.collectFixes });
   const sink = auditSink(auditor, run.report.reporter, job, run.report.writer);
   run.onJudged?.(sink.judged);

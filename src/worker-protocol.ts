@@ -11,18 +11,22 @@ import type { WalkCounts } from './walk.js';
  * audit-worker.ts): plain data only, so both ends depend on this module and not on each other.
  */
 
-/** What the audit thread needs to rebuild the run. */
-export interface WorkerInput {
-  options: Omit<AuditOptions, 'fs'>;
-  format: Format;
-  ctx: ReportContext;
-  fd: number;
+/** One pass of the audit thread over a source: a walk's entries, until their end. */
+export interface PassJob {
   /** Write the report (false: only plan, for --fix). */
   report: boolean;
   /** Keep the plan's fixes and send them back (for --fix). */
   collectFixes: boolean;
   /** What --fix did, for the report's end. */
   changes: AppliedChange[];
+}
+
+/** What the audit thread needs to rebuild the run, and its first pass. */
+export interface WorkerInput extends PassJob {
+  options: Omit<AuditOptions, 'fs'>;
+  format: Format;
+  ctx: ReportContext;
+  fd: number;
   /** The shared counters (see SENT, DONE, FAILED), for backpressure and failure. */
   progress: SharedArrayBuffer;
   /** The terminal lock of a progress line on the same terminal (see progress.ts), when one is drawn. */
@@ -45,8 +49,11 @@ export interface Walked {
   counts: WalkCounts;
 }
 
-/** Walking thread -> audit thread: a batch of entries, or the walk's end with its totals. */
-export type ToWorker = WalkedEntry[] | { end: WalkCounts };
+/**
+ * Walking thread -> audit thread: a batch of entries, the walk's end with its totals, or (after
+ * an end) the next pass, with counters of its own.
+ */
+export type ToWorker = WalkedEntry[] | { end: WalkCounts } | { pass: PassJob & { progress: SharedArrayBuffer } };
 
 /** Audit thread -> walking thread: the result, or why it failed (`output`: the errno of a report that could not be written). */
 export type FromWorker = WorkerResult | { error: string; output?: string };
