@@ -54,61 +54,25 @@ export class AuditThread {
     let started = this.started;
     if (started === null) started = this.started = startWorker({ ...this.run, ...job, progress });
     else started.worker.postMessage({ pass: { ...job, progress } } satisfies ToWorker);
-    const worker = started.worker;
     const result = started.next();
-    let batch: WalkedEntry[] = [];
-    let held: WalkedEntry[][] | null = [];
-    let sent = 0;
-    let added = 0;
+    const feed = new Feed(started.worker, counters);
     // Links judged, for a progress line: the worker's batches done, read without waiting.
-    onJudged?.(() => Math.min(Atomics.load(counters, DONE) * BATCH, added));
-    /** Hands one batch to the worker, then waits while too many are in flight. */
-    const post = (b: WalkedEntry[]): void => {
-      worker.postMessage(b);
-      sent++;
-      let waited = 0;
-      for (;;) {
-        if (Atomics.load(counters, FAILED) !== 0) return;
-        const done = Atomics.load(counters, DONE);
-        if (sent - done <= IN_FLIGHT) return;
-        // A worker killed outright (out of memory) can raise no flag: no progress for a minute
-        // while this thread waits means it is gone.
-        if (Atomics.wait(counters, DONE, done, 100) === 'timed-out' && (waited += 100) > 60_000)
-          throw new Error('the audit thread stopped responding; run with -j 1 to audit on one thread');
-        if (Atomics.load(counters, DONE) !== done) waited = 0;
-      }
-    };
-    const send = (): void => {
-      const b = batch;
-      batch = [];
-      if (held === null) return post(b);
-      held.push(b);
-      if (held.length <= HOLD) return;
-      const first = held;
-      held = null;
-      for (const h of first) post(h);
-    };
-    const add = (e: WalkedEntry): boolean => {
-      batch.push(e);
-      added++;
-      if (batch.length < BATCH) return true;
-      send();
-      return Atomics.load(counters, FAILED) === 0;
-    };
+    onJudged?.(() => Math.min(Atomics.load(counters, DONE) * BATCH, feed.added));
     try {
-      for (const e of source.entries()) if (!add(e)) break;
-      if (held !== null) {
+      for (const e of source.entries()) if (!feed.add(e)) break;
+      const small = feed.keptBack();
+      if (small !== null) {
         // A small walk: judged here, and the worker is stopped (a later pass starts another).
         // It stops meanwhile: stopping a thread still starting takes 20-80 ms (measured
         // 2026-12-01), which the judging here need not wait for.
         result.catch(() => {});
         const stopped = this.close();
-        const answer = inline(this.settings, { ...this.run, ...job }, [...held, batch], source.counts);
+        const answer = inline(this.settings, { ...this.run, ...job }, small, source.counts);
         await stopped;
         return answer;
       }
-      if (batch.length > 0) send();
-      worker.postMessage({ end: source.counts } satisfies ToWorker);
+      feed.flush();
+      started.worker.postMessage({ end: source.counts } satisfies ToWorker);
       return await result;
     } catch (err) {
       result.catch(() => {});
@@ -123,6 +87,71 @@ export class AuditThread {
     const started = this.started;
     this.started = null;
     await started?.worker.terminate();
+  }
+}
+
+/**
+ * Walked entries on their way to the worker, in batches: the first HOLD full ones are kept back
+ * until the walk shows it is worth a second thread, then batches in flight are bounded so memory
+ * stays flat however far the walk runs ahead.
+ */
+class Feed {
+  added = 0;
+  private batch: WalkedEntry[] = [];
+  private held: WalkedEntry[][] | null = [];
+  private sent = 0;
+
+  constructor(
+    private readonly worker: Worker,
+    private readonly counters: Int32Array,
+  ) {}
+
+  /** Takes one entry; false once the worker has failed (the walk should stop). */
+  add(e: WalkedEntry): boolean {
+    this.batch.push(e);
+    this.added++;
+    if (this.batch.length < BATCH) return true;
+    this.send();
+    return Atomics.load(this.counters, FAILED) === 0;
+  }
+
+  /** Everything taken, when none of it was handed over (a small walk); null otherwise. */
+  keptBack(): WalkedEntry[][] | null {
+    return this.held === null ? null : [...this.held, this.batch];
+  }
+
+  /** Hands over the last, partial batch. */
+  flush(): void {
+    if (this.batch.length > 0) this.send();
+  }
+
+  private send(): void {
+    const b = this.batch;
+    this.batch = [];
+    if (this.held === null) return this.post(b);
+    this.held.push(b);
+    if (this.held.length <= HOLD) return;
+    const first = this.held;
+    this.held = null;
+    for (const h of first) this.post(h);
+  }
+
+  /** Hands one batch to the worker, then waits while too many are in flight. */
+  private post(b: WalkedEntry[]): void {
+    const counters = this.counters;
+    this.worker.postMessage(b);
+    this.sent++;
+    let waited = 0;
+    for (;;) {
+      if (Atomics.load(counters, FAILED) !== 0) return;
+      const done = Atomics.load(counters, DONE);
+      if (this.sent - done <= IN_FLIGHT) return;
+      // A worker killed outright (out of memory) can raise no flag: no progress for a minute
+      // while this thread waits means it is gone.
+      if (Atomics.wait(counters, DONE, done, 100) === 'timed-out' && (waited += 100) > 60_000)
+        throw new Error('the audit thread stopped responding; run with -j 1 to audit on one thread');
+      if (Atomics.load(counters, DONE) !== done) waited = 0;
+    }
   }
 }
 

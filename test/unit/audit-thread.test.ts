@@ -8,8 +8,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tree } from '../../fixtures/tree.js';
-import { BIN, ensureBuilt } from '../fix/helpers.js';
-import { diskSandbox, type Sandbox } from '../helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { BIN } from '../support/repo.js';
+import { diskSandbox, type Sandbox } from '../support/sandbox.js';
 
 function deployTree(): Tree {
   const release: Tree = {};

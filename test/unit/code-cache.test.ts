@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheBytes, cacheFileOf, compileBundle } from '../../src/code-cache.js';
-import { ensureBuilt, REPO, removeDir, tempDir } from '../fix/helpers.js';
+import { ensureBuilt } from '../support/build.js';
+import { removeDir, tempDir } from '../support/disk.js';
+import { REPO } from '../support/repo.js';
 
 const dir = tempDir('code-cache');
 beforeAll(() => ensureBuilt());
