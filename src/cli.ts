@@ -30,7 +30,7 @@ export interface CliIo extends ScanIo {
   defaultConfig?: string;
 }
 
-export { colorWanted, EXIT, exitCodeFor } from './exit-codes.js';
+export { EXIT } from './exit-codes.js';
 
 interface AuditFlags {
   root?: string;

@@ -52,7 +52,11 @@ export function compileBundle(bundle: string): CompiledBundle {
   return { script, run, text };
 }
 
-/** Loads and runs the bundle at `url` (a file: URL) and answers its exports. */
+/**
+ * Loads and runs the bundle at `url` (a file: URL) and answers its exports. Called by the small
+ * loaders scripts/build.mjs writes (dist/src/linkcheck.js, audit-worker.js), which knip cannot see.
+ * @public
+ */
 export function loadBundle(url: URL): Record<string, unknown> {
   return compileBundle(fileURLToPath(url)).run();
 }

@@ -7,7 +7,7 @@ import { type Command, Help } from 'commander';
  */
 
 /** Exit codes and their meaning, in the order --help prints them (the README has the same table). */
-export const EXIT_CODE_HELP: Array<[number, string]> = [
+const EXIT_CODE_HELP: Array<[number, string]> = [
   [0, 'nothing at or above --fail-on (after --fix: nothing left)'],
   [1, 'findings at or above --fail-on, or a fix that failed and was rolled back'],
   [2, 'usage or fatal error (bad option, missing path, unknown command, bad config, a report that cannot be written): one line on stderr'],

@@ -4,7 +4,7 @@ import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, rena
 import { errnoOf, OutputError } from './errors.js';
 
 /** Writes all of `data` to `fd` (a regular file: a short count only means "go on"), or throws an OutputError. */
-export function writeAllSync(fd: number, data: Buffer): void {
+function writeAllSync(fd: number, data: Buffer): void {
   while (data.length > 0) {
     let n: number;
     try {

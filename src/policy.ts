@@ -31,7 +31,7 @@ export interface Requirement {
   matches: (relative: string) => boolean;
 }
 
-export interface CompiledAllow extends AllowEntry {
+interface CompiledAllow extends AllowEntry {
   /** Position in the allow list (0-based), so a stale entry can be found in the config. */
   index: number;
   ruleIds: ReadonlySet<string>;

@@ -61,7 +61,7 @@ export function redrawText(line: string, shown: number): string {
 const LOCK = 0;
 const SHOWN = 1;
 
-export function terminalLock(): SharedArrayBuffer {
+function terminalLock(): SharedArrayBuffer {
   return new SharedArrayBuffer(8);
 }
 

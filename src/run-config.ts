@@ -4,7 +4,7 @@ import type { Preset } from './policy.js';
 import { expandRoots, isRootGlob, pathInRoot } from './roots.js';
 import type { AuditOptions } from './settings.js';
 
-export type FailOn = 'error' | 'warning' | 'info' | 'never';
+type FailOn = 'error' | 'warning' | 'info' | 'never';
 
 /** What the command line said; undefined where it said nothing (its defaults are decided here). */
 export interface CliChoices {

@@ -5,7 +5,7 @@ import { shown } from './rules/words.js';
 import { lexicalTarget } from './deploy-layout.js';
 
 /** What a running Linux system mounts over these directories of its root (procfs, sysfs, devpts, tmpfs). */
-export const RUNTIME_MOUNTS = ['/proc', '/sys', '/dev/pts', '/dev/shm', '/run'] as const;
+const RUNTIME_MOUNTS = ['/proc', '/sys', '/dev/pts', '/dev/shm', '/run'] as const;
 
 function mountOf(p: string | null): string | null {
   if (p === null) return null;

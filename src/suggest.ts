@@ -2,7 +2,7 @@
  * Edit distance with adjacent transpositions counted as one edit (optimal string alignment):
  * `explian` is one slip away from `explain`, as a person types it.
  */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const d: number[][] = [];
   for (let i = 0; i <= a.length; i++) d.push([i, ...new Array<number>(b.length).fill(0)]);
   for (let j = 0; j <= b.length; j++) d[0]![j] = j;

@@ -27,7 +27,7 @@ export interface WorkerInput extends PassJob {
   format: Format;
   ctx: ReportContext;
   fd: number;
-  /** The shared counters (see SENT, DONE, FAILED), for backpressure and failure. */
+  /** The shared counters (see DONE, FAILED), for backpressure and failure. */
   progress: SharedArrayBuffer;
   /** The terminal lock of a progress line on the same terminal (see progress.ts), when one is drawn. */
   terminal?: SharedArrayBuffer | undefined;
@@ -60,7 +60,6 @@ export type FromWorker = WorkerResult | { error: string; output?: string };
 
 /** Bytes of the shared counters. */
 export const COUNTERS_BYTES = 12;
-/** Slots of the shared counters: batches sent, batches done, worker failed. */
-export const SENT = 0;
+/** Slots of the shared counters: batches done, worker failed (the walking thread counts what it sent; slot 0 is spare). */
 export const DONE = 1;
 export const FAILED = 2;

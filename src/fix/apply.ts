@@ -11,7 +11,6 @@ import { hostAfterJail, type PlannedFix } from './plan.js';
 import { checkLink, FsFault, readLink, rewriteLink } from './rewrite.js';
 import { isTempName, tempRunIsOver } from './temp-names.js';
 
-export { FsFault } from './rewrite.js';
 
 export type { AppliedChange } from './change.js';
 
@@ -50,7 +49,7 @@ export class JournalStopped extends Error {
  * The fixer stopped at a fatal file-system error, between two links: one line and exit 2, as for
  * any fatal error. Every link holds its old or its new text; the journal names every change made.
  */
-export class FixStopped extends UsageError {
+class FixStopped extends UsageError {
   constructor(fault: FsFault, path: string, changed: number, journal: boolean) {
     const remedy = fault.code === 'EROFS' ? 'make the file system writable' : fault.code === 'EIO' ? 'check the disk' : 'free some space';
     super(

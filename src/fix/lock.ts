@@ -33,7 +33,7 @@ import { startTicks } from './temp-names.js';
  * marker, one level down). Then everyone contends for the lock name again with link().
  */
 
-export const LOCK_DIR_ENV = 'LINKCHECK_LOCK_DIR';
+const LOCK_DIR_ENV = 'LINKCHECK_LOCK_DIR';
 
 /** The lock directory for this user, as explained above. */
 export function lockDirFor(env: Record<string, string | undefined>): string {
@@ -132,7 +132,7 @@ const here = { boot: bootId(), ns: pidNamespace(), host: hostname(), proc: start
  * be checked from here, so it counts as alive (never taken over); so does a file that does not
  * read as a lock.
  */
-export function holderAlive(h: Holder | null): boolean {
+function holderAlive(h: Holder | null): boolean {
   if (h === null) return true;
   if (h.host !== here.host || h.ns !== here.ns) return true;
   if (h.boot !== here.boot) return false;

@@ -13,7 +13,7 @@ import { nextTempName } from './temp-names.js';
  * reason and errno; `concurrent` tells another process's change from a failure of our own.
  */
 
-export type Failure = { ok: false; reason: string; errno: string | null; concurrent: boolean };
+type Failure = { ok: false; reason: string; errno: string | null; concurrent: boolean };
 export type ReadResult = { ok: true; text: string } | { ok: false; errno: string };
 export type Found = { ok: true; stat: LinkStat; text: string } | Failure;
 export type Rewritten = { ok: true } | Failure;
@@ -71,7 +71,7 @@ function changed(reason: string, errno: string | null): Failure {
 }
 
 /** The owner and times a rewritten link keeps. */
-export interface Keep {
+interface Keep {
   uid: number;
   gid: number;
   atimeNs: bigint;

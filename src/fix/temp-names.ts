@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
  * time (clock ticks since boot, /proc/<pid>/stat field 22) together name one run, so a later run
  * can tell a leftover of a killed run from a live one, even after the pid is reused.
  */
-export const TEMP_PREFIX = '.linkcheck-tmp.';
+const TEMP_PREFIX = '.linkcheck-tmp.';
 
 export function startTicks(pid: number): string | null {
   try {

@@ -4,7 +4,7 @@ import { toDisplay } from '../bytes.js';
 import { headerJson, SCHEMA_VERSION } from './json-shape.js';
 
 /** Adds the numbers of `b` into `a`, key by key, nested objects too (summaries of many jails). */
-export function addCounts(a: Record<string, unknown>, b: Record<string, unknown>): void {
+function addCounts(a: Record<string, unknown>, b: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(b)) {
     if (typeof v === 'number') a[k] = ((a[k] as number | undefined) ?? 0) + v;
     else if (v !== null && typeof v === 'object') {
@@ -92,7 +92,7 @@ function mergedReport(format: 'sarif' | 'prometheus', write: (s: string) => void
 }
 
 /** One SARIF log holding every jail's run, in root order. */
-export function mergeSarif(logs: readonly string[]): string {
+function mergeSarif(logs: readonly string[]): string {
   const docs = logs.map((l) => JSON.parse(l) as { runs: unknown[] });
   if (docs.length === 0) return '';
   return JSON.stringify({ ...docs[0], runs: docs.flatMap((d) => d.runs) }) + '\n';
@@ -103,7 +103,7 @@ export function mergeSarif(logs: readonly string[]): string {
  * samples of it, families in the order they first appear (the text format wants a family's
  * lines together, and each HELP and TYPE once).
  */
-export function mergePrometheus(expositions: readonly string[]): string {
+function mergePrometheus(expositions: readonly string[]): string {
   const families = new Map<string, { head: string[]; samples: string[] }>();
   for (const text of expositions) {
     for (const line of text.split('\n')) {

@@ -68,7 +68,7 @@ export interface Reporter {
 }
 
 /** Run-level data beyond the summary, present only when the run was configured for it. */
-export interface ReportExtras {
+interface ReportExtras {
   /** Allow entries that matched nothing (defined when the run has an allow list). */
   stale?: StaleAllow[] | undefined;
 }

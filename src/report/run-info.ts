@@ -4,7 +4,7 @@ import type { RuleDoc, RunInfo } from './reporter.js';
 import { explainRule } from './rules-text.js';
 
 /** The rules' documentation as report data: what `explain` says, field by field and whole. */
-export function ruleDocs(): RuleDoc[] {
+function ruleDocs(): RuleDoc[] {
   return (rules as readonly Rule[]).map((r) => ({
     id: r.id,
     code: r.code,
