@@ -3,7 +3,7 @@ import { isAbsolute, textClimbsAbove } from './paths.js';
 import type { LinkToPlan, PlanOutcome, PlannedFix } from './planned-fix.js';
 import { hostFromJail, Resolver, type Resolution, type Status, type View } from './resolve.js';
 import { type LinkFacts, type Rule, type Severity, rules } from './rules/index.js';
-import type { Finding } from './rules/types.js';
+import type { Finding, TextFinding } from './rules/types.js';
 import { describeChanged, describeUnreadable, unreadable as unreadableRule } from './rules/unreadable.js';
 import { type AuditOptions, type Settings, settingsFrom } from './settings.js';
 import { walkSource, type WalkedEntry } from './source.js';
@@ -35,7 +35,8 @@ export interface LinkRecord {
 export interface UnreadableRecord {
   path: string;
   errno: string;
-  finding: Finding;
+  /** Its words settled here: unreadable entries are few, and their message names the errno. */
+  finding: TextFinding;
 }
 
 export type AuditEvent = { type: 'link'; link: LinkRecord } | { type: 'unreadable'; entry: UnreadableRecord };
@@ -234,7 +235,7 @@ export class LinkJudge {
     const raw: Finding[] = [];
     for (const r of rules as readonly Rule[]) {
       const hit = r.check(facts);
-      if (hit) raw.push({ rule: r.id, code: r.code, severity: hit.severity ?? r.severity, message: hit.message });
+      if (hit) raw.push({ rule: r.id, code: r.code, severity: hit.severity ?? r.severity, args: hit.args });
     }
     const { findings, suppressed, wantsFix } = this.judge.judge(facts, raw);
     const outcome = wantsFix && this.planner ? this.planner.plan({ path, dir, name, text, insideDir, inside }, facts) : null;
@@ -256,7 +257,7 @@ export class LinkJudge {
   unreadable(path: string, errno: string, what: 'directory' | 'link', changed?: string): UnreadableRecord {
     // Its level may be raised or lowered, never off nor allowed (see policy.ts): it cannot vanish.
     const message = changed === undefined ? describeUnreadable(path, errno, what) : describeChanged(path, changed);
-    const finding = this.judge.policy.level({ rule: unreadableRule.id, code: unreadableRule.code, severity: unreadableRule.severity as Severity, message })!;
+    const finding = this.judge.policy.level<TextFinding>({ rule: unreadableRule.id, code: unreadableRule.code, severity: unreadableRule.severity as Severity, message })!;
     this.summary.unreadable++;
     this.summary.findings[finding.severity]++;
     this.summary.rules[unreadableRule.id] = (this.summary.rules[unreadableRule.id] ?? 0) + 1;

@@ -1,3 +1,4 @@
+import { messageOf } from '../messages.js';
 import { createHash } from 'node:crypto';
 import type * as Sarif from 'sarif';
 import type { Finding, LinkRecord } from '../audit.js';
@@ -26,7 +27,7 @@ export function sarifReporter(ctx: ReportContext, clock: Clock): Reporter {
       ruleId: f.code,
       ruleIndex: index.get(f.code) ?? -1,
       level: LEVEL[f.severity],
-      message: { text: f.message },
+      message: { text: messageOf(f) },
       locations: [
         {
           physicalLocation: {

@@ -1,3 +1,4 @@
+import type { Resolution } from '../resolve.js';
 import type { Rule } from './types.js';
 import { failure, shown } from './words.js';
 
@@ -17,7 +18,9 @@ export const dangling = {
   },
   check(f) {
     if (f.chroot.status === 'ok' || f.chroot.status === 'loop') return null;
-    const host = f.host.status === 'ok' ? `; on the host it resolves to ${shown(f.host.resolved)}` : '';
-    return { message: `dangles in the jail: ${failure(f.chroot)}${host}` };
+    return { args: [f.chroot, f.host] };
   },
-} satisfies Rule;
+  render([jail, host]) {
+    return `dangles in the jail: ${failure(jail)}${host.status === 'ok' ? `; on the host it resolves to ${shown(host.resolved)}` : ''}`;
+  },
+} satisfies Rule<readonly [jail: Resolution, host: Resolution]>;
