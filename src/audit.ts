@@ -21,6 +21,10 @@ export interface LinkRecord {
   target: string;
   /** The link's own path inside the root. */
   inside: string;
+  /**
+   * The jail view, under the name the JSON report gives it: this record is the report's shape,
+   * written out per link without a copy (the code's word for the view is `jail`).
+   */
   chroot: Resolution;
   host: Resolution;
   findings: Finding[];
@@ -50,6 +54,7 @@ export interface Summary {
   entries: number;
   directories: number;
   unreadable: number;
+  /** Statuses in the jail view (the JSON name of the view). */
   chroot: StatusCounts;
   host: StatusCounts;
   findings: Record<Severity, number>;
@@ -227,11 +232,11 @@ export class LinkJudge {
     const inside = path.slice(rootHost.length);
     const insideDir = dir.slice(rootHost.length) || '/';
     const climbs = !isAbsolute(text) && textClimbsAbove(depthOf(insideDir), text);
-    const chroot = this.resolver.resolveLink(this.jail, dir, name, text);
+    const jail = this.resolver.resolveLink(this.jail, dir, name, text);
     // Without --root the jail is the host: one walk answers both.
     const host =
-      (rootHost === '' ? chroot : hostFromJail(chroot, rootHost, path, climbs)) ?? this.resolver.resolveLink(this.host, dir, name, text);
-    const facts: LinkFacts = { path, text, inside, insideDir, climbs, root: this.settings.root, chroot, host };
+      (rootHost === '' ? jail : hostFromJail(jail, rootHost, path, climbs)) ?? this.resolver.resolveLink(this.host, dir, name, text);
+    const facts: LinkFacts = { path, text, inside, insideDir, climbs, root: this.settings.root, jail, host };
     const raw: Finding[] = [];
     for (const r of rules as readonly Rule[]) {
       const hit = r.check(facts);
@@ -243,7 +248,7 @@ export class LinkJudge {
       path,
       target: text,
       inside,
-      chroot,
+      chroot: jail,
       host,
       findings,
       fix: outcome?.fix ?? null,

@@ -23,11 +23,11 @@ export const absolute = {
   },
   check(f) {
     if (f.text.charCodeAt(0) !== 47) return null;
-    if (f.chroot.status !== 'ok' && f.host.status === 'ok') return { severity: 'error', args: ['host only', f.chroot, f.root] };
+    if (f.jail.status !== 'ok' && f.host.status === 'ok') return { severity: 'error', args: ['host only', f.jail, f.root] };
     // Without --root the jail is the host: a text that resolves means one place only. It is
     // noted, not flagged, and --fix leaves it alone unless the config raises this rule.
-    if (f.root === '/' && f.chroot.status === 'ok') return { severity: 'info', args: ['one view'] };
-    if (f.chroot.status === 'ok' && f.host.status !== 'ok') return { args: ['jail only', f.host] };
+    if (f.root === '/' && f.jail.status === 'ok') return { severity: 'info', args: ['one view'] };
+    if (f.jail.status === 'ok' && f.host.status !== 'ok') return { args: ['jail only', f.host] };
     return { args: ['two places'] };
   },
   render(a) {

@@ -17,8 +17,8 @@ export const dangling = {
     fix: 'When the text is a host path into the root (Capistrano) and the host view lands inside the root, --fix rewrites it to a relative text that works in both views. A link dangling in both views is never deleted by --fix; it is reported with the missing component.',
   },
   check(f) {
-    if (f.chroot.status === 'ok' || f.chroot.status === 'loop') return null;
-    return { args: [f.chroot, f.host] };
+    if (f.jail.status === 'ok' || f.jail.status === 'loop') return null;
+    return { args: [f.jail, f.host] };
   },
   render([jail, host]) {
     return `dangles in the jail: ${failure(jail)}${host.status === 'ok' ? `; on the host it resolves to ${shown(host.resolved)}` : ''}`;

@@ -15,7 +15,7 @@ export const loop = {
     fix: 'Not fixable automatically: which member of the cycle is wrong is a human decision. The message names the cycle.',
   },
   check(f) {
-    return f.chroot.status === 'loop' ? { args: [f.chroot, f.inside] } : null;
+    return f.jail.status === 'loop' ? { args: [f.jail, f.inside] } : null;
   },
   render([jail, inside]) {
     const members = cycleMembers(jail);

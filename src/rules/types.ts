@@ -16,7 +16,9 @@ export interface LinkFacts {
   climbs: boolean;
   /** Host path of the root ('/' when none was given). */
   root: string;
-  chroot: Resolution;
+  /** How the link resolves in the jail: the root as '/', '..' clamped there (paths inside the root). */
+  jail: Resolution;
+  /** How it resolves on the host (host paths). */
   host: Resolution;
 }
 

@@ -17,7 +17,7 @@ export const viewMismatch = {
     fix: '--fix rewrites the link to a relative text that lands on its jail target from both sides.',
   },
   check(f) {
-    const c = f.chroot;
+    const c = f.jail;
     const h = f.host;
     if (c.status !== 'ok' && h.status !== 'ok') return null;
     if (c.status === 'ok' && h.status === 'ok') {
