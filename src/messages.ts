@@ -15,3 +15,11 @@ export function messageOf(f: Finding): string {
 export function withMessage(f: Finding): TextFinding {
   return f.message !== undefined ? f : { rule: f.rule, code: f.code, severity: f.severity, message: messageOf(f) };
 }
+
+/**
+ * A record (a link, a check) with its findings' words rendered: the step a library result takes
+ * before it is handed to a caller, so callers read `message` as the JSON report gives it.
+ */
+export function withMessages<R extends { findings: readonly Finding[] }>(rec: R): Omit<R, 'findings'> & { findings: TextFinding[] } {
+  return { ...rec, findings: rec.findings.map(withMessage) };
+}
