@@ -153,7 +153,7 @@ export class LinkJudge {
 
   /** One entry of the source, judged. */
   entry(e: WalkedEntry): AuditEvent {
-    this.check.openWindow();
+    this.check.openWindow(false);
     return this.judgeEntry(e);
   }
 
@@ -162,7 +162,7 @@ export class LinkJudge {
    * judged in order: disk reads made while judging any of them count for all (see changed.ts).
    */
   batch(entries: readonly WalkedEntry[], each: (ev: AuditEvent) => void): void {
-    this.check.openWindow();
+    this.check.openWindow(entries.length > 1);
     for (const e of entries) each(this.judgeEntry(e));
   }
 
@@ -198,7 +198,7 @@ export class LinkJudge {
    * a walk done elsewhere (another thread) can feed the auditor.
    */
   link(dir: string, name: string, path: string, text: string): AuditEvent {
-    this.check.openWindow();
+    this.check.openWindow(false);
     return this.judgeLink(dir, name, path, text);
   }
 

@@ -34,6 +34,8 @@ type Answer = Kind | string;
 export class ChangeCheck {
   /** Answers read from the disk since the window opened, by host path. */
   private readonly seen = new Map<string, Answer>();
+  /** Whether the check keeps its own answers: only a window of many links can use them again. */
+  private keep = false;
 
   constructor(
     private readonly fs: FsPort,
@@ -41,9 +43,11 @@ export class ChangeCheck {
     private readonly host: View,
   ) {}
 
-  /** The links judged from now on had their texts read before this call. */
-  openWindow(): void {
-    this.seen.clear();
+  /** The links judged from now on (`many`: more than one) had their texts read before this call. */
+  openWindow(many: boolean): void {
+    // Clearing allocates a new table in V8: a one-link window on one thread is mostly empty.
+    if (this.seen.size > 0) this.seen.clear();
+    this.keep = many;
   }
 
   /** An answer read from the disk just now. */
@@ -73,7 +77,7 @@ export class ChangeCheck {
     let a = this.seen.get(at);
     if (a === undefined) {
       a = this.look(at);
-      this.seen.set(at, a);
+      if (this.keep) this.seen.set(at, a);
     }
     if (a === 'dir' || a === 'link' || a === 'file' || a === 'other') return r.status !== 'dangling';
     if (a === 'ENOENT') return r.status === 'dangling';
