@@ -5,6 +5,7 @@ import type { FsPort } from './fs-port.js';
 import type { RunInfo } from './fix/journal.js';
 import { lockDirFor, lockRoots } from './fix/lock.js';
 import { planUndo, planUndoLocked, undoJournal, type UndoResult } from './fix/undo.js';
+import { withMessages } from './messages.js';
 import { runPipeline } from './pipeline.js';
 import type { Reporter } from './report/reporter.js';
 import { type AuditOptions, type Settings, settingsFrom } from './settings.js';
@@ -115,7 +116,8 @@ function collector(settings: Settings): { reporter: Reporter; result: AuditResul
   const reporter: Reporter = {
     begin: () => '',
     event(ev: AuditEvent) {
-      if (ev.type === 'link') links.push(ev.link);
+      // Findings are kept as data on the way; a caller reads their words, as the JSON report gives them.
+      if (ev.type === 'link') links.push(withMessages(ev.link));
       else unreadable.push(ev.entry);
       return '';
     },

@@ -47,10 +47,7 @@ export function auditSink(auditor: Auditor, reporter: Reporter, job: SinkJob, wr
   out(reporter.begin({ root: auditor.settings.root, scanned: auditor.settings.scanned }));
   return {
     feed(entries) {
-      for (const e of entries) {
-        if (e[4] === undefined) out(reporter.event(auditor.link(e[0], e[1], e[2], e[3])));
-        else out(reporter.event({ type: 'unreadable', entry: auditor.unreadable(e[2], e[3], e[4] === 'd' ? 'directory' : 'link') }));
-      }
+      auditor.batch(entries, (ev) => out(reporter.event(ev)));
     },
     judged: () => auditor.summary.links,
     end(counts) {

@@ -1,13 +1,13 @@
-import { errnoOf } from './errors.js';
+import { ChangeCheck } from './changed.js';
 import { isAbsolute, textClimbsAbove } from './paths.js';
 import type { LinkToPlan, PlanOutcome, PlannedFix } from './planned-fix.js';
 import { hostFromJail, Resolver, type Resolution, type Status, type View } from './resolve.js';
 import { type LinkFacts, type Rule, type Severity, rules } from './rules/index.js';
-import type { Finding } from './rules/types.js';
+import type { Finding, TextFinding } from './rules/types.js';
 import { describeChanged, describeUnreadable, unreadable as unreadableRule } from './rules/unreadable.js';
 import { type AuditOptions, type Settings, settingsFrom } from './settings.js';
-import { walk, type WalkCounts } from './walk.js';
-import type { DirEntry, Kind } from './fs-port.js';
+import { walkSource, type WalkedEntry } from './source.js';
+import type { WalkCounts } from './walk.js';
 import { type CheckRecord, Judge } from './judge.js';
 import { PolicyJudge, type Policy, type StaleAllow, type SuppressedFinding } from './policy.js';
 
@@ -21,6 +21,10 @@ export interface LinkRecord {
   target: string;
   /** The link's own path inside the root. */
   inside: string;
+  /**
+   * The jail view, under the name the JSON report gives it: this record is the report's shape,
+   * written out per link without a copy (the code's word for the view is `jail`).
+   */
   chroot: Resolution;
   host: Resolution;
   findings: Finding[];
@@ -35,7 +39,8 @@ export interface LinkRecord {
 export interface UnreadableRecord {
   path: string;
   errno: string;
-  finding: Finding;
+  /** Its words settled here: unreadable entries are few, and their message names the errno. */
+  finding: TextFinding;
 }
 
 export type AuditEvent = { type: 'link'; link: LinkRecord } | { type: 'unreadable'; entry: UnreadableRecord };
@@ -49,6 +54,7 @@ export interface Summary {
   entries: number;
   directories: number;
   unreadable: number;
+  /** Statuses in the jail view (the JSON name of the view). */
   chroot: StatusCounts;
   host: StatusCounts;
   findings: Record<Severity, number>;
@@ -125,37 +131,44 @@ export class LinkJudge {
   /** Presets, --require, rule levels and allow entries. */
   readonly judge: Judge;
   protected readonly planner: FixPlanning | null;
-  private readonly counts: WalkCounts = { entries: 0, directories: 0 };
+  /** Whether a verdict still holds for the tree as it is now (changed.ts). */
+  private readonly check: ChangeCheck;
 
   constructor(settingsOrOptions: Settings | AuditOptions, planner?: (judge: LinkJudge) => FixPlanning) {
     this.settings = 'rootHost' in settingsOrOptions ? settingsOrOptions : settingsFrom(settingsOrOptions);
-    this.resolver = new Resolver(this.settings.fs);
     this.jail = { rootHost: this.settings.rootHost };
+    const check = (this.check = new ChangeCheck(this.settings.fs, this.jail, this.host));
+    this.resolver = new Resolver(this.settings.fs, { onRead: (path, answer) => check.heard(path, answer) });
     this.summary = emptySummary(this.settings.policy);
     this.judge = new Judge(this.settings);
     this.planner = planner ? planner(this) : null;
   }
 
+  /** A walk of the scanned paths (source.ts), judged: one event per link or unreadable entry. */
   *events(): Generator<AuditEvent> {
-    const s = this.settings;
-    for (const top of s.scanned) {
-      const onListing = (dir: string, entries: readonly DirEntry[]): void => this.resolver.primeDir(dir, entries);
-      for (const ev of walk(s.fs, top, { exclude: s.exclude, oneFileSystem: s.oneFileSystem, onListing }, this.counts)) {
-        if (ev.type === 'unreadable') {
-          yield { type: 'unreadable', entry: this.unreadable(ev.path, ev.errno, 'directory') };
-          continue;
-        }
-        let text: string;
-        try {
-          text = s.fs.readlink(ev.path);
-        } catch (err) {
-          yield { type: 'unreadable', entry: this.unreadable(ev.path, errnoOf(err), 'link') };
-          continue;
-        }
-        yield this.link(ev.dir, ev.name, ev.path, text);
-      }
-    }
-    this.finish(this.counts);
+    const source = walkSource(this.settings, { onListing: (dir, entries) => this.resolver.primeDir(dir, entries) });
+    for (const e of source.entries()) yield this.entry(e);
+    this.finish(source.counts);
+  }
+
+  /** One entry of the source, judged. */
+  entry(e: WalkedEntry): AuditEvent {
+    this.check.openWindow(false);
+    return this.judgeEntry(e);
+  }
+
+  /**
+   * Entries whose link texts were all read before this call (a batch from the walking thread),
+   * judged in order: disk reads made while judging any of them count for all (see changed.ts).
+   */
+  batch(entries: readonly WalkedEntry[], each: (ev: AuditEvent) => void): void {
+    this.check.openWindow(entries.length > 1);
+    for (const e of entries) each(this.judgeEntry(e));
+  }
+
+  private judgeEntry(e: WalkedEntry): AuditEvent {
+    if (e[4] === undefined) return this.judgeLink(e[0], e[1], e[2], e[3]);
+    return { type: 'unreadable', entry: this.unreadable(e[2], e[3], e[4] === 'd' ? 'directory' : 'link') };
   }
 
   /**
@@ -185,11 +198,16 @@ export class LinkJudge {
    * a walk done elsewhere (another thread) can feed the auditor.
    */
   link(dir: string, name: string, path: string, text: string): AuditEvent {
+    this.check.openWindow(false);
+    return this.judgeLink(dir, name, path, text);
+  }
+
+  private judgeLink(dir: string, name: string, path: string, text: string): AuditEvent {
     const early = this.planner?.met(path, name);
     const rec = early?.target === text ? early : this.evaluate(dir, path, text);
     this.planner?.reached(path);
     this.judge.reported(path);
-    const changed = this.changedSince(rec, dir, name);
+    const changed = this.check.changedSince({ dir, name, text: rec.target, jail: rec.chroot, host: rec.host });
     if (changed !== null) {
       // What was learnt is stale somewhere: later links are judged on fresh reads.
       this.resolver.clear();
@@ -198,40 +216,6 @@ export class LinkJudge {
     }
     this.count(rec);
     return { type: 'link', link: rec };
-  }
-
-  /**
-   * Why the verdict on `rec` does not hold for the tree as it is now, or null when it does. The
-   * resolver answers from what it learnt since the walk began (listings, link texts), so a tree
-   * that changes under the scan could be judged on stale data. One lstat per view settles it in
-   * the usual case: where a view ended must still exist, where it failed must still fail. When it
-   * does not, both views are walked again from scratch, and only a different answer counts as a
-   * change. (The verdict is on the text the report shows, as read by the walk.)
-   */
-  private changedSince(rec: LinkRecord, dir: string, name: string): string | null {
-    const fs = this.settings.fs;
-    const rootHost = this.settings.rootHost;
-    const hostPath = (r: Resolution, p: string): string => (r === rec.host ? p : p === '/' ? rootHost || '/' : rootHost + p);
-    // One lstat per view: where it ended must still be there, or where it failed still fail.
-    const holds = (r: Resolution): boolean => {
-      const at = r.status === 'ok' ? r.resolved : r.status === 'dangling' || r.status === 'notdir' ? r.failedAt : null;
-      if (at === null) return true;
-      let kind: Kind | undefined;
-      try {
-        kind = fs.kind(hostPath(r, at));
-      } catch (err) {
-        return r.status !== 'ok' && errnoOf(err) === r.errno;
-      }
-      return r.status === 'ok' ? kind !== undefined : r.status === 'dangling' ? kind === undefined : kind !== undefined;
-    };
-    const sameTarget = rec.host.status === rec.chroot.status && rec.host.resolved === hostPath(rec.chroot, rec.chroot.resolved ?? '');
-    if (holds(rec.chroot) && (sameTarget || rootHost === '' || holds(rec.host))) return null;
-    // Walked again from scratch: only a different answer means the tree changed under the verdict.
-    const fresh = new Resolver(fs);
-    const same = (a: Resolution, b: Resolution): boolean => a.status === b.status && a.resolved === b.resolved && a.errno === b.errno;
-    if (!same(fresh.resolveLink(this.jail, dir, name, rec.target), rec.chroot)) return 'what it leads to changed';
-    if (rootHost !== '' && !same(fresh.resolveLink(this.host, dir, name, rec.target), rec.host)) return 'what it leads to changed';
-    return null;
   }
 
   /** Records the walk's totals in the summary. */
@@ -248,15 +232,15 @@ export class LinkJudge {
     const inside = path.slice(rootHost.length);
     const insideDir = dir.slice(rootHost.length) || '/';
     const climbs = !isAbsolute(text) && textClimbsAbove(depthOf(insideDir), text);
-    const chroot = this.resolver.resolveLink(this.jail, dir, name, text);
+    const jail = this.resolver.resolveLink(this.jail, dir, name, text);
     // Without --root the jail is the host: one walk answers both.
     const host =
-      (rootHost === '' ? chroot : hostFromJail(chroot, rootHost, path, climbs)) ?? this.resolver.resolveLink(this.host, dir, name, text);
-    const facts: LinkFacts = { path, text, inside, insideDir, climbs, root: this.settings.root, chroot, host };
+      (rootHost === '' ? jail : hostFromJail(jail, rootHost, path, climbs)) ?? this.resolver.resolveLink(this.host, dir, name, text);
+    const facts: LinkFacts = { path, text, inside, insideDir, climbs, root: this.settings.root, jail, host };
     const raw: Finding[] = [];
     for (const r of rules as readonly Rule[]) {
       const hit = r.check(facts);
-      if (hit) raw.push({ rule: r.id, code: r.code, severity: hit.severity ?? r.severity, message: hit.message });
+      if (hit) raw.push({ rule: r.id, code: r.code, severity: hit.severity ?? r.severity, args: hit.args });
     }
     const { findings, suppressed, wantsFix } = this.judge.judge(facts, raw);
     const outcome = wantsFix && this.planner ? this.planner.plan({ path, dir, name, text, insideDir, inside }, facts) : null;
@@ -264,7 +248,7 @@ export class LinkJudge {
       path,
       target: text,
       inside,
-      chroot,
+      chroot: jail,
       host,
       findings,
       fix: outcome?.fix ?? null,
@@ -278,7 +262,7 @@ export class LinkJudge {
   unreadable(path: string, errno: string, what: 'directory' | 'link', changed?: string): UnreadableRecord {
     // Its level may be raised or lowered, never off nor allowed (see policy.ts): it cannot vanish.
     const message = changed === undefined ? describeUnreadable(path, errno, what) : describeChanged(path, changed);
-    const finding = this.judge.policy.level({ rule: unreadableRule.id, code: unreadableRule.code, severity: unreadableRule.severity as Severity, message })!;
+    const finding = this.judge.policy.level<TextFinding>({ rule: unreadableRule.id, code: unreadableRule.code, severity: unreadableRule.severity as Severity, message })!;
     this.summary.unreadable++;
     this.summary.findings[finding.severity]++;
     this.summary.rules[unreadableRule.id] = (this.summary.rules[unreadableRule.id] ?? 0) + 1;

@@ -62,8 +62,8 @@ export function judgeDeployLink(fs: FsPort, f: LinkFacts, deploy: string): Findi
   const base = deploy === '/' ? '' : deploy;
   const target = lexicalTarget(f);
   const out: Finding[] = [];
-  if (isWithin(target, base + '/shared') && f.chroot.status !== 'ok')
-    out.push(finding(`points into shared/ (${shown(target)}) but does not resolve in the jail: ${failure(f.chroot)}`));
+  if (isWithin(target, base + '/shared') && f.jail.status !== 'ok')
+    out.push(finding(`points into shared/ (${shown(target)}) but does not resolve in the jail: ${failure(f.jail)}`));
   if (isWithin(target, base + '/releases') && target !== base + '/releases') {
     const release = target.slice(base.length + '/releases/'.length).split('/')[0]!;
     if (fs.kind(hostOf(f.root, base + '/releases/' + release)) === undefined)

@@ -18,6 +18,8 @@ export { nodeFsPort, memFsPort } from './fs-port.js';
 export type { FsPort, Kind, LinkStat } from './fs-port.js';
 export { rules, findRule } from './rules/index.js';
 export type { Rule, Severity, LinkFacts } from './rules/index.js';
+export type { DataFinding, TextFinding } from './rules/types.js';
+export { messageOf, withMessage, withMessages } from './messages.js';
 export { planLink } from './fix/plan.js';
 export type { PlannedFix } from './fix/plan.js';
 export { applyFixes, Interrupted, JournalStopped } from './fix/apply.js';

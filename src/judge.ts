@@ -87,7 +87,7 @@ export class Judge {
       if (facts.path !== (top === '/' ? '' : top) + '/current') all = [...all, ...judgeDeployLink(fs, facts, top.slice(rootHost.length) || '/')];
     }
     for (const c of this.checks.get(facts.path) ?? []) {
-      const f = c.judge(facts.chroot);
+      const f = c.judge(facts.jail);
       if (f !== null) all = [...all, f];
     }
     const { findings, suppressed } = this.settle(all, () => this.relativeOf(facts.path));

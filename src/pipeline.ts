@@ -1,5 +1,6 @@
 import type { AuditEvent, AuditResult, Summary } from './audit.js';
 import { auditSink, type TextWriter } from './audit-sink.js';
+import { eventWithMessages, resultWithMessages } from './messages.js';
 import { Auditor } from './auditor.js';
 import { applyFixes } from './fix/apply.js';
 import { type AppliedChange, plannedChanges } from './fix/change.js';
@@ -96,12 +97,12 @@ async function judge(
 
 /** Audits the given paths and returns everything found, synchronously. Byte-string paths: see bytes.ts. */
 export function auditSync(options: AuditOptions): AuditResult {
-  return new Auditor(options).collect();
+  return resultWithMessages(new Auditor(options).collect());
 }
 
 /** The audit as a stream of events, for huge trees: memory stays flat. */
 export async function* auditStream(options: AuditOptions): AsyncGenerator<AuditEvent, Summary> {
   const a = new Auditor(options);
-  for (const ev of a.events()) yield ev;
+  for (const ev of a.events()) yield eventWithMessages(ev);
   return a.summary;
 }

@@ -2,6 +2,8 @@ import picomatch from 'picomatch';
 import { toJsonText } from './bytes.js';
 import { UsageError } from './errors.js';
 import { findRule, LEVELS, type Level, rules, type Severity } from './rules/index.js';
+import { messageOf } from './messages.js';
+import type { Finding } from './rules/types.js';
 
 /** One exception: findings of `rules` on links whose path (relative to the scanned path) matches `path`. */
 export interface AllowEntry {
@@ -111,12 +113,7 @@ export interface StaleAllow {
   message: string;
 }
 
-interface Judged {
-  rule: string;
-  code: string;
-  severity: Severity;
-  message: string;
-}
+type Judged = Finding;
 
 /**
  * Applies levels and allow entries to the findings of one link, counting which entries were used
@@ -145,7 +142,7 @@ export class PolicyJudge {
       if (a === undefined) kept.push(f);
       else {
         this.used.add(a.index);
-        suppressed.push({ rule: f.rule, code: f.code, severity: f.severity, message: f.message, reason: a.reason, allow: a.index });
+        suppressed.push({ rule: f.rule, code: f.code, severity: f.severity, message: messageOf(f), reason: a.reason, allow: a.index });
       }
     }
     return { findings: kept, suppressed };

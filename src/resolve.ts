@@ -73,6 +73,8 @@ export interface ResolverOptions {
   cacheLimit?: number;
   /** Cut a looping walk short once it repeats itself (default true; false walks all 40 links, for tests). */
   cycleShortcut?: boolean;
+  /** Hears each answer read from the disk: the entry's kind, or the errno (ENOENT: nothing there). */
+  onRead?: ((hostPath: string, answer: Kind | string) => void) | undefined;
 }
 
 /** A real directory the resolver has looked into; children are filled in as they are asked for. */
@@ -110,6 +112,7 @@ export class Resolver {
   private size = 0;
   private readonly limit: number;
   private readonly shortcut: boolean;
+  private readonly onRead: ((hostPath: string, answer: Kind | string) => void) | undefined;
   /** Directory nodes by host path: a link's directory is asked for many times, and walking down to it costs a lookup per component. */
   private dirs = new Map<string, DirNode>();
   private roots = new Map<string, DirNode | null>();
@@ -128,6 +131,7 @@ export class Resolver {
     // entries 30k costs 4% more lstat calls than 100k and 13 MB less peak memory.
     this.limit = options.cacheLimit ?? 30_000;
     this.shortcut = options.cycleShortcut ?? true;
+    this.onRead = options.onRead;
   }
 
   /** Drops everything learnt; the next resolution asks the file system again. */
@@ -252,8 +256,9 @@ export class Resolver {
     // where the kernel says ENAMETOOLONG: ask the file system about those.
     if (dir.complete && name.length <= 255) return 'ENOENT';
     const path = dir.path + '/' + name;
+    let k: Kind | undefined;
     try {
-      const k = this.fs.kind(path);
+      k = this.fs.kind(path);
       if (k === undefined) e = 'ENOENT';
       else if (k === 'dir') e = newDir(dir, name);
       else if (k === 'link') e = { text: null };
@@ -261,6 +266,7 @@ export class Resolver {
     } catch (err) {
       e = errnoOf(err);
     }
+    this.onRead?.(path, k ?? (e as string));
     (dir.children ??= new Map()).set(name, e);
     this.size++;
     return e;

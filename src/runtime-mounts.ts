@@ -18,7 +18,7 @@ function mountOf(p: string | null): string | null {
  * chains through other links.
  */
 export function judgeRuntimeMount(f: LinkFacts): Finding | null {
-  const mount = mountOf(lexicalTarget(f)) ?? mountOf(f.chroot.status === 'ok' ? f.chroot.resolved : f.chroot.failedAt);
+  const mount = mountOf(lexicalTarget(f)) ?? mountOf(f.jail.status === 'ok' ? f.jail.resolved : f.jail.failedAt);
   if (mount === null) return null;
   return {
     rule: runtimeMount.id,

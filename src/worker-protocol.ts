@@ -4,6 +4,7 @@ import type { PlannedFix } from './fix/plan.js';
 import type { Format } from './report/formats.js';
 import type { ReportContext } from './report/reporter.js';
 import type { AuditOptions } from './settings.js';
+import type { WalkedEntry } from './source.js';
 import type { WalkCounts } from './walk.js';
 
 /**
@@ -40,14 +41,7 @@ export interface WorkerResult {
   leftovers: string[];
 }
 
-/** One walked entry: [dir, name, path, text] for a link; ['', '', path, errno, 'd' | 'l'] for a directory or link that could not be read. */
-export type WalkedEntry = [string, string, string, string] | [string, string, string, string, 'd' | 'l'];
-
-/** What one walk met, kept so a later report can replay it (after --fix) without walking again. */
-export interface Walked {
-  entries: WalkedEntry[];
-  counts: WalkCounts;
-}
+export type { Walked, WalkedEntry } from './source.js';
 
 /**
  * Walking thread -> audit thread: a batch of entries, the walk's end with its totals, or (after

@@ -30,16 +30,16 @@ export interface PlanContext {
  * target through them, and otherwise takes the physical path; either way it is checked in both
  * views, through the rest of the plan, before it is accepted.
  */
-export function planLink(ctx: PlanContext, link: LinkToPlan, now: { chroot: Resolution; host: Resolution }): PlanOutcome {
+export function planLink(ctx: PlanContext, link: LinkToPlan, now: { jail: Resolution; host: Resolution }): PlanOutcome {
   const { jail, host, root } = ctx;
   if (ctx.enterable && !ctx.enterable(link.dir)) return { fix: null, reason: NOT_ENTERABLE };
-  const j = afterPlan(ctx, jail, link, now.chroot);
+  const j = afterPlan(ctx, jail, link, now.jail);
   let intended: string;
   let safety: PlannedFix['safety'];
   const prefixed = afterRootPrefix(link.text, root);
   if (j.status === 'ok') {
     intended = j.resolved;
-    safety = now.chroot.status === 'ok' && now.chroot.resolved === intended ? 'safe' : 'repair';
+    safety = now.jail.status === 'ok' && now.jail.resolved === intended ? 'safe' : 'repair';
   } else {
     const h = afterPlan(ctx, host, link, now.host);
     if (prefixed !== null && h.status === 'ok' && isWithin(h.resolved, root)) {

@@ -1,3 +1,4 @@
+import { messageOf } from '../messages.js';
 import { createColors } from 'picocolors';
 import type { CheckRecord, Finding, StaleAllow, SuppressedFinding } from '../audit.js';
 import { toDisplay } from '../bytes.js';
@@ -21,7 +22,7 @@ export function withConfigLines(inner: Reporter, ctx: ReportContext): Reporter {
     }
   };
   const line = (path: string, f: Finding): string =>
-    `${c.bold(toDisplay(path))}: ${f.severity === 'error' ? c.red('error') : f.severity === 'warning' ? c.yellow('warning') : c.blue('info')} ${c.dim(f.code)} ${f.rule}: ${f.message}\n`;
+    `${c.bold(toDisplay(path))}: ${f.severity === 'error' ? c.red('error') : f.severity === 'warning' ? c.yellow('warning') : c.blue('info')} ${c.dim(f.code)} ${f.rule}: ${messageOf(f)}\n`;
   let checks = '';
   return {
     begin: (h) => inner.begin(h),

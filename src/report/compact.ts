@@ -1,3 +1,4 @@
+import { messageOf } from '../messages.js';
 import type { Finding } from '../audit.js';
 import { pathNamer } from './display-path.js';
 import type { Reporter, ReportContext } from './reporter.js';
@@ -14,7 +15,7 @@ function oneLine(s: string): string {
 
 /** `path: severity LC00x rule: message`, one line whatever the message holds; `shown` is the path as the report names it. */
 export function compactLine(shown: string, f: Finding): string {
-  return `${shown}: ${f.severity} ${f.code} ${f.rule}: ${oneLine(f.message)}\n`;
+  return `${shown}: ${f.severity} ${f.code} ${f.rule}: ${oneLine(messageOf(f))}\n`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { messageOf, withMessage } from '../messages.js';
 import type { AuditEvent, CheckRecord, LinkRecord, StaleAllow, Summary, SuppressedFinding, UnreadableRecord } from '../audit.js';
 import { toJsonText } from '../bytes.js';
 import type { Resolution } from '../resolve.js';
@@ -25,7 +26,7 @@ export function linkJson(rec: LinkRecord): object {
     inside: toJsonText(rec.inside),
     chroot: view(rec.chroot),
     host: view(rec.host),
-    findings: rec.findings.map((f) => ({ rule: f.rule, code: f.code, severity: f.severity, message: f.message })),
+    findings: rec.findings.map(withMessage),
     fix: rec.fix
       ? { target: toJsonText(rec.fix.target), intended: toJsonText(rec.fix.intended), safety: rec.fix.safety, why: rec.fix.why }
       : null,
@@ -40,7 +41,7 @@ function suppressedJson(f: SuppressedFinding): object {
 }
 
 export function checkJson(c: CheckRecord): object {
-  return { path: toJsonText(c.path), findings: c.findings, suppressed: c.suppressed.map(suppressedJson) };
+  return { path: toJsonText(c.path), findings: c.findings.map(withMessage), suppressed: c.suppressed.map(suppressedJson) };
 }
 
 export function staleJson(s: StaleAllow): object {
@@ -83,7 +84,7 @@ function viewText(r: Resolution): string {
 export function linkJsonText(rec: LinkRecord): string {
   let findings = '';
   for (const f of rec.findings) {
-    findings += `${findings === '' ? '' : ','}{"rule":"${f.rule}","code":"${f.code}","severity":"${f.severity}","message":${textLit(f.message)}}`;
+    findings += `${findings === '' ? '' : ','}{"rule":"${f.rule}","code":"${f.code}","severity":"${f.severity}","message":${textLit(messageOf(f))}}`;
   }
   const fix = rec.fix
     ? `{"target":${bytesLit(rec.fix.target)},"intended":${bytesLit(rec.fix.intended)},"safety":"${rec.fix.safety}","why":${textLit(rec.fix.why)}}`

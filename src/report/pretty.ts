@@ -1,3 +1,4 @@
+import { messageOf } from '../messages.js';
 import { createColors } from 'picocolors';
 import type { Finding, LinkRecord, Summary, UnreadableRecord } from '../audit.js';
 import { toDisplay } from '../bytes.js';
@@ -112,7 +113,7 @@ function rulesLine(st: Style, findings: readonly Finding[]): string {
   }
   let out = `  ${groups.join(c.dim(' · '))}\n`;
   // A layout or requirement finding tells a story of its own (which release, which glob): said in full.
-  for (const f of findings) if (OWN_STORY.has(f.rule)) out += `  ${c.dim(f.code)} ${f.rule}: ${f.message}\n`;
+  for (const f of findings) if (OWN_STORY.has(f.rule)) out += `  ${c.dim(f.code)} ${f.rule}: ${messageOf(f)}\n`;
   return out;
 }
 

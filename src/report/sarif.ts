@@ -1,3 +1,4 @@
+import { messageOf } from '../messages.js';
 import { createHash } from 'node:crypto';
 import type * as Sarif from 'sarif';
 import type { Finding, LinkRecord } from '../audit.js';
@@ -85,7 +86,7 @@ function result(f: Finding, path: string, properties: Record<string, unknown>, w
     ruleId: f.code,
     ruleIndex: index.get(f.code) ?? -1,
     level: LEVEL[f.severity],
-    message: { text: f.message },
+    message: { text: messageOf(f) },
     locations: [
       {
         physicalLocation: {

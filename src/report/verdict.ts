@@ -1,3 +1,4 @@
+import { messageOf } from '../messages.js';
 import type { LinkRecord } from '../audit.js';
 import type { Resolution } from '../resolve.js';
 import { failure } from '../rules/words.js';
@@ -26,24 +27,24 @@ export function verdict(rec: LinkRecord, w: VerdictWords): string {
   const inJail = w.jail ? ' in the jail' : '';
   // With --preset rootfs a link into /proc is not broken, whatever the build tree has there.
   const mount = rec.findings.find((f) => f.rule === 'runtime-mount');
-  if (mount) return mount.message;
+  if (mount) return messageOf(mount);
   if (jail.status === 'loop') {
     const loop = rec.findings.find((f) => f.rule === 'loop');
-    const cycle = loop?.message.replace(/^loops in the jail: /, '') ?? 'more than 40 links are followed';
+    const cycle = (loop && messageOf(loop))?.replace(/^loops in the jail: /, '') ?? 'more than 40 links are followed';
     return `loops${inJail} (${cycle})`;
   }
   if (jail.status !== 'ok') {
     return `${fails(jail)}${inJail} (${why(jail, 'jail', w)})`;
   }
   const escapes = rec.findings.find((f) => f.rule === 'escapes-root');
-  if (escapes) return escapes.message.replace(/^link /, '');
+  if (escapes) return messageOf(escapes).replace(/^link /, '');
   if (host.status !== 'ok') return `${fails(host)} on the host only (${why(host, 'host', w)})`;
   // Both named on the host's side: a jail path and a host path can look alike and differ.
   const jailLands = hostOf(w.root, jail.resolved);
   if (w.jail && host.resolved !== jailLands) return `leads to ${w.place(jailLands)} in the jail but to ${w.place(host.resolved)} on the host`;
   const rank = { error: 3, warning: 2, info: 1 } as const;
   const worst = [...rec.findings].sort((a, b) => rank[b.severity] - rank[a.severity])[0];
-  return worst?.message ?? 'no problem';
+  return worst ? messageOf(worst) : 'no problem';
 }
 
 function fails(r: Resolution): string {

@@ -1,3 +1,4 @@
+import type { Resolution } from '../resolve.js';
 import type { Rule } from './types.js';
 import { failure, shown } from './words.js';
 
@@ -22,17 +23,26 @@ export const absolute = {
   },
   check(f) {
     if (f.text.charCodeAt(0) !== 47) return null;
-    if (f.chroot.status !== 'ok' && f.host.status === 'ok')
-      return {
-        severity: 'error',
-        message: `absolute link works on the host but not in the jail (${failure(f.chroot)} inside ${shown(f.root)}); make it relative`,
-      };
+    if (f.jail.status !== 'ok' && f.host.status === 'ok') return { severity: 'error', args: ['host only', f.jail, f.root] };
     // Without --root the jail is the host: a text that resolves means one place only. It is
     // noted, not flagged, and --fix leaves it alone unless the config raises this rule.
-    if (f.root === '/' && f.chroot.status === 'ok')
-      return { severity: 'info', message: 'absolute link; it resolves, and without --root the jail and the host are the same' };
-    if (f.chroot.status === 'ok' && f.host.status !== 'ok')
-      return { message: `absolute link works in the jail only (on the host ${failure(f.host)}); make it relative` };
-    return { message: 'absolute link: it means different places in the jail and on the host; make it relative' };
+    if (f.root === '/' && f.jail.status === 'ok') return { severity: 'info', args: ['one view'] };
+    if (f.jail.status === 'ok' && f.host.status !== 'ok') return { args: ['jail only', f.host] };
+    return { args: ['two places'] };
   },
-} satisfies Rule;
+  render(a) {
+    switch (a[0]) {
+      case 'host only':
+        return `absolute link works on the host but not in the jail (${failure(a[1])} inside ${shown(a[2])}); make it relative`;
+      case 'one view':
+        return 'absolute link; it resolves, and without --root the jail and the host are the same';
+      case 'jail only':
+        return `absolute link works in the jail only (on the host ${failure(a[1])}); make it relative`;
+      case 'two places':
+        return 'absolute link: it means different places in the jail and on the host; make it relative';
+    }
+  },
+} satisfies Rule<AbsoluteArgs>;
+
+/** Which way the views differ, and what the message names. */
+type AbsoluteArgs = readonly ['host only', Resolution, string] | readonly ['one view'] | readonly ['jail only', Resolution] | readonly ['two places'];

@@ -1,3 +1,4 @@
+import type { Resolution } from '../resolve.js';
 import type { Rule } from './types.js';
 import { failure, shown } from './words.js';
 
@@ -16,8 +17,10 @@ export const dangling = {
     fix: 'When the text is a host path into the root (Capistrano) and the host view lands inside the root, --fix rewrites it to a relative text that works in both views. A link dangling in both views is never deleted by --fix; it is reported with the missing component.',
   },
   check(f) {
-    if (f.chroot.status === 'ok' || f.chroot.status === 'loop') return null;
-    const host = f.host.status === 'ok' ? `; on the host it resolves to ${shown(f.host.resolved)}` : '';
-    return { message: `dangles in the jail: ${failure(f.chroot)}${host}` };
+    if (f.jail.status === 'ok' || f.jail.status === 'loop') return null;
+    return { args: [f.jail, f.host] };
   },
-} satisfies Rule;
+  render([jail, host]) {
+    return `dangles in the jail: ${failure(jail)}${host.status === 'ok' ? `; on the host it resolves to ${shown(host.resolved)}` : ''}`;
+  },
+} satisfies Rule<readonly [jail: Resolution, host: Resolution]>;

@@ -31,6 +31,9 @@ export const escapesRoot = {
   },
   check(f) {
     const why = escapeReason(f);
-    return why === null ? null : { message: `link leaves the root: ${why}` };
+    return why === null ? null : { args: [why] };
   },
-} satisfies Rule;
+  render([why]) {
+    return `link leaves the root: ${why}`;
+  },
+} satisfies Rule<readonly [why: string]>;

@@ -1,4 +1,4 @@
-import { cycleMembers } from '../resolve.js';
+import { cycleMembers, type Resolution } from '../resolve.js';
 import type { Rule } from './types.js';
 import { shown } from './words.js';
 
@@ -15,10 +15,11 @@ export const loop = {
     fix: 'Not fixable automatically: which member of the cycle is wrong is a human decision. The message names the cycle.',
   },
   check(f) {
-    if (f.chroot.status !== 'loop') return null;
-    const members = cycleMembers(f.chroot);
-    if (members.length === 0)
-      return { message: `loops in the jail: a chain of more than 40 links starting at ${shown(f.inside)}` };
-    return { message: `loops in the jail: cycle through ${members.map((m) => shown(m)).join(', ')}` };
+    return f.jail.status === 'loop' ? { args: [f.jail, f.inside] } : null;
   },
-} satisfies Rule;
+  render([jail, inside]) {
+    const members = cycleMembers(jail);
+    if (members.length === 0) return `loops in the jail: a chain of more than 40 links starting at ${shown(inside)}`;
+    return `loops in the jail: cycle through ${members.map((m) => shown(m)).join(', ')}`;
+  },
+} satisfies Rule<readonly [jail: Resolution, inside: string]>;

@@ -63,7 +63,9 @@ export const nonCanonical = {
     fix: '--fix cleans the text when the clean form resolves to exactly the same target in both views.',
   },
   check(f) {
-    const why = untidiness(f.text);
-    return why === null ? null : { message: `link text is not clean: ${why}` };
+    return isClean(f.text) ? null : { args: [f.text] };
   },
-} satisfies Rule;
+  render([text]) {
+    return `link text is not clean: ${untidinessReasons(text)}`;
+  },
+} satisfies Rule<readonly [text: string]>;

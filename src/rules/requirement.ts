@@ -26,4 +26,8 @@ export const requirement = {
   check() {
     return null;
   },
+  // Its findings carry their words, settled where they are judged (TextFinding).
+  render() {
+    return this.title;
+  },
 } satisfies Rule;

@@ -19,4 +19,8 @@ export const runtimeMount = {
   check() {
     return null;
   },
+  // Its findings carry their words, settled where they are judged (TextFinding).
+  render() {
+    return this.title;
+  },
 } satisfies Rule;

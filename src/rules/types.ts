@@ -16,13 +16,16 @@ export interface LinkFacts {
   climbs: boolean;
   /** Host path of the root ('/' when none was given). */
   root: string;
-  chroot: Resolution;
+  /** How the link resolves in the jail: the root as '/', '..' clamped there (paths inside the root). */
+  jail: Resolution;
+  /** How it resolves on the host (host paths). */
   host: Resolution;
 }
 
-export interface Hit {
+/** What a rule's check says about one link: the arguments its `render` turns into words. */
+export interface Hit<A extends readonly unknown[] = readonly unknown[]> {
   severity?: Severity;
-  message: string;
+  args: A;
 }
 
 export interface RuleDocs {
@@ -54,7 +57,7 @@ export interface RuleDocs {
  * A rule is data plus a pure check. `code` is stable and never reused, so a code in a CI log or a
  * suppression keeps meaning the same thing after renames.
  */
-export interface Rule {
+export interface Rule<A extends readonly unknown[] = readonly unknown[]> {
   id: string;
   code: string;
   severity: Severity;
@@ -64,13 +67,34 @@ export interface Rule {
   docs: RuleDocs;
   /** For a rule that only an option switches on: that option (it is not counted in the summary otherwise). */
   enabledBy?: '--require' | '--preset deploy' | '--preset rootfs';
-  check(facts: LinkFacts): Hit | null;
+  check(facts: LinkFacts): Hit<A> | null;
+  /** The message of a finding, from its check's arguments: called only where text is shown. */
+  render(args: A): string;
 }
 
-/** What a rule said about one link, at the level the run's policy gives it. */
-export interface Finding {
+interface FindingHead {
   rule: string;
   code: string;
   severity: Severity;
-  message: string;
 }
+
+/**
+ * What a per-link rule said about one link, at the level the run's policy gives it, as data: the
+ * message's arguments, which the rule renders into words only where text is shown (messageOf in
+ * messages.ts). Most findings of a big run are counted or written as JSON, never read.
+ */
+export interface DataFinding extends FindingHead {
+  args: readonly unknown[];
+  message?: undefined;
+}
+
+/**
+ * A finding whose words were settled where it was judged: off the per-link path (unreadable
+ * entries, --require, the deploy and rootfs presets) or rendered for a caller (withMessage).
+ */
+export interface TextFinding extends FindingHead {
+  message: string;
+  args?: undefined;
+}
+
+export type Finding = DataFinding | TextFinding;

@@ -1,3 +1,4 @@
+import type { Resolution } from '../resolve.js';
 import type { Rule } from './types.js';
 import { failure, shown } from './words.js';
 import { hostOf } from '../paths.js';
@@ -16,18 +17,31 @@ export const viewMismatch = {
     fix: '--fix rewrites the link to a relative text that lands on its jail target from both sides.',
   },
   check(f) {
-    const c = f.chroot;
+    const c = f.jail;
     const h = f.host;
     if (c.status !== 'ok' && h.status !== 'ok') return null;
     if (c.status === 'ok' && h.status === 'ok') {
       const expected = hostOf(f.root, c.resolved);
-      if (h.resolved === expected) return null;
-      return {
-        message: `jail and host disagree: in the jail it is ${shown(c.resolved)} (${shown(expected)} on the host), the host resolves it to ${shown(h.resolved)}`,
-      };
+      return h.resolved === expected ? null : { args: ['disagree', c.resolved, expected, h.resolved] };
     }
-    if (c.status === 'ok') return { message: `resolves in the jail to ${shown(c.resolved)} but not on the host (${failure(h)})` };
+    if (c.status === 'ok') return { args: ['jail only', c.resolved, h] };
     if (h.status !== 'ok') return null; // ruled out above; says so to the type checker
-    return { message: `resolves on the host to ${shown(h.resolved)} but not in the jail (${failure(c)})` };
+    return { args: ['host only', h.resolved, c] };
   },
-} satisfies Rule;
+  render(a) {
+    switch (a[0]) {
+      case 'disagree':
+        return `jail and host disagree: in the jail it is ${shown(a[1])} (${shown(a[2])} on the host), the host resolves it to ${shown(a[3])}`;
+      case 'jail only':
+        return `resolves in the jail to ${shown(a[1])} but not on the host (${failure(a[2])})`;
+      case 'host only':
+        return `resolves on the host to ${shown(a[1])} but not in the jail (${failure(a[2])})`;
+    }
+  },
+} satisfies Rule<MismatchArgs>;
+
+/** How the views disagree: both resolve elsewhere (jail path, its host path, host path), or one fails. */
+type MismatchArgs =
+  | readonly ['disagree', string, string, string]
+  | readonly ['jail only', string, Resolution]
+  | readonly ['host only', string, Resolution];

@@ -37,3 +37,24 @@ describe('the pipeline', () => {
     expect(fix.listings).toBeLessThan(2 * audit.listings);
   });
 });
+
+describe('library results', () => {
+  it('carry every finding with its words, as the JSON report gives them, from audit(), fix(), auditSync() and auditStream()', async () => {
+    const { audit, auditStream, auditSync, fix } = await import('../../src/index.js');
+    const sb = memfsSandbox(capistrano);
+    const root = `${sb.base}/${JAIL}`;
+    const options = { paths: [root + APP], root, fs: sb.fs };
+    const r = await runCliInProcess([root + APP, '--root', root, '-j', '1', '--format', 'json', '--fail-on', 'never'], { fs: sb.fs });
+    const json = JSON.parse(r.stdout) as { links: { path: string; findings: unknown[] }[] };
+    const expected = json.links.map((l) => l.findings);
+    // Positive control: the tree has findings to say.
+    expect(expected.flat().length).toBeGreaterThan(3);
+    const words = (links: readonly { findings: readonly unknown[] }[]): unknown[] => links.map((l) => l.findings.map((f) => JSON.parse(JSON.stringify(f))));
+    expect(words((await audit(options)).links)).toEqual(expected);
+    expect(words(auditSync(options).links)).toEqual(expected);
+    expect(words((await fix({ ...options, dryRun: true })).links)).toEqual(expected);
+    const streamed: { findings: readonly unknown[] }[] = [];
+    for await (const ev of auditStream(options)) if (ev.type === 'link') streamed.push(ev.link);
+    expect(words(streamed)).toEqual(expected);
+  });
+});
