@@ -1,5 +1,4 @@
 import { rules } from './rules/index.js';
-import type { AuditEvent, AuditResult } from './audit.js';
 import type { Finding, Rule, TextFinding } from './rules/types.js';
 
 const byId = new Map<string, Rule>(rules.map((r) => [r.id, r as Rule]));
@@ -25,12 +24,3 @@ export function withMessages<R extends { findings: readonly Finding[] }>(rec: R)
   return { ...rec, findings: rec.findings.map(withMessage) };
 }
 
-/** An event as a library caller gets it: a link's findings with their words (others have them). */
-export function eventWithMessages(ev: AuditEvent): AuditEvent {
-  return ev.type === 'link' ? { type: 'link', link: withMessages(ev.link) } : ev;
-}
-
-/** A collected audit as a library caller gets it: every finding with its words. */
-export function resultWithMessages<R extends AuditResult>(result: R): R {
-  return { ...result, links: result.links.map((l) => withMessages(l)) };
-}

@@ -1,6 +1,6 @@
 import type { AuditEvent, AuditResult, Summary } from './audit.js';
 import { auditSink, type TextWriter } from './audit-sink.js';
-import { eventWithMessages, resultWithMessages } from './messages.js';
+import { withMessages } from './messages.js';
 import { Auditor } from './auditor.js';
 import { applyFixes } from './fix/apply.js';
 import { type AppliedChange, plannedChanges } from './fix/change.js';
@@ -105,4 +105,14 @@ export async function* auditStream(options: AuditOptions): AsyncGenerator<AuditE
   const a = new Auditor(options);
   for (const ev of a.events()) yield eventWithMessages(ev);
   return a.summary;
+}
+
+/** An event as a library caller gets it: a link's findings with their words (others have them). */
+function eventWithMessages(ev: AuditEvent): AuditEvent {
+  return ev.type === 'link' ? { type: 'link', link: withMessages(ev.link) } : ev;
+}
+
+/** A collected audit as a library caller gets it: every finding with its words. */
+function resultWithMessages(result: AuditResult): AuditResult {
+  return { ...result, links: result.links.map((l) => withMessages(l)) };
 }
