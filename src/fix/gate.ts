@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { errnoOf } from '../errors.js';
 import { components } from '../paths.js';
 import type { FsPort, LinkStat } from '../fs-port.js';
@@ -27,7 +28,9 @@ export const NOT_ENTERABLE = 'a directory name on the way is not valid UTF-8, so
 
 /** Whether the gate for `fs` can reach `dir` at all: chdir takes UTF-8 text only. */
 export function canEnter(fs: FsPort, dir: string): boolean {
-  return !fs.real || /^[\x00-\x7f]*$/.test(dir) || components(dir).every(isUtf8);
+  // '/' is never part of a multi-byte sequence, so the whole path is valid UTF-8 exactly when
+  // each component is: one check over its bytes, no decoding and re-encoding per component.
+  return !fs.real || /^[\x00-\x7f]*$/.test(dir) || isUtf8(Buffer.from(dir, 'latin1'));
 }
 
 export function gateFor(fs: FsPort): DirGate {
@@ -137,10 +140,6 @@ class ChdirGate implements DirGate {
       process.chdir('/');
     }
   }
-}
-
-function isUtf8(latin1: string): boolean {
-  return Buffer.from(Buffer.from(latin1, 'latin1').toString('utf8'), 'utf8').equals(Buffer.from(latin1, 'latin1'));
 }
 
 /**
