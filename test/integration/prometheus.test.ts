@@ -213,7 +213,7 @@ describe.skipIf(gate.skip)(`the alert rules in docs/linkcheck.rules.yml${gate.la
 
   it('use only metrics that linkcheck writes', () => {
     const used = new Set(fs.readFileSync(rulesFile, 'utf8').match(/\blinkcheck_[a-z_]+/g));
-    const text = spawnCli([REPO + 'fixtures', '--format', 'prometheus', '--fail-on', 'never']).stdout;
+    const text = spawnCli([path.join(REPO, 'fixtures'), '--format', 'prometheus', '--fail-on', 'never']).stdout;
     const written = new Set(parseSamples(text).map((s) => s.name));
     expect(used.size).toBeGreaterThan(3);
     for (const m of used) expect(written, m).toContain(m);
