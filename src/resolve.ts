@@ -13,7 +13,10 @@ export interface Hop {
 /** How a path resolved in one view: where it ended (ok), or where and why it failed. */
 export type Resolution = Resolved | Unresolved;
 
-/** A resolution that ended on an existing entry. */
+/**
+ * A resolution that ended on an existing entry.
+ * @public (named in the rules' emitted declarations, through Resolution)
+ */
 export interface Resolved {
   status: 'ok';
   /** The fully resolved path in the view's terms. */
@@ -24,7 +27,10 @@ export interface Resolved {
   hops: Hop[];
 }
 
-/** A resolution that failed. */
+/**
+ * A resolution that failed.
+ * @public (named in the rules' emitted declarations, through Resolution)
+ */
 export interface Unresolved {
   status: Exclude<Status, 'ok'>;
   resolved: null;
@@ -41,7 +47,7 @@ const PATH_MAX = 4096;
 /** Linux's MAXSYMLINKS: the 41st link followed in one resolution fails with ELOOP. */
 export const MAX_HOPS = 40;
 
-export function statusOf(errno: string): Unresolved['status'] {
+function statusOf(errno: string): Unresolved['status'] {
   switch (errno) {
     case 'ENOENT':
       return 'dangling';

@@ -1,5 +1,5 @@
 import { messageOf, withMessage } from '../messages.js';
-import type { AuditEvent, CheckRecord, LinkRecord, StaleAllow, Summary, SuppressedFinding, UnreadableRecord } from '../audit.js';
+import type { CheckRecord, LinkRecord, StaleAllow, SuppressedFinding, UnreadableRecord } from '../audit.js';
 import { toJsonText } from '../bytes.js';
 import type { Resolution } from '../resolve.js';
 
@@ -40,11 +40,11 @@ function suppressedJson(f: SuppressedFinding): object {
   return { rule: f.rule, code: f.code, severity: f.severity, message: f.message, reason: f.reason, allow: f.allow };
 }
 
-export function checkJson(c: CheckRecord): object {
+function checkJson(c: CheckRecord): object {
   return { path: toJsonText(c.path), findings: c.findings.map(withMessage), suppressed: c.suppressed.map(suppressedJson) };
 }
 
-export function staleJson(s: StaleAllow): object {
+function staleJson(s: StaleAllow): object {
   return { allow: s.index, path: s.path, rules: s.rules, reason: s.reason, severity: 'info', message: s.message };
 }
 
@@ -106,4 +106,3 @@ export function headerJson(h: ReportHeader): { schemaVersion: number; root: stri
   return { schemaVersion: SCHEMA_VERSION, root: toJsonText(h.root), scanned: h.scanned.map(toJsonText) };
 }
 
-export type { AuditEvent, Summary };

@@ -3,7 +3,7 @@ import type { LinkFacts, Rule } from './types.js';
 import { shown } from './words.js';
 
 /** Why the link leaves the root, or null when it stays inside. */
-export function escapeReason(f: LinkFacts): string | null {
+function escapeReason(f: LinkFacts): string | null {
   if (f.climbs) return 'its text climbs above the root with ..';
   if (isAbsolute(f.text)) {
     if (textClimbsAbove(0, f.text)) return 'its text climbs above the root with .. (the jail clamps it at /)';

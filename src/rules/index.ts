@@ -10,12 +10,11 @@ import type { Rule, Severity } from './types.js';
 import { unreadable } from './unreadable.js';
 import { viewMismatch } from './view-mismatch.js';
 
-export type { Hit, LinkFacts, Rule, RuleDocs, Severity } from './types.js';
+export type { LinkFacts, Rule, Severity } from './types.js';
 
 /** Every rule, in code order. A rule's id and code are never reused once published. */
 export const rules = [absolute, escapesRoot, dangling, loop, viewMismatch, nonCanonical, unreadable, requirement, deployLayout, runtimeMount] as const satisfies readonly Rule[];
 
-export type RuleId = (typeof rules)[number]['id'];
 
 /** A rule by id (`absolute`) or code (`LC001`, any case). */
 export function findRule(key: string): Rule | undefined {

@@ -23,12 +23,12 @@ export interface LinkFacts {
 }
 
 /** What a rule's check says about one link: the arguments its `render` turns into words. */
-export interface Hit<A extends readonly unknown[] = readonly unknown[]> {
+interface Hit<A extends readonly unknown[] = readonly unknown[]> {
   severity?: Severity;
   args: A;
 }
 
-export interface RuleDocs {
+interface RuleDocs {
   /** What the rule flags. */
   what: string;
   /** Why it matters. */
