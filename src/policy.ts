@@ -113,8 +113,6 @@ export interface StaleAllow {
   message: string;
 }
 
-type Judged = Finding;
-
 /**
  * Applies levels and allow entries to the findings of one link, counting which entries were used
  * so the ones that never matched can be reported as stale at the end.
@@ -124,7 +122,7 @@ export class PolicyJudge {
   constructor(readonly policy: Policy) {}
 
   /** The finding with the configured level, or null when its rule is off. */
-  level<F extends Judged>(f: F): F | null {
+  level<F extends Finding>(f: F): F | null {
     const level = this.policy.levels.get(f.rule);
     if (level === undefined) return f;
     if (level === 'off') return null;
@@ -132,7 +130,7 @@ export class PolicyJudge {
   }
 
   /** Splits findings into those that count and those an allow entry sets aside. */
-  allow<F extends Judged>(findings: F[], relative: () => string): { findings: F[]; suppressed: SuppressedFinding[] } {
+  allow<F extends Finding>(findings: F[], relative: () => string): { findings: F[]; suppressed: SuppressedFinding[] } {
     if (this.policy.allow.length === 0 || findings.length === 0) return { findings, suppressed: [] };
     const rel = toJsonText(relative());
     const kept: F[] = [];

@@ -4,12 +4,11 @@
  * exit code and the links left on disk are those of the one-thread run. The tree holds 3,000
  * links, so -j 2 really hands both passes to the second thread.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tree } from '../../fixtures/tree.js';
 import { ensureBuilt } from '../support/build.js';
-import { BIN } from '../support/repo.js';
+import { spawnCli } from '../support/cli.js';
 import { diskSandbox, type Sandbox } from '../support/sandbox.js';
 
 function deployTree(): Tree {
@@ -40,13 +39,9 @@ describe('--fix with -j 1 and -j 2', () => {
         const sb = diskSandbox(deployTree());
         boxes.push(sb);
         const app = `${sb.base}/app`;
-        const r = spawnSync(process.execPath, [BIN, app, '--root', app, '--fix', ...extra, '-j', jobs], {
-          encoding: 'utf8',
-          maxBuffer: 1 << 28,
-          env: { ...process.env, LINKCHECK_LOCK_DIR: `${sb.base}/locks` },
-        });
+        const r = spawnCli([app, '--root', app, '--fix', ...extra, '-j', jobs], { env: { LINKCHECK_LOCK_DIR: `${sb.base}/locks` } });
         expect(r.stderr).toBe('');
-        return { status: r.status, stdout: r.stdout.replaceAll(sb.base, 'BASE'), links: links(app) };
+        return { status: r.code, stdout: r.stdout.replaceAll(sb.base, 'BASE'), links: links(app) };
       };
       const one = run('1');
       const two = run('2');
