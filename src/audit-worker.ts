@@ -5,7 +5,7 @@ import { OutputError } from './errors.js';
 import { DONE, FAILED, type PassJob, type ToWorker, type WorkerInput, type WorkerResult } from './worker-protocol.js';
 import { besideProgress } from './progress.js';
 
-// The second half of auditInParallel: resolve, judge, plan and report what the walk sends.
+// The second half of AuditThread (parallel.ts): resolve, judge, plan and report what the walk sends.
 const input = workerData as WorkerInput;
 let counters = new Int32Array(input.progress);
 
