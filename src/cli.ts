@@ -1,33 +1,28 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { errnoOf, OutputError, UsageError } from './errors.js';
-import { JournalStopped } from './fix/apply.js';
-import { Busy, lockDirFor, lockRoots, waitMs } from './fix/lock.js';
+import { Busy, lockDirFor, waitMs } from './fix/lock.js';
 import { listRuns } from './fix/undo.js';
 import { undo } from './api.js';
-import { OutputFile } from './output-file.js';
 import { packageVersion as version } from './version.js';
 import { nodeFsPort } from './fs-port.js';
 import { FORMATS } from './report/formats.js';
 import { explainRule, listRules } from './report/rules-text.js';
-import { settingsFrom } from './settings.js';
-import { DEFAULT_CONFIG, loadConfig, loadDefaultConfig } from './config.js';
+import { DEFAULT_CONFIG } from './config.js';
 import { PRESETS, type Preset } from './policy.js';
-import { planRuns } from './run-config.js';
+import type { CliChoices } from './run-config.js';
 import { afterHelp, RESERVED, scanHelp } from './help.js';
 import { commandLike } from './suggest.js';
 import { Progress, progressDelay, progressWanted } from './progress.js';
 import { fromText, toDisplay } from './bytes.js';
 import { EXIT, FAIL_ON } from './exit-codes.js';
-import { type ScanIo, scanRoots } from './scan.js';
+import { type ScanJobIo, scanJob } from './scan-job.js';
 
 /** Everything the CLI touches outside itself, so tests can run it in-process. */
-export interface CliIo extends ScanIo {
+export interface CliIo extends ScanJobIo {
   /** Whether stderr is a terminal (progress is drawn there only then), and its width. */
   stderrIsTTY?: boolean;
   stderrColumns?: number;
-  /** The config read when --config is not given (tests point it elsewhere); /etc/linkcheck/config.json by default. */
-  defaultConfig?: string;
 }
 
 export { EXIT } from './exit-codes.js';
@@ -214,30 +209,18 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo, given
   }
 }
 
-/** The jails to audit, each with its options and its settings (see scan.ts). */
-type Runs = Parameters<typeof scanRoots>[0];
-
-/**
- * An audit, step by step: the flags checked, the config read, the runs planned (options), each
- * jail's settings made, then the audit under the fix lock, into stdout or --output.
- */
+/** An audit: the arguments checked, then the job (config, plan, lock, report; see scan-job.ts). */
 async function scanCommand(paths: string[], flags: AuditFlags, io: CliIo, given: (option: string) => boolean, progress: Progress | null, startedAt: number): Promise<number> {
   checkFixFlags(flags);
-  const plan = planRuns(cliChoices(paths, flags, given), readConfig(flags, io), io.cwd);
-  if (flags.wait !== undefined && (!flags.fix || flags.dryRun)) throw new UsageError('--wait goes with --fix: only a run that changes links takes the lock');
-  const wait = waitMs(flags.wait);
   if (flags.output === '') throw new UsageError('--output needs a file name');
-  // Every jail's settings first: a bad one stops the run before any report or change.
-  const fs = progress ? progress.meter(io.fs ?? nodeFsPort()) : io.fs;
-  const all: Runs = plan.runs.map((options) => ({ options, settings: settingsFrom({ ...options, fs }) }));
-  // The lock guards the real disk; an injected file system is private to this process.
-  const locked = flags.fix && !flags.dryRun && io.fs === undefined;
-  const lock = locked ? await lockRoots(all.map((a) => a.settings.root), { dir: lockDirFor(io.env), waitMs: wait, what: 'fix' }) : null;
-  try {
-    return await auditInto(all, plan.multi, { ...flags, failOn: plan.failOn }, io, progress, startedAt);
-  } finally {
-    lock?.release();
-  }
+  const job = {
+    choices: cliChoices(paths, flags, given),
+    config: flags.config,
+    flags: { ...flags, startedAt },
+    output: flags.output,
+    waitMs: waitMs(flags.wait),
+  };
+  return scanJob(job, io, progress);
 }
 
 /** Flags that only make sense with --fix, and --jobs: checked before anything is read. */
@@ -245,19 +228,12 @@ function checkFixFlags(flags: AuditFlags): void {
   if (flags.dryRun && !flags.fix) throw new UsageError('--dry-run goes with --fix: add --fix to see the plan');
   if (flags.journal !== undefined && !flags.fix) throw new UsageError('--journal goes with --fix');
   if (flags.journal !== undefined && flags.dryRun) throw new UsageError('--journal records changes; --dry-run makes none: use one of them');
+  if (flags.wait !== undefined && (!flags.fix || flags.dryRun)) throw new UsageError('--wait goes with --fix: only a run that changes links takes the lock');
   if (flags.jobs !== '1' && flags.jobs !== '2') throw new UsageError(`--jobs takes 1 or 2, not "${flags.jobs}"`);
 }
 
-/** The config file: --config's (relative to the working directory), none with --no-config, else the default one if it exists. */
-function readConfig(flags: AuditFlags, io: CliIo): ReturnType<typeof loadDefaultConfig> {
-  if (flags.config === false) return null;
-  if (flags.config === '') throw new UsageError('--config is empty: name the config file');
-  if (flags.config === undefined) return loadDefaultConfig(io.defaultConfig ?? DEFAULT_CONFIG);
-  return loadConfig(flags.config.startsWith('/') ? flags.config : `${io.cwd}/${flags.config}`);
-}
-
 /** What the command line chose; a default it did not override (failOn, fixScope) is left for the config to set. */
-function cliChoices(paths: string[], flags: AuditFlags, given: (option: string) => boolean): Parameters<typeof planRuns>[0] {
+function cliChoices(paths: string[], flags: AuditFlags, given: (option: string) => boolean): CliChoices {
   return {
     paths,
     root: flags.root,
@@ -268,33 +244,6 @@ function cliChoices(paths: string[], flags: AuditFlags, given: (option: string) 
     preset: flags.preset,
     oneFileSystem: flags.oneFileSystem,
   };
-}
-
-/** Runs the audits and reports them to stdout, or to --output whole or not at all (an interrupted --fix leaves the previous file). */
-async function auditInto(all: Runs, multi: boolean, flags: AuditFlags, io: CliIo, progress: Progress | null, startedAt: number): Promise<number> {
-  let output: OutputFile | null = null;
-  try {
-    output = flags.output === undefined ? null : openOutput(flags.output, io.cwd);
-    const code = await scanRoots(all, multi, { ...flags, startedAt }, io, progress, output);
-    if (code === EXIT.interrupted) output?.abandon();
-    else output?.commit();
-    return code;
-  } catch (err) {
-    output?.abandon();
-    if (err instanceof OutputError && output) throw new UsageError(`cannot write the report to ${output.path} (${err.errno}); the previous file there is left as it was`);
-    if (!(err instanceof JournalStopped)) throw err;
-    io.stderr(`linkcheck: ${err.message}; free the journal's disk (or fix its path) and run again\n`);
-    return EXIT.usage;
-  }
-}
-
-function openOutput(file: string, cwd: string): OutputFile {
-  const path = file.startsWith('/') ? file : `${cwd}/${file}`;
-  try {
-    return new OutputFile(path);
-  } catch (err) {
-    throw new UsageError(`cannot write the report to ${path} (${(err as OutputError).errno}): choose a writable path`);
-  }
 }
 
 async function undoCommand(journal: string, flags: UndoFlags, io: CliIo): Promise<number> {
