@@ -136,10 +136,18 @@ describe('two --fix runs started together', () => {
 
   it('a run started while another holds the lock exits 75 at once without --wait', async () => {
     const { j, first } = await applying();
-    const second = await start([tree, '--root', R, '--fix', '--quiet', '--journal', j]).done;
-    // It did not wait: the first run was still going when it gave up.
-    const firstStillRunning = first.child.exitCode === null && first.child.signalCode === null;
-    const undo = await start(['undo', j]).done;
+    // Frozen mid-apply, the first run holds the lock for as long as the two others take to start
+    // (on a fast disk a whole run takes ~300 ms, less than two CLI starts on a busy machine). A
+    // stopped holder is alive: were the others to wait for it, they would wait for ever.
+    first.child.kill('SIGSTOP');
+    let second, undo, firstStillRunning;
+    try {
+      second = await start([tree, '--root', R, '--fix', '--quiet', '--journal', j]).done;
+      firstStillRunning = first.child.exitCode === null && first.child.signalCode === null;
+      undo = await start(['undo', j]).done;
+    } finally {
+      first.child.kill('SIGCONT');
+    }
     const r1 = await first.done;
     expect(second.code, second.stderr).toBe(75);
     expect(firstStillRunning).toBe(true);
