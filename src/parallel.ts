@@ -5,7 +5,7 @@ import { OutputError } from './errors.js';
 import type { Settings } from './settings.js';
 import type { Source } from './source.js';
 import type { WalkCounts } from './walk.js';
-import { COUNTERS_BYTES, DONE, FAILED, type FromWorker, type PassJob, type ToWorker, type WalkedEntry, type WorkerInput, type WorkerResult } from './worker-protocol.js';
+import { COUNTERS_BYTES, DONE, FAILED, type FromWorker, type PassJob, type ThreadRun, type ToWorker, type WalkedEntry, type WorkerInput, type WorkerResult } from './worker-protocol.js';
 import { besideProgress } from './progress.js';
 
 const BATCH = 512;
@@ -35,7 +35,7 @@ export class AuditThread {
 
   constructor(
     private readonly settings: Settings,
-    private readonly run: Omit<WorkerInput, 'progress' | keyof PassJob>,
+    private readonly run: ThreadRun,
   ) {}
 
   /**

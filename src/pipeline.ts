@@ -6,12 +6,11 @@ import { applyFixes } from './fix/apply.js';
 import { type AppliedChange, plannedChanges } from './fix/change.js';
 import type { RunInfo } from './fix/journal.js';
 import { AuditThread } from './parallel.js';
-import type { Format } from './report/formats.js';
 import type { Reporter, ReportContext } from './report/reporter.js';
 import type { DirEntry } from './fs-port.js';
 import type { AuditOptions, Settings } from './settings.js';
 import { replaySource, type Source, walkSource } from './source.js';
-import type { Walked, WorkerResult } from './worker-protocol.js';
+import type { ThreadRun, Walked, WorkerResult } from './worker-protocol.js';
 
 export { Auditor } from './auditor.js';
 
@@ -30,7 +29,7 @@ export interface PipelineRun {
    * Run the judge and the report on a second thread, which rebuilds the settings from `options`
    * and the reporter from `format` and `ctx`, and writes to `fd` (null: one thread).
    */
-  threads?: { options: Omit<AuditOptions, 'fs'>; format: Format; ctx: ReportContext; fd: number; terminal?: SharedArrayBuffer | undefined } | null;
+  threads?: ThreadRun | null;
   /** --fix: the journal file, and the run its lines name. */
   journal?: string | undefined;
   run?: RunInfo | undefined;
@@ -48,9 +47,8 @@ export interface PipelineResult {
 
 /** Runs the stages; an interrupted fix throws Interrupted (see fix/apply.ts) and writes no report. */
 export async function runPipeline(run: PipelineRun): Promise<PipelineResult> {
-  const t = run.threads;
   // One audit thread for both passes of --fix (see parallel.ts).
-  const thread = t ? new AuditThread(run.settings, { options: t.options, format: t.format, ctx: t.ctx, fd: t.fd, terminal: t.terminal }) : null;
+  const thread = run.threads ? new AuditThread(run.settings, run.threads) : null;
   try {
     let changes: AppliedChange[] = [];
     let source: (prime?: Auditor) => Source = (prime) => walkSource(run.settings, { onListing: primer(prime) });

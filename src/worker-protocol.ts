@@ -34,6 +34,9 @@ export interface WorkerInput extends PassJob {
   terminal?: SharedArrayBuffer | undefined;
 }
 
+/** What a run on two threads tells the audit thread once (its passes bring the rest). */
+export type ThreadRun = Omit<WorkerInput, 'progress' | keyof PassJob>;
+
 /** What the audit thread answers at the end. */
 export interface WorkerResult {
   summary: Summary;
