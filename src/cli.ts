@@ -15,6 +15,7 @@ import { afterHelp, RESERVED, scanHelp } from './help.js';
 import { commandLike } from './suggest.js';
 import { Progress, progressDelay, progressWanted } from './progress.js';
 import { fromText, toDisplay } from './bytes.js';
+import { absoluteFrom } from './paths.js';
 import { EXIT, FAIL_ON } from './exit-codes.js';
 import { type ScanJobIo, scanJob } from './scan-job.js';
 
@@ -177,9 +178,8 @@ function mistypedCommand(word: string, io: CliIo): void {
   const meant = commandLike(word, RESERVED);
   if (meant === null) return;
   const fs = io.fs ?? nodeFsPort();
-  const cwd = fromText(io.cwd);
   try {
-    fs.lstat((cwd === '/' ? '' : cwd) + '/' + fromText(word));
+    fs.lstat(absoluteFrom(fromText(io.cwd), fromText(word)));
     return;
   } catch (err) {
     if (errnoOf(err) !== 'ENOENT') return;
@@ -212,6 +212,7 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo, given
 /** An audit: the arguments checked, then the job (config, plan, lock, report; see scan-job.ts). */
 async function scanCommand(paths: string[], flags: AuditFlags, io: CliIo, given: (option: string) => boolean, progress: Progress | null, startedAt: number): Promise<number> {
   checkFixFlags(flags);
+  if (flags.config === '') throw new UsageError('--config is empty: name the config file');
   if (flags.output === '') throw new UsageError('--output needs a file name');
   const job = {
     choices: cliChoices(paths, flags, given),

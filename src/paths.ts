@@ -126,6 +126,11 @@ export function relative(from: string, to: string): string {
   return out === '' ? '.' : out;
 }
 
+/** `p` as an absolute path: itself when absolute, else below `cwd` (both in the same encoding). */
+export function absoluteFrom(cwd: string, p: string): string {
+  return p.startsWith('/') ? p : (cwd === '/' ? '' : cwd) + '/' + p;
+}
+
 /** '/var/www' in the jail as the host sees it: '/srv/lighty/var/www'. */
 export function hostOf(root: string, inside: string): string {
   if (root === '/') return inside;

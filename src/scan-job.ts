@@ -1,4 +1,5 @@
-import { DEFAULT_CONFIG, loadConfig, loadDefaultConfig } from './config.js';
+import { DEFAULT_CONFIG, type LoadedConfig, loadConfig, loadDefaultConfig } from './config.js';
+import { absoluteFrom } from './paths.js';
 import { OutputError, UsageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { JournalStopped } from './fix/apply.js';
@@ -52,11 +53,10 @@ export async function scanJob(job: ScanJob, io: ScanJobIo, progress: Progress | 
 }
 
 /** The config file: the named one, none, or the default one if it exists. */
-function readConfig(config: string | false | undefined, io: ScanJobIo): ReturnType<typeof loadDefaultConfig> {
+function readConfig(config: string | false | undefined, io: ScanJobIo): LoadedConfig | null {
   if (config === false) return null;
-  if (config === '') throw new UsageError('--config is empty: name the config file');
   if (config === undefined) return loadDefaultConfig(io.defaultConfig ?? DEFAULT_CONFIG);
-  return loadConfig(config.startsWith('/') ? config : `${io.cwd}/${config}`);
+  return loadConfig(absoluteFrom(io.cwd, config));
 }
 
 /** Runs `scan` into --output whole or not at all (an interrupted --fix leaves the previous file), or into stdout. */
@@ -78,7 +78,7 @@ async function intoOutput(file: string | undefined, io: ScanJobIo, scan: (output
 }
 
 function openOutput(file: string, cwd: string): OutputFile {
-  const path = file.startsWith('/') ? file : `${cwd}/${file}`;
+  const path = absoluteFrom(cwd, file);
   try {
     return new OutputFile(path);
   } catch (err) {

@@ -1,5 +1,6 @@
 import type { Summary } from './audit.js';
 import { fromText } from './bytes.js';
+import { absoluteFrom } from './paths.js';
 import { colorWanted, EXIT, exitCodeFor, type FailOn } from './exit-codes.js';
 import { Interrupted } from './fix/apply.js';
 import type { FsPort } from './fs-port.js';
@@ -150,9 +151,8 @@ function warnUnmatchedExcludes(patterns: readonly string[], io: ScanIo): void {
 function realIn(fs: FsPort, cwdText: string): (arg: string) => string | null {
   const cwd = fromText(cwdText);
   return (arg) => {
-    const p = fromText(arg);
     try {
-      return fs.realpath(p.startsWith('/') ? p : (cwd === '/' ? '' : cwd) + '/' + p);
+      return fs.realpath(absoluteFrom(cwd, fromText(arg)));
     } catch {
       return null;
     }

@@ -2,7 +2,7 @@ import picomatch from 'picomatch';
 import { fromText, toDisplay, toJsonText } from './bytes.js';
 import { UsageError, errnoOf } from './errors.js';
 import { type FsPort, type Kind, nodeFsPort } from './fs-port.js';
-import { basename, dirname, isWithin } from './paths.js';
+import { absoluteFrom, basename, dirname, isWithin } from './paths.js';
 import { compilePolicy, type Policy, type PolicyOptions } from './policy.js';
 
 /** What a caller may say; everything is optional but the paths. Strings are ordinary (UTF-8) text. */
@@ -54,7 +54,7 @@ export function settingsFrom(options: AuditOptions): Settings {
   const cwd = fromText(options.cwd ?? process.cwd());
   if (!options.paths || options.paths.length === 0) throw new UsageError('no path to scan given: name at least one directory');
   if (options.root === '') throw new UsageError('--root is empty: name the jail root directory (an unset variable in a cron line?)');
-  const root = options.root === undefined ? '/' : realDir(fs, absolute(cwd, fromText(options.root)), 'root');
+  const root = options.root === undefined ? '/' : realDir(fs, absoluteFrom(cwd, fromText(options.root)), 'root');
   const tops: ScanTop[] = [];
   for (const p of options.paths) {
     if (p === '') throw new UsageError('an empty path was given: name a directory to scan');
@@ -89,10 +89,6 @@ export function settingsFrom(options: AuditOptions): Settings {
     fixScope,
     policy: compilePolicy(options),
   });
-}
-
-function absolute(cwd: string, p: string): string {
-  return p.startsWith('/') ? p : (cwd === '/' ? '' : cwd) + '/' + p;
 }
 
 function realPath(fs: FsPort, p: string, what: string): string {
@@ -158,7 +154,7 @@ interface ScanTop {
  * "0 links" would pass a check that never looked.
  */
 function scanTops(fs: FsPort, cwd: string, given: string): ScanTop[] {
-  const abs = absolute(cwd, given);
+  const abs = absoluteFrom(cwd, given);
   const bare = abs.length > 1 ? abs.replace(/\/+$/, '') || '/' : abs;
   const last = basename(bare);
   let kind: Kind | undefined;

@@ -1,6 +1,6 @@
 import { toDisplay } from '../bytes.js';
 import { type FsPort, nodeFsPort } from '../fs-port.js';
-import { basename, dirname } from '../paths.js';
+import { absoluteFrom, basename, dirname } from '../paths.js';
 import { type DirOps, gateFor } from './gate.js';
 import type { HeldLock } from './lock.js';
 import { UsageError } from '../errors.js';
@@ -37,7 +37,7 @@ export interface UndoPlan {
 }
 
 function journalPath(options: Pick<UndoOptions, 'journal' | 'cwd'>): string {
-  return options.journal.startsWith('/') ? options.journal : `${options.cwd ?? process.cwd()}/${options.journal}`;
+  return absoluteFrom(options.cwd ?? process.cwd(), options.journal);
 }
 
 /** Reads the journal and picks the entries to undo: all, the last run's, or one run's. */
