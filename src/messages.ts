@@ -7,7 +7,7 @@ const byId = new Map<string, Rule>(rules.map((r) => [r.id, r as Rule]));
 export function messageOf(f: Finding): string {
   if (f.message !== undefined) return f.message;
   const rule = byId.get(f.rule);
-  if (rule === undefined) throw new Error(`no rule ${f.rule} to render a finding`);
+  if (rule?.render === undefined) throw new Error(`no rule ${f.rule} to render a finding`);
   return rule.render(f.args);
 }
 

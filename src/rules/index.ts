@@ -15,7 +15,6 @@ export type { LinkFacts, Rule, Severity } from './types.js';
 /** Every rule, in code order. A rule's id and code are never reused once published. */
 export const rules = [absolute, escapesRoot, dangling, loop, viewMismatch, nonCanonical, unreadable, requirement, deployLayout, runtimeMount] as const satisfies readonly Rule[];
 
-
 /** A rule by id (`absolute`) or code (`LC001`, any case). */
 export function findRule(key: string): Rule | undefined {
   const k = key.trim();

@@ -26,8 +26,4 @@ export const requirement = {
   check() {
     return null;
   },
-  // Its findings carry their words, settled where they are judged (TextFinding).
-  render() {
-    return this.title;
-  },
 } satisfies Rule;

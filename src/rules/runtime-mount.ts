@@ -19,8 +19,4 @@ export const runtimeMount = {
   check() {
     return null;
   },
-  // Its findings carry their words, settled where they are judged (TextFinding).
-  render() {
-    return this.title;
-  },
 } satisfies Rule;

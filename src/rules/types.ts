@@ -68,8 +68,12 @@ export interface Rule<A extends readonly unknown[] = readonly unknown[]> {
   /** For a rule that only an option switches on: that option (it is not counted in the summary otherwise). */
   enabledBy?: '--require' | '--preset deploy' | '--preset rootfs';
   check(facts: LinkFacts): Hit<A> | null;
-  /** The message of a finding, from its check's arguments: called only where text is shown. */
-  render(args: A): string;
+  /**
+   * The message of a finding, from its check's arguments: called only where text is shown.
+   * Absent for a rule whose findings carry their words, settled where they are judged
+   * (TextFinding: unreadable entries, --require, the presets).
+   */
+  render?(args: A): string;
 }
 
 interface FindingHead {

@@ -17,10 +17,6 @@ export const unreadable = {
   check() {
     return null;
   },
-  // Its findings carry their words, settled where they are judged (TextFinding).
-  render() {
-    return this.title;
-  },
 } satisfies Rule;
 
 export function describeUnreadable(path: string, errno: string, what: 'directory' | 'link'): string {
