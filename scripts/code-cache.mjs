@@ -3,8 +3,8 @@
 // bundle. Run by scripts/build.mjs in a process of its own, stdout to /dev/null (the CLI's report).
 //
 // The audit thread's bundle runs here on this thread, its node:worker_threads replaced by a port
-// that is fed the walk's batches as parallel.ts would feed them: the same code runs, so the same
-// functions are compiled. The worker's cache is written first, so the CLI's -j 2 runs use it.
+// that is fed the walk's entries in batches, as parallel.ts feeds them (of 64 here, so the small
+// tree still makes several): the same code runs, so the same functions are compiled. The worker's cache is written first, so the CLI's -j 2 runs use it.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -13,6 +13,7 @@ import { cacheBytes, cacheFileOf, compileBundle } from '../dist/src/code-cache.j
 import { runInfo } from '../dist/src/report/run-info.js';
 import { settingsFrom } from '../dist/src/settings.js';
 import { walkSource } from '../dist/src/source.js';
+import { COUNTERS_BYTES } from '../dist/src/worker-protocol.js';
 
 const dist = path.resolve('dist/src');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'linkcheck-code-cache-'));
@@ -66,7 +67,7 @@ function trainWorker(tree) {
   for (const job of jobs) {
     let onMessage = null;
     const port = { on: (_event, f) => (onMessage = f), postMessage: () => {} };
-    const input = { ...job, options: { paths: [tree], root: tree }, fd: out, changes: [], progress: new SharedArrayBuffer(12) };
+    const input = { ...job, options: { paths: [tree], root: tree }, fd: out, changes: [], progress: new SharedArrayBuffer(COUNTERS_BYTES) };
     const require = (id) => (id === 'node:worker_threads' ? { parentPort: port, workerData: input } : own(id));
     compiled.run(require);
     const source = walkSource(settingsFrom({ paths: [tree], root: tree }));

@@ -152,7 +152,7 @@ export class LinkJudge {
   }
 
   /** One entry of the source, judged. */
-  entry(e: WalkedEntry): AuditEvent {
+  private entry(e: WalkedEntry): AuditEvent {
     this.check.openWindow(false);
     return this.judgeEntry(e);
   }

@@ -1,5 +1,6 @@
 import { errnoOf } from './errors.js';
 import type { FsPort, Kind } from './fs-port.js';
+import { hostOf } from './paths.js';
 import { Resolver, type Resolution, type View } from './resolve.js';
 
 /** The verdict the check holds against the tree as it is now: the link and both views of it. */
@@ -59,7 +60,7 @@ export class ChangeCheck {
   changedSince(v: Verdict): string | null {
     const rootHost = this.jail.rootHost;
     const jailEnd = endOf(v.jail);
-    const jailAt = jailEnd === null ? null : jailEnd === '/' ? rootHost || '/' : rootHost + jailEnd;
+    const jailAt = jailEnd === null ? null : hostOf(rootHost || '/', jailEnd);
     const hostAt = endOf(v.host);
     // Both views ended (or failed the same way) on the same entry: one look answers for both.
     const sameEnd = v.host.status === v.jail.status && v.host.errno === v.jail.errno && hostAt === jailAt;

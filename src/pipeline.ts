@@ -84,7 +84,7 @@ async function judge(
   job: { report: boolean; collectFixes: boolean; dryRun: boolean; changes: readonly AppliedChange[] },
   size?: number,
 ): Promise<WorkerResult> {
-  if (thread) return thread.pass({ report: job.report, collectFixes: job.collectFixes, changes: [...job.changes] }, source(), run.onJudged, size);
+  if (thread) return thread.pass({ report: job.report, collectFixes: job.collectFixes, changes: job.changes }, source(), run.onJudged, size);
   const auditor = new Auditor(run.settings, { collectFixes: job.collectFixes });
   const sink = auditSink(auditor, run.report.reporter, job, run.report.writer);
   run.onJudged?.(sink.judged);

@@ -19,7 +19,7 @@ export interface PassJob {
   /** Keep the plan's fixes and send them back (for --fix). */
   collectFixes: boolean;
   /** What --fix did, for the report's end. */
-  changes: AppliedChange[];
+  changes: readonly AppliedChange[];
 }
 
 /** What the audit thread needs to rebuild the run, and its first pass. */
@@ -56,7 +56,7 @@ export type ToWorker = WalkedEntry[] | { end: WalkCounts } | { pass: PassJob & {
 export type FromWorker = WorkerResult | { error: string; output?: string };
 
 /** Bytes of the shared counters. */
-export const COUNTERS_BYTES = 12;
-/** Slots of the shared counters: batches done, worker failed (the walking thread counts what it sent; slot 0 is spare). */
-export const DONE = 1;
-export const FAILED = 2;
+export const COUNTERS_BYTES = 8;
+/** Slots of the shared counters: batches done, worker failed (the walking thread counts what it sent). */
+export const DONE = 0;
+export const FAILED = 1;
