@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { canEnter } from '../../src/fix/gate.js';
 import { components } from '../../src/paths.js';
 import { nodeFsPort } from '../../src/fs-port.js';
+import { mulberry32 } from '../support/prng.js';
 
 // The plain version canEnter's one-pass check replaced: each component's bytes decoded as UTF-8
 // and encoded again, the same bytes only when they were valid UTF-8.
@@ -30,21 +31,21 @@ describe('canEnter on the real disk', () => {
   it('agrees with the per-component round trip on random byte paths', () => {
     // Bytes that make and break multi-byte sequences, and '/' to cut them.
     const pool = [0x2f, 0x2f, 0x61, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xed, 0xa0, 0x80, 0xf0, 0x9f, 0x98, 0x80, 0xff, 0xc0, 0xaf, 0xef, 0xbf, 0xbd];
-    let seed = 12345;
-    const next = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
+    const rnd = mulberry32(12345);
+    const next = (n: number): number => Math.floor(rnd() * n);
     let invalid = 0;
+    const seen = new Set<string>();
     for (let i = 0; i < 20_000; i++) {
       let dir = '/';
       const n = 1 + next(10);
       for (let k = 0; k < n; k++) dir += String.fromCharCode(next(2) === 0 ? pool[next(pool.length)]! : next(256));
+      seen.add(dir);
       const want = plain(dir);
       if (!want) invalid++;
       expect(canEnter(fs, dir), JSON.stringify(dir)).toBe(want);
     }
-    // Both answers occur, so the comparison means something.
+    // Mostly distinct paths, and both answers occur, so the comparison means something.
+    expect(seen.size).toBeGreaterThan(15_000);
     expect(invalid).toBeGreaterThan(1000);
     expect(20_000 - invalid).toBeGreaterThan(300);
   });
