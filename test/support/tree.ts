@@ -110,6 +110,17 @@ export function materialiseRandom(tree: Tree, prefix = 'linkcheck-rt-'): Materia
   return { root, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
 }
 
+/**
+ * A deploy layout (app/releases, shared, current) with 3,000 links in releases/2, by thirds
+ * dangling, host-absolute and fine: past the 1,536 links a run keeps on its own thread (HOLD in
+ * src/parallel.ts), so -j 2 hands them to the audit thread.
+ */
+export function deployTree(): Tree {
+  const release: Tree = {};
+  for (let i = 0; i < 3000; i++) release[`l${String(i).padStart(4, '0')}`] = { link: i % 3 === 0 ? '../../shared/gone' : i % 3 === 1 ? '/shared/log' : '../../shared/log' };
+  return { app: { releases: { '1': {}, '2': release }, shared: { log: {} }, current: { link: 'releases/1' } } };
+}
+
 /** Every symlink under `dir` (host byte-string paths), in no particular order; never follows links. */
 export function listLinks(dir: string): string[] {
   const out: string[] = [];
