@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../support/build.js';
 import { runCliInProcess } from '../support/cli.js';
 import { randomTree } from '../support/random-tree.js';
 import { diskSandbox, memfsSandbox } from '../support/sandbox.js';
@@ -13,7 +13,6 @@ import { RESERVED } from '../../src/help.js';
 import { REPO } from '../support/repo.js';
 
 const repo = REPO;
-const built = nodeFs.existsSync(path.join(repo, 'dist', 'src', 'main.js'));
 
 describe('--help', () => {
   it('shows the scan usage, every scan option, the commands, the three jobs and the exit codes', async () => {
@@ -159,7 +158,9 @@ describe('the pretty headline for other kinds of breakage', () => {
 });
 
 describe('the bundled demo', () => {
-  it.skipIf(!built)('shows its four problem links in at most 20 lines of at most 100 columns', () => {
+  beforeAll(() => ensureBuilt());
+
+  it('shows its four problem links in at most 20 lines of at most 100 columns', () => {
     // Piped, as here, the demo gives linkcheck the width of a usual terminal: 100 columns.
     const { COLUMNS: _c, ...env } = process.env;
     const r = spawnSync(process.execPath, [path.join(repo, 'scripts', 'demo.js')], { encoding: 'utf8', env });

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../support/build.js';
 import { capistrano, JAIL, APP } from '../../fixtures/capistrano.js';
 import type { Tree } from '../../fixtures/tree.js';
 import { runCliInProcess } from '../support/cli.js';
@@ -225,9 +225,9 @@ describe('the installed command', () => {
   const sb = diskSandbox({ ...capistrano, odd: { 'new\nline': { link: '/x' }, 'bytes:6e6f6e2dff': { link: '../srv' } } });
   afterAll(() => sb.cleanup());
   const bin = path.join(repo, 'bin', 'linkcheck.js');
-  const built = nodeFs.existsSync(path.join(repo, 'dist', 'src', 'main.js'));
+  beforeAll(() => ensureBuilt());
 
-  it.skipIf(!built)('runs from bin/ with real exit codes and a one-line error', () => {
+  it('runs from bin/ with real exit codes and a one-line error', () => {
     const root = `${sb.base}/${JAIL}`;
     const ok = spawnSync(process.execPath, [bin, root + APP, '--root', root, '--format', 'json'], { encoding: 'utf8' });
     expect(ok.status).toBe(1);
@@ -279,9 +279,9 @@ describe('two threads on a tree big enough to hand over', () => {
     return { jail };
   }
   const bin = path.join(repo, 'bin', 'linkcheck.js');
-  const built = nodeFs.existsSync(path.join(repo, 'dist', 'src', 'main.js'));
+  beforeAll(() => ensureBuilt());
 
-  it.skipIf(!built)('says the same with -j 1 and -j 2, for an audit in every format and for --fix', () => {
+  it('says the same with -j 1 and -j 2, for an audit in every format and for --fix', () => {
     const sb = diskSandbox(bigTree());
     try {
       const root = `${sb.base}/jail`;
@@ -345,9 +345,9 @@ describe('a reader that goes away', () => {
   const sb = diskSandbox({ jail: links });
   afterAll(() => sb.cleanup());
   const bin = path.join(repo, 'bin', 'linkcheck.js');
-  const built = nodeFs.existsSync(path.join(repo, 'dist', 'src', 'main.js'));
+  beforeAll(() => ensureBuilt());
 
-  it.skipIf(!built).each(['1', '2'])('(like `| head`) ends the run quietly with -j %s', async (j) => {
+  it.each(['1', '2'])('(like `| head`) ends the run quietly with -j %s', async (j) => {
     const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, [bin, `${sb.base}/jail`, '--root', `${sb.base}/jail`, '--format', 'ndjson', '--fail-on', 'never', '-j', j]);
     let stderr = '';

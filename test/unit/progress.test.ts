@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../support/build.js';
 import { besideProgress, eraseText, Progress, progressDelay, progressWanted, redrawText, renderProgress } from '../../src/progress.js';
 import { memFsPort, type NodeLikeFs } from '../../src/fs-port.js';
 import { createFsFromVolume, Volume } from 'memfs';
@@ -11,7 +12,6 @@ import { REPO } from '../support/repo.js';
 
 const repo = REPO;
 const bin = path.join(repo, 'bin', 'linkcheck.js');
-const built = nodeFs.existsSync(path.join(repo, 'dist', 'src', 'main.js'));
 
 describe('when progress is drawn', () => {
   const person = { stderrIsTTY: true, env: {}, quiet: false, format: 'pretty' };
@@ -182,7 +182,8 @@ describe('on a real terminal (script from util-linux gives the run a pseudo-term
   const script = spawnSync('script', ['--version'], { encoding: 'utf8' });
   const missing = script.status !== 0 ? 'script (util-linux) is not installed' : null;
   if (missing && process.env.CI) it('needs script(1) from util-linux', () => expect.fail(missing));
-  const run = !missing && built ? it : it.skip;
+  const run = !missing ? it : it.skip;
+  beforeAll(() => ensureBuilt());
 
   // 40 directories of 300 files and 50 links: a walk long past the 512 entries between looks at the clock.
   const tree: Record<string, unknown> = {};
