@@ -10,17 +10,6 @@ const SRC = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../src')
 /** About a screen: a reader follows a function this long without scrolling back. */
 const MAX_LINES = 60;
 
-/**
- * Functions allowed past the limit because they are data tables, not steps: 'file#name' -> why.
- * Only data belongs here; a long function of steps is split into named steps instead.
- */
-const DATA_TABLES: Record<string, string> = {};
-
-/**
- * TEMPORARY, emptied when the branches of issue #9 are merged: files other helpers own and are
- * splitting on their own branches. Listed so this branch's test passes without editing them.
- */
-
 const over = (spans: FunctionSpan[]): string[] =>
   spans.filter((s) => s.lines > MAX_LINES).map((s) => `${s.file}#${s.name} (line ${s.line}, ${s.lines} lines)`);
 
@@ -36,14 +25,9 @@ describe("src/'s functions", () => {
     expect(spans.map((s) => `${s.file}#${s.name}`)).toContain('json-text.ts#parseJsonText');
   });
 
-  it(`are at most ${MAX_LINES} lines long, apart from data tables`, () => {
-    const long = over(spans).filter((e) => !(key(e) in DATA_TABLES));
-    expect(long).toEqual([]);
-  });
-
-  it('allow only data tables that are still there and still long (the list does not go stale)', () => {
-    const long = new Set(over(spans).map(key));
-    expect(Object.keys(DATA_TABLES).filter((k) => !long.has(k))).toEqual([]);
+  // None is a data table today; one that must be longer would be named here, with why.
+  it(`are at most ${MAX_LINES} lines long`, () => {
+    expect(over(spans)).toEqual([]);
   });
 });
 
