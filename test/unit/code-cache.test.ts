@@ -40,6 +40,18 @@ function train(file: string): Buffer {
 }
 
 describe('the code cache of a bundle', () => {
+  it('made by the build, is taken by V8 for both bundles the build ships with', () => {
+    for (const name of ['cli-bundle', 'worker-bundle']) {
+      const file = `${REPO}/dist/src/${name}.js`;
+      expect(fs.existsSync(cacheFileOf(file)), `${name}: no cache beside it`).toBe(true);
+      // Compiled in a new process, as a run compiles it; not run (the CLI's bundle would start).
+      const code = `import { compileBundle } from ${JSON.stringify(`${REPO}/dist/src/code-cache.js`)};
+console.log(String(compileBundle(${JSON.stringify(file)}).script.cachedDataRejected));`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+      expect(r.stdout.trim(), `${name}: ${r.stderr}`).toBe('false');
+    }
+  });
+
   it('is taken by V8 for the text it was made from (positive control)', () => {
     const file = bundle('fresh', 'v1');
     train(file);
