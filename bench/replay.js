@@ -13,12 +13,13 @@
 
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { fdWriter, sinkFor } from '../dist/src/audit-sink.js';
-import { Auditor } from '../dist/src/auditor.js';
+import { fdWriter, sinkFor } from '../dist/src/run/sink.js';
+import { Auditor } from '../dist/src/audit/auditor.js';
+import { fixPlanner } from '../dist/src/fix/planner.js';
 import { runInfo } from '../dist/src/report/run-info.js';
-import { nodeFsPort } from '../dist/src/fs-port.js';
-import { settingsFrom } from '../dist/src/settings.js';
-import { walk } from '../dist/src/walk.js';
+import { nodeFsPort } from '../dist/src/core/fs-port.js';
+import { settingsFrom } from '../dist/src/config/settings.js';
+import { walk } from '../dist/src/walk/walk.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -36,7 +37,7 @@ try {
   console.error(`replay: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(2);
 }
-/** @type {import('../dist/src/worker-protocol.js').WalkedEntry[]} */
+/** @type {import('../dist/src/run/worker-protocol.js').WalkedEntry[]} */
 const entries = [];
 const counts = { entries: 0, directories: 0 };
 for (const top of settings.scanned) {
@@ -56,7 +57,7 @@ for (let run = 0; run < Number(values.runs); run++) {
   const t0 = performance.now();
   /** @type {Parameters<typeof sinkFor>[0]} */
   const input = { options, format: /** @type {any} */ (values.format), ctx: { color: false, quiet: false, mode: 'audit', run: runInfo('replay', Date.now()) }, report: true, collectFixes: false, changes: [] };
-  const sink = sinkFor(input, new Auditor(settings, { collectFixes: false }), fdWriter(devNull));
+  const sink = sinkFor(input, new Auditor(settings, fixPlanner(false)), fdWriter(devNull));
   for (const b of batches) sink.feed(b);
   sink.end(counts);
   times.push(performance.now() - t0);

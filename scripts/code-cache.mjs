@@ -1,4 +1,4 @@
-// Trains the V8 code caches of the two bundles (see src/code-cache.ts): runs each on a small tree
+// Trains the V8 code caches of the two bundles (see src/cli/code-cache.ts): runs each on a small tree
 // made for the purpose, the way real runs do, then writes what V8 compiled meanwhile beside the
 // bundle. Run by scripts/build.mjs in a process of its own, stdout to /dev/null (the CLI's report).
 //
@@ -9,11 +9,11 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { cacheBytes, cacheFileOf, compileBundle } from '../dist/src/code-cache.js';
+import { cacheBytes, cacheFileOf, compileBundle } from '../dist/src/cli/code-cache.js';
 import { runInfo } from '../dist/src/report/run-info.js';
-import { settingsFrom } from '../dist/src/settings.js';
-import { walkSource } from '../dist/src/source.js';
-import { COUNTERS_BYTES } from '../dist/src/worker-protocol.js';
+import { settingsFrom } from '../dist/src/config/settings.js';
+import { walkSource } from '../dist/src/walk/source.js';
+import { COUNTERS_BYTES } from '../dist/src/run/worker-protocol.js';
 
 const dist = path.resolve('dist/src');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'linkcheck-code-cache-'));

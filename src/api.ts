@@ -1,14 +1,14 @@
-import type { AuditEvent, AuditResult, CheckRecord, LinkRecord, StaleAllow, UnreadableRecord } from './audit.js';
-import { UsageError } from './errors.js';
-import type { AppliedChange } from './fix/change.js';
-import type { FsPort } from './fs-port.js';
+import type { AuditEvent, AuditResult, CheckRecord, LinkRecord, StaleAllow, UnreadableRecord } from './audit/records.js';
+import { UsageError } from './core/errors.js';
+import type { AppliedChange } from './fix/applied-change.js';
+import type { FsPort } from './core/fs-port.js';
 import type { RunInfo } from './fix/journal.js';
 import { lockDirFor, lockRoots } from './fix/lock.js';
 import { planUndo, planUndoLocked, undoJournal, type UndoResult } from './fix/undo.js';
-import { withMessages } from './messages.js';
-import { runPipeline } from './pipeline.js';
+import { withMessages } from './rules/messages.js';
+import { runPipeline } from './run/pipeline.js';
 import type { Reporter } from './report/reporter.js';
-import { type AuditOptions, type Settings, settingsFrom } from './settings.js';
+import { type AuditOptions, type Settings, settingsFrom } from './config/settings.js';
 
 /**
  * The library's jobs: audit, fix and undo as calls, each the same pipeline the command line runs

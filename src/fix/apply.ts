@@ -1,18 +1,19 @@
-import { toDisplay } from '../bytes.js';
-import { UsageError } from '../errors.js';
-import { basename, dirname } from '../paths.js';
-import { Resolver } from '../resolve.js';
-import { hostOf } from '../paths.js';
-import type { Settings } from '../settings.js';
-import type { AppliedChange } from './change.js';
+import { toDisplay } from '../core/bytes.js';
+import { UsageError } from '../core/errors.js';
+import { basename, dirname } from '../core/paths.js';
+import { Resolver } from '../resolve/resolver.js';
+import { hostOf } from '../core/paths.js';
+import type { Settings } from '../config/settings.js';
+import type { AppliedChange } from './applied-change.js';
 import { type DirGate, gateFor, NOT_ENTERABLE } from './gate.js';
 import { Journal, JournalFailed, newRun, type RunInfo } from './journal.js';
-import { hostAfterJail, type PlannedFix } from './plan.js';
+import type { PlannedFix } from '../audit/records.js';
+import { hostAfterJail } from './plan-link.js';
 import { checkLink, FsFault, readLink, rewriteLink } from './rewrite.js';
 import { isTempName, tempRunIsOver } from './temp-names.js';
 
 
-export type { AppliedChange } from './change.js';
+export type { AppliedChange } from './applied-change.js';
 
 export interface ApplyOptions {
   /** Append one JSON line per change here, fsynced before the rename. */

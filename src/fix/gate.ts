@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
-import { errnoOf } from '../errors.js';
-import { components } from '../paths.js';
-import type { FsPort, LinkStat } from '../fs-port.js';
+import { errnoOf } from '../core/errors.js';
+import { components } from '../core/paths.js';
+import type { FsPort, LinkStat } from '../core/fs-port.js';
 
 /** Operations on entries of one directory, by bare name: nothing here can be redirected by a link in the path. */
 export interface DirOps {

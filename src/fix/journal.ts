@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { fromJsonText, toJsonText } from '../bytes.js';
-import { UsageError, errnoOf } from '../errors.js';
-import { packageVersion } from '../version.js';
+import { fromJsonText, toJsonText } from '../core/bytes.js';
+import { UsageError, errnoOf } from '../core/errors.js';
+import { packageVersion } from '../core/version.js';
 
 /** One --fix run: every journal line it writes names it, so `undo` can take back one run. */
 export interface RunInfo {

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { toDisplay } from '../bytes.js';
-import { UsageError, errnoOf } from '../errors.js';
+import { toDisplay } from '../core/bytes.js';
+import { UsageError, errnoOf } from '../core/errors.js';
 import { startTicks } from './temp-names.js';
 
 /**

@@ -1,22 +1,10 @@
-import type { LinkRecord } from '../audit.js';
-import { dirname, isWithin } from '../paths.js';
-import type { LinkToPlan, PlanOutcome, PlannedFix } from '../planned-fix.js';
-import type { Resolver, View } from '../resolve.js';
+import type { LinkRecord, PlannedFix } from '../audit/records.js';
+import { dirname, isWithin } from '../core/paths.js';
+import type { AuditorForPlanner, FixPlanning, LinkToPlan, PlanOutcome } from '../audit/fix-planning.js';
 import type { LinkFacts } from '../rules/types.js';
-import type { Settings } from '../settings.js';
 import { canEnter } from './gate.js';
-import { type PlanContext, planLink } from './plan.js';
+import { type PlanContext, planLink } from './plan-link.js';
 import { isTempName } from './temp-names.js';
-
-/** What the planner asks of the judge: the world it judges in, and a verdict on a link. */
-export interface JudgeForPlanner {
-  readonly settings: Settings;
-  readonly resolver: Resolver;
-  readonly jail: View;
-  readonly host: View;
-  /** Facts, findings and plan for the link at `path` whose text is `text`. */
-  evaluate(dir: string, path: string, text: string): LinkRecord;
-}
 
 /**
  * The fix plan of one run, built as the walk goes: the planned fixes, the links evaluated ahead
@@ -24,7 +12,7 @@ export interface JudgeForPlanner {
  * fixer can enter. It answers resolution's question "what will this link say once the plan is
  * carried out?", which is what makes the plan a fixpoint in one pass.
  */
-export class FixPlanner {
+class FixPlanner implements FixPlanning {
   /** Planned fixes in an order where every fix comes after those it relies on (unless not collected). */
   readonly fixes: PlannedFix[] = [];
   /** Temporary links of a fixer run (ours or an interrupted one's) met by the walk. */
@@ -44,7 +32,7 @@ export class FixPlanner {
 
   /** `collectFixes: false` keeps no list of fixes (an audit that will not apply them). */
   constructor(
-    private readonly judge: JudgeForPlanner,
+    private readonly judge: AuditorForPlanner,
     private readonly collectFixes: boolean,
   ) {}
 
@@ -130,4 +118,9 @@ export class FixPlanner {
     }
     return false;
   }
+}
+
+/** The planner an auditor is built with (`new Auditor(settings, fixPlanner())`); `collectFixes: false` keeps no list of fixes. */
+export function fixPlanner(collectFixes = true): (auditor: AuditorForPlanner) => FixPlanning {
+  return (auditor) => new FixPlanner(auditor, collectFixes);
 }

@@ -1,6 +1,6 @@
-import { toDisplay } from '../bytes.js';
-import { errnoOf, UsageError } from '../errors.js';
-import type { LinkStat } from '../fs-port.js';
+import { toDisplay } from '../core/bytes.js';
+import { errnoOf, UsageError } from '../core/errors.js';
+import type { LinkStat } from '../core/fs-port.js';
 import type { DirOps } from './gate.js';
 import { JournalFailed, type Journal } from './journal.js';
 import { nextTempName } from './temp-names.js';

@@ -1,9 +1,9 @@
-import { toDisplay } from '../bytes.js';
-import { type FsPort, nodeFsPort } from '../fs-port.js';
-import { absoluteFrom, basename, dirname } from '../paths.js';
+import { toDisplay } from '../core/bytes.js';
+import { type FsPort, nodeFsPort } from '../core/fs-port.js';
+import { absoluteFrom, basename, dirname } from '../core/paths.js';
 import { type DirOps, gateFor } from './gate.js';
 import type { HeldLock } from './lock.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { type JournalEntry, LEGACY_RUN, readJournal, runsIn } from './journal.js';
 import { checkLink, type Found, rewriteLink } from './rewrite.js';
 

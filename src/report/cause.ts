@@ -1,5 +1,5 @@
-import { components, dirname } from '../paths.js';
-import type { Resolution } from '../resolve.js';
+import { components, dirname } from '../core/paths.js';
+import type { Resolution } from '../resolve/resolver.js';
 
 /** The other link on the way that a failed resolution is to be blamed on. */
 export interface Cause {

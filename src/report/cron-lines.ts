@@ -1,6 +1,6 @@
-import type { Finding } from '../audit.js';
-import type { AppliedChange } from '../fix/change.js';
-import { SEVERITY_RANK } from '../rules/index.js';
+import type { Finding } from '../audit/records.js';
+import type { AppliedChange } from '../fix/applied-change.js';
+import { SEVERITY_RANK } from '../rules/registry.js';
 import type { ReportContext } from './reporter.js';
 
 /**

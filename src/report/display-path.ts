@@ -1,5 +1,5 @@
-import { fromText, toDisplay } from '../bytes.js';
-import { isWithin } from '../paths.js';
+import { fromText, toDisplay } from '../core/bytes.js';
+import { isWithin } from '../core/paths.js';
 
 export type ScanLabels = ReadonlyArray<readonly [string, string]>;
 

@@ -1,7 +1,7 @@
-import { messageOf, withMessage } from '../messages.js';
-import type { CheckRecord, LinkRecord, StaleAllow, SuppressedFinding, UnreadableRecord } from '../audit.js';
-import { toJsonText } from '../bytes.js';
-import type { Resolution } from '../resolve.js';
+import { messageOf, withMessage } from '../rules/messages.js';
+import type { CheckRecord, LinkRecord, StaleAllow, SuppressedFinding, UnreadableRecord } from '../audit/records.js';
+import { toJsonText } from '../core/bytes.js';
+import type { Resolution } from '../resolve/resolver.js';
 
 /**
  * The JSON shapes of the report (schemaVersion 1). Paths and texts go through toJsonText: valid

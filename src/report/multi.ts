@@ -1,6 +1,6 @@
-import type { Summary } from '../audit.js';
-import type { Settings } from '../settings.js';
-import { toDisplay } from '../bytes.js';
+import type { Summary } from '../audit/records.js';
+import type { Settings } from '../config/settings.js';
+import { toDisplay } from '../core/bytes.js';
 import { headerJson, SCHEMA_VERSION } from './json-shape.js';
 
 /** Adds the numbers of `b` into `a`, key by key, nested objects too (summaries of many jails). */

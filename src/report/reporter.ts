@@ -1,6 +1,6 @@
-import type { AuditEvent, CheckRecord, StaleAllow, Summary } from '../audit.js';
-import type { AppliedChange } from '../fix/change.js';
-import type { Severity } from '../rules/index.js';
+import type { AuditEvent, CheckRecord, StaleAllow, Summary } from '../audit/records.js';
+import type { AppliedChange } from '../fix/applied-change.js';
+import type { Severity } from '../rules/registry.js';
 import type { ReportHeader } from './json-shape.js';
 
 /** What a format may need beyond the data itself. Formatters read no environment and no files. */

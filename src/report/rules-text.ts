@@ -1,9 +1,9 @@
-import { UsageError } from '../errors.js';
-import { findRule, rules } from '../rules/index.js';
+import { UsageError } from '../core/errors.js';
+import { findRule, rules } from '../rules/registry.js';
 import type { Rule } from '../rules/types.js';
 
 export function listRules(): string {
-  const rows = (rules as readonly Rule[]).map((r) => `${r.code}  ${r.id.padEnd(14)} ${r.severity.padEnd(8)} ${r.fixable ? 'fixable' : '       '}  ${r.title}`);
+  const rows = (rules as readonly Rule[]).map((r) => `${r.code}  ${r.id.padEnd(14)} ${r.severity.padEnd(8)} ${r.fix === 'rewrite' ? 'fixable' : '       '}  ${r.title}`);
   return `${rows.join('\n')}\n\nRun "linkcheck explain <id|code>" for what a rule flags, why it matters and how --fix deals with it.\n`;
 }
 
@@ -16,7 +16,7 @@ export function explainRule(key: string): string {
   if (!r) throw new UsageError(`unknown rule "${key}": run "linkcheck rules" for the list`);
   const ex = r.docs.example;
   return [
-    `${r.id} (${r.code}), default severity ${r.severity}${r.fixable ? ', fixable' : ''}${r.enabledBy ? `, judged with ${r.enabledBy}` : ''}`,
+    `${r.id} (${r.code}), default severity ${r.severity}${r.fix === 'rewrite' ? ', fixable' : ''}${r.enabledBy ? `, judged with ${r.enabledBy}` : ''}`,
     r.title,
     '',
     'What it flags',

@@ -1,4 +1,4 @@
-import { rules } from '../rules/index.js';
+import { rules } from '../rules/registry.js';
 import type { Rule } from '../rules/types.js';
 import type { RuleDoc, RunInfo } from './reporter.js';
 import { explainRule } from './rules-text.js';
@@ -10,7 +10,7 @@ function ruleDocs(): RuleDoc[] {
     code: r.code,
     severity: r.severity,
     title: r.title,
-    fixable: r.fixable,
+    fixable: r.fix === 'rewrite',
     what: r.docs.what,
     why: r.docs.why,
     fix: r.docs.fix,

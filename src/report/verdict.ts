@@ -1,8 +1,8 @@
-import { messageOf } from '../messages.js';
-import type { LinkRecord } from '../audit.js';
-import type { Resolution } from '../resolve.js';
+import { messageOf } from '../rules/messages.js';
+import type { LinkRecord } from '../audit/records.js';
+import type { Resolution } from '../resolve/resolver.js';
 import { failure } from '../rules/words.js';
-import { hostOf } from '../paths.js';
+import { hostOf } from '../core/paths.js';
 import { causeOf } from './cause.js';
 
 /** How the verdict names things: whether there is a jail (--root), and a link on the way, by its path in the view. */

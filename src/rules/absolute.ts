@@ -1,4 +1,4 @@
-import type { Resolution } from '../resolve.js';
+import type { Resolution } from '../resolve/resolver.js';
 import type { Rule } from './types.js';
 import { failure, shown } from './words.js';
 
@@ -7,7 +7,7 @@ export const absolute = {
   code: 'LC001',
   severity: 'warning',
   title: 'Link text is an absolute path',
-  fixable: true,
+  fix: 'rewrite',
   docs: {
     what:
       'A link whose text starts with "/". Inside a chroot "/" is the jail root, on the host it is the host root, so the same text names two different places.',

@@ -1,4 +1,4 @@
-import type { Resolution } from '../resolve.js';
+import type { Resolution } from '../resolve/resolver.js';
 import type { Rule } from './types.js';
 import { failure, shown } from './words.js';
 
@@ -7,7 +7,7 @@ export const dangling = {
   code: 'LC003',
   severity: 'error',
   title: 'Link does not resolve in the jail',
-  fixable: true,
+  fix: 'rewrite',
   docs: {
     what:
       'A link that the jailed process cannot follow: a component is missing (ENOENT), is not a directory (ENOTDIR, also for a trailing / after a file), is not searchable (EACCES) or fails otherwise.',

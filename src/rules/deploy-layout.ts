@@ -1,11 +1,20 @@
-import type { Rule } from './types.js';
+import type { FsPort } from '../core/fs-port.js';
+import { basename, dirname, hostOf, isWithin, lexicalTarget, relative } from '../core/paths.js';
+import type { Resolution } from '../resolve/resolver.js';
+import type { Finding, LinkFacts, Rule } from './types.js';
+import { failure, shown } from './words.js';
+
+/**
+ * --preset deploy: the releases/ shared/ current layout of Capistrano, Deployer and ansistrano,
+ * judged in the scanned path (the deploy directory) from what the audit resolved; the tree is
+ * asked only whether a release exists and which is the newest.
+ */
 
 export const deployLayout = {
   id: 'deploy-layout',
   code: 'LC009',
   severity: 'error',
   title: 'The releases/ shared/ current layout is broken',
-  fixable: false,
   enabledBy: '--preset deploy',
   docs: {
     what:
@@ -22,8 +31,62 @@ export const deployLayout = {
     },
     fix: 'Not fixable by --fix: which release current should name is a deploy decision (deploy again, or roll back on purpose and allow the warning with a reason). Links into shared/ that dangle because their text is a host path are repaired by --fix under their own rules.',
   },
-  // Judged by the audit with --preset deploy (see src/deploy-layout.ts).
-  check() {
+  fix: 'none',
+  /** `current` (a link or not), judged from how the jail resolves it; `deploy` is the deploy directory inside the root. */
+  checkCurrent: (fs: FsPort, root: string, deploy: string, r: Resolution): Finding | null => checkCurrent(fs, root, deploy, r),
+  /** Any other link in the deploy directory: links into shared/ must resolve, links into releases must find their release. */
+  checkLink: (fs: FsPort, f: LinkFacts, deploy: string): Finding[] => checkLink(fs, f, deploy),
+} satisfies Rule & { checkCurrent: unknown; checkLink: unknown };
+
+
+
+const finding = (message: string, severity: Finding['severity'] = 'error'): Finding => ({
+  rule: 'deploy-layout',
+  code: 'LC009',
+  severity,
+  message,
+});
+
+/**
+ * The judgement on `current` (a link or not), given how the jail resolves it. `deploy` is the
+ * deploy directory inside the root.
+ */
+function checkCurrent(fs: FsPort, root: string, deploy: string, r: Resolution): Finding | null {
+  const releases = (deploy === '/' ? '' : deploy) + '/releases';
+  if (r.status !== 'ok') return finding(`current does not resolve in the jail (${failure(r)}): the service has no release to run`);
+  const to = r.resolved;
+  if (dirname(to) !== releases || fs.kind(hostOf(root, to)) !== 'dir')
+    return finding(`current leads to ${shown(relative(deploy, to))} in the jail, not to a directory directly in releases/`);
+  const newest = newestRelease(fs, hostOf(root, releases));
+  if (newest !== null && newest !== basename(to))
+    return finding(
+      `current leads to releases/${shown(basename(to))}, which is not the newest release (releases/${shown(newest)}): after a rollback that is expected; otherwise deploy again`,
+      'warning',
+    );
+  return null;
+}
+
+function newestRelease(fs: FsPort, releasesHost: string): string | null {
+  let newest: string | null = null;
+  try {
+    for (const e of fs.readdir(releasesHost)) if (e.kind === 'dir' && (newest === null || e.name > newest)) newest = e.name;
+  } catch {
     return null;
-  },
-} satisfies Rule;
+  }
+  return newest;
+}
+
+/** Findings on any link in the deploy directory: links into shared/ must resolve; links into releases must find their release. */
+function checkLink(fs: FsPort, f: LinkFacts, deploy: string): Finding[] {
+  const base = deploy === '/' ? '' : deploy;
+  const target = lexicalTarget(f.text, f.insideDir, f.root);
+  const out: Finding[] = [];
+  if (isWithin(target, base + '/shared') && f.jail.status !== 'ok')
+    out.push(finding(`points into shared/ (${shown(target)}) but does not resolve in the jail: ${failure(f.jail)}`));
+  if (isWithin(target, base + '/releases') && target !== base + '/releases') {
+    const release = target.slice(base.length + '/releases/'.length).split('/')[0]!;
+    if (fs.kind(hostOf(f.root, base + '/releases/' + release)) === undefined)
+      out.push(finding(`points into release ${shown(release)}, which no longer exists (removed by a cleanup?)`));
+  }
+  return out;
+}

@@ -1,4 +1,4 @@
-import { afterRootPrefix, climbsAbove, isAbsolute, isWithin, textClimbsAbove } from '../paths.js';
+import { afterRootPrefix, climbsAbove, isAbsolute, isWithin, textClimbsAbove } from '../core/paths.js';
 import type { LinkFacts, Rule } from './types.js';
 import { shown } from './words.js';
 
@@ -20,7 +20,7 @@ export const escapesRoot = {
   code: 'LC002',
   severity: 'error',
   title: 'Link leaves the root',
-  fixable: true,
+  fix: 'rewrite',
   docs: {
     what:
       'A link whose text climbs above the root (../../.. past it, /../x, or the root\'s own host path followed by ..), or whose host view resolves outside the root.',

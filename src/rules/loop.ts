@@ -1,4 +1,4 @@
-import { cycleMembers, type Resolution } from '../resolve.js';
+import { cycleMembers, type Resolution } from '../resolve/resolver.js';
 import type { Rule } from './types.js';
 import { shown } from './words.js';
 
@@ -7,7 +7,7 @@ export const loop = {
   code: 'LC004',
   severity: 'error',
   title: 'Link loops in the jail',
-  fixable: false,
+  fix: 'reason',
   docs: {
     what: 'A link whose resolution in the jail follows more than 40 links (ELOOP): a cycle, or a chain too long for the kernel.',
     why: 'Every open of the path fails with "Too many levels of symbolic links"; walkers that follow links can spin on it.',

@@ -54,7 +54,7 @@ export const nonCanonical = {
   code: 'LC006',
   severity: 'info',
   title: 'Link text is not clean',
-  fixable: true,
+  fix: 'rewrite',
   docs: {
     what: 'A link text with repeated slashes (//), . components (/./), an inner x/.. or a trailing /.',
     why:

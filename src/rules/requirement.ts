@@ -1,11 +1,20 @@
-import type { Rule } from './types.js';
+import { relative } from '../core/paths.js';
+import type { Resolution } from '../resolve/resolver.js';
+import type { Finding, Rule } from './types.js';
+import { failure, shown } from './words.js';
+
+/** One --require entry, as the policy compiled it. */
+export interface RequiredPath {
+  path: string;
+  glob: string | null;
+  matches: (relative: string) => boolean;
+}
 
 export const requirement = {
   id: 'requirement',
   code: 'LC008',
   severity: 'error',
   title: 'A required path does not resolve as asked',
-  fixable: false,
   enabledBy: '--require',
   docs: {
     what:
@@ -22,8 +31,13 @@ export const requirement = {
     },
     fix: 'Not fixable: --fix makes links relative and keeps their targets; pointing current at another release is a deploy decision. The message says where the path leads instead.',
   },
-  // Judged by the audit from --require, not from one link's facts alone (see src/checks.ts).
-  check() {
-    return null;
+  fix: 'none',
+  /** The required path, given how the jail resolves it; `scanned` is the scanned path inside the root. */
+  checkPath(req: RequiredPath, scanned: string, r: Resolution): Finding | null {
+    const fail = (message: string): Finding => ({ rule: 'requirement', code: 'LC008', severity: 'error', message });
+    if (r.status !== 'ok') return fail(`required path ${shown(req.path)} does not resolve in the jail: ${failure(r)}`);
+    if (req.glob === null) return null;
+    const rel = relative(scanned, r.resolved);
+    return req.matches(rel) ? null : fail(`required path ${shown(req.path)} leads to ${shown(rel)} in the jail, which does not match ${shown(req.glob)}`);
   },
-} satisfies Rule;
+} satisfies Rule & { checkPath: unknown };

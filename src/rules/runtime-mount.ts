@@ -1,11 +1,12 @@
-import type { Rule } from './types.js';
+import { isWithin, lexicalTarget } from '../core/paths.js';
+import type { Finding, LinkFacts, Rule } from './types.js';
+import { shown } from './words.js';
 
 export const runtimeMount = {
   id: 'runtime-mount',
   code: 'LC010',
   severity: 'info',
   title: 'Link into a file system mounted at run time',
-  fixable: false,
   enabledBy: '--preset rootfs',
   docs: {
     what:
@@ -15,8 +16,32 @@ export const runtimeMount = {
     example: { root: '/srv/rootfs', link: '/dev/fd', text: '/proc/self/fd', exists: ['proc/', 'dev/'], options: { preset: 'rootfs' } },
     fix: 'Never fixed: the link is meant for the running system. Its other findings (absolute, dangling, escapes-root) are not reported under this preset.',
   },
-  // Judged by the audit with --preset rootfs (see src/runtime-mounts.ts).
-  check() {
-    return null;
-  },
-} satisfies Rule;
+  fix: 'none',
+  /** With the preset, this finding takes the place of the link's others (see docs.fix). */
+  checkLink: (f: LinkFacts): Finding | null => checkLink(f),
+} satisfies Rule & { checkLink: unknown };
+
+
+/** What a running Linux system mounts over these directories of its root (procfs, sysfs, devpts, tmpfs). */
+const RUNTIME_MOUNTS = ['/proc', '/sys', '/dev/pts', '/dev/shm', '/run'] as const;
+
+function mountOf(p: string | null): string | null {
+  if (p === null) return null;
+  return RUNTIME_MOUNTS.find((m) => isWithin(p, m)) ?? null;
+}
+
+/**
+ * --preset rootfs: the one finding for a link into a run-time mount, or null. The text's own
+ * target counts (/dev/fd -> /proc/self/fd), and so does where the jail walk ended or failed, for
+ * chains through other links.
+ */
+function checkLink(f: LinkFacts): Finding | null {
+  const mount = mountOf(lexicalTarget(f.text, f.insideDir, f.root)) ?? mountOf(f.jail.status === 'ok' ? f.jail.resolved : f.jail.failedAt);
+  if (mount === null) return null;
+  return {
+    rule: 'runtime-mount',
+    code: 'LC010',
+    severity: 'info',
+    message: `points into ${shown(mount)}, which is mounted when the system runs; not judged as a link in the tree`,
+  };
+}

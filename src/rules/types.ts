@@ -1,6 +1,8 @@
-import type { Resolution } from '../resolve.js';
+import type { Resolution } from '../resolve/resolver.js';
 
 export type Severity = 'error' | 'warning' | 'info';
+
+type FixAvailability = 'rewrite' | 'reason' | 'none';
 
 /** Everything the rules may look at for one link. Paths are byte strings. */
 export interface LinkFacts {
@@ -62,12 +64,18 @@ export interface Rule<A extends readonly unknown[] = readonly unknown[]> {
   code: string;
   severity: Severity;
   title: string;
-  /** Whether --fix can repair what this rule flags (where a safe target exists). */
-  fixable: boolean;
+  /**
+   * What --fix does with this rule's findings, the one field the planner reads (Ruff's fix
+   * availability): `rewrite`, a relative text where one resolves to the same place (the rule is
+   * listed as fixable); `reason`, nothing, but the planner is asked so the report says why (a
+   * loop); `none`, nothing is asked of --fix (a deploy decision, a run-time mount).
+   */
+  fix: FixAvailability;
   docs: RuleDocs;
   /** For a rule that only an option switches on: that option (it is not counted in the summary otherwise). */
   enabledBy?: '--require' | '--preset deploy' | '--preset rootfs';
-  check(facts: LinkFacts): Hit<A> | null;
+  /** The per-link check; absent for a rule judged from options (--require, a preset) in its own methods. */
+  check?(facts: LinkFacts): Hit<A> | null;
   /**
    * The message of a finding, from its check's arguments: called only where text is shown.
    * Absent for a rule whose findings carry their words, settled where they are judged
@@ -87,7 +95,7 @@ interface FindingHead {
  * message's arguments, which the rule renders into words only where text is shown (messageOf in
  * messages.ts). Most findings of a big run are counted or written as JSON, never read.
  */
-export interface DataFinding extends FindingHead {
+interface DataFinding extends FindingHead {
   args: readonly unknown[];
   message?: undefined;
 }

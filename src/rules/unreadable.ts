@@ -6,7 +6,7 @@ export const unreadable = {
   code: 'LC007',
   severity: 'error',
   title: 'Directory or link could not be read',
-  fixable: false,
+  fix: 'none',
   docs: {
     what: 'A directory that could not be listed, or a link whose text could not be read, during the walk; or a link that changed during the scan (EAGAIN), so that its verdict would rest on stale data.',
     why: 'Links below it were not audited, so a clean report would not cover that part of the tree: a check that could not look must not pass. It is an error by default (exit code 1); the walk goes on with the rest.',

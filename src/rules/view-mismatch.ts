@@ -1,14 +1,14 @@
-import type { Resolution } from '../resolve.js';
+import type { Resolution } from '../resolve/resolver.js';
 import type { Rule } from './types.js';
 import { failure, shown } from './words.js';
-import { hostOf } from '../paths.js';
+import { hostOf } from '../core/paths.js';
 
 export const viewMismatch = {
   id: 'view-mismatch',
   code: 'LC005',
   severity: 'warning',
   title: 'Jail and host disagree',
-  fixable: true,
+  fix: 'rewrite',
   docs: {
     what: 'A link that resolves to different places in the jail and on the host, or resolves on one side only.',
     why:

@@ -1,5 +1,5 @@
-import { toDisplay } from '../bytes.js';
-import type { Resolution } from '../resolve.js';
+import { toDisplay } from '../core/bytes.js';
+import type { Resolution } from '../resolve/resolver.js';
 
 /** A path for a message: escaped, so a crafted name cannot break or spoof any output. */
 export const shown = toDisplay;

@@ -8,7 +8,11 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type AppliedChange, Auditor, type FsPort, applyFixes, nodeFsPort } from '../../src/index.js';
+import { Auditor } from '../../src/audit/auditor.js';
+import { type FsPort, nodeFsPort } from '../../src/core/fs-port.js';
+import { applyFixes } from '../../src/fix/apply.js';
+import type { AppliedChange } from '../../src/fix/applied-change.js';
+import { fixPlanner } from '../../src/fix/planner.js';
 import { removeDir, TEMP_RE, tempDir, tempLinks } from '../support/disk.js';
 
 type Kind = 'file' | 'dir' | 'fifo' | 'other-link';
@@ -74,7 +78,7 @@ describe('the fixer never replaces what is no longer the planned link', () => {
   afterEach(() => removeDir(R));
 
   const plan = (fsPort?: FsPort): Auditor => {
-    const a = new Auditor({ paths: [`${R}/links`], root: R, fs: fsPort });
+    const a = new Auditor({ paths: [`${R}/links`], root: R, fs: fsPort }, fixPlanner());
     for (const _ of a.events());
     return a;
   };

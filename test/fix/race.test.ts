@@ -110,10 +110,14 @@ process.disconnect();
 /** The library in a child (root): plan, wait a while, apply. argv: lib tree root delayMs naive */
 const LIBRARY_RUN = `
 const [lib, tree, root, delay, naive] = process.argv.slice(2);
-const { Auditor, applyFixes, nodeFsPort } = await import(lib);
+const dist = new URL('.', 'file://' + lib);
+const { Auditor } = await import(new URL('audit/auditor.js', dist).href);
+const { fixPlanner } = await import(new URL('fix/planner.js', dist).href);
+const { applyFixes } = await import(new URL('fix/apply.js', dist).href);
+const { nodeFsPort } = await import(new URL('core/fs-port.js', dist).href);
 // naive: a port that is not 'real', so the fixer uses its path gate (the positive control).
 const fs = naive === '1' ? { ...nodeFsPort(), real: false } : undefined;
-const a = new Auditor({ paths: [tree], root, fs });
+const a = new Auditor({ paths: [tree], root, fs }, fixPlanner());
 for (const _ of a.events());
 await new Promise((r) => setTimeout(r, Number(delay)));
 const changes = await applyFixes(a.settings, a.fixes, { leftovers: a.leftovers });

@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP, capistrano, JAIL } from '../../fixtures/capistrano.js';
-import { EXIT } from '../../src/cli.js';
+import { EXIT } from '../../src/cli/program.js';
 import { FORMATS } from '../../src/report/formats.js';
-import { rules } from '../../src/rules/index.js';
+import { rules } from '../../src/rules/registry.js';
 import { ensureBuilt } from '../support/build.js';
 import { spawnCli } from '../support/cli.js';
 import { tempDir } from '../support/disk.js';
@@ -98,7 +98,7 @@ describe('the npm package', () => {
     for (const s of ['prepare', 'preinstall', 'install', 'postinstall']) expect(pkg.scripts[s], s).toBeUndefined();
     // The clone had no dist/ of its own: prepack made it.
     expect(distBeforePack).toBe(false);
-    expect(fs.existsSync(path.join(clone, 'dist', 'src', 'main.js'))).toBe(true);
+    expect(fs.existsSync(path.join(clone, 'dist', 'src', 'cli', 'main.js'))).toBe(true);
   });
 
   it('installs into a clean prefix with only its runtime dependencies, and runs', () => {

@@ -6,10 +6,10 @@ import { runCliInProcess } from '../support/cli.js';
 import { randomTree } from '../support/random-tree.js';
 import { diskSandbox, memfsSandbox } from '../support/sandbox.js';
 import { materialiseRandom } from '../support/tree.js';
-import { fitted } from '../../src/report/pretty.js';
+import { fitted } from '../../src/report/formats/pretty.js';
 import { pathNamer, reportWidth, scanLabels } from '../../src/report/display-path.js';
-import { commandLike } from '../../src/suggest.js';
-import { RESERVED } from '../../src/help.js';
+import { commandLike } from '../../src/cli/suggest.js';
+import { RESERVED } from '../../src/cli/help.js';
 import { REPO } from '../support/repo.js';
 
 const repo = REPO;

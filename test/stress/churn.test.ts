@@ -18,7 +18,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Auditor } from '../../src/index.js';
+import { Auditor } from '../../src/audit/auditor.js';
+import { fixPlanner } from '../../src/fix/planner.js';
 import { readJournal } from '../../src/fix/journal.js';
 import { ensureBuilt } from '../support/build.js';
 import { removeDir, tempDir } from '../support/disk.js';
@@ -186,7 +187,7 @@ describe('a tree that changes under the scan', () => {
         if (before) fs.writeFileSync(`${tmp}/a/t`, '');
         fs.symlinkSync('../a/t', `${tmp}/b/to-t`);
         const seen: string[] = [];
-        for (const ev of new Auditor({ paths: [tmp], root: tmp }).events()) {
+        for (const ev of new Auditor({ paths: [tmp], root: tmp }, fixPlanner()).events()) {
           if (ev.type === 'link') seen.push(`${ev.link.path.slice(tmp.length)} ${ev.link.chroot.status}`);
           else seen.push(`${ev.entry.path.slice(tmp.length)} ${ev.entry.errno}: ${ev.entry.finding.message.replace(tmp, '')}`);
           // a/ has been listed (and a/first judged); b/ has not been reached yet.
@@ -194,7 +195,7 @@ describe('a tree that changes under the scan', () => {
         }
         expect(seen).toEqual(['/a/first dangling', '/b/to-t EAGAIN: link /b/to-t changed during the scan (EAGAIN): what it leads to changed; it was not judged, run linkcheck again']);
         // Once the tree is still, the link is judged as it is.
-        const again = new Auditor({ paths: [tmp], root: tmp }).collect();
+        const again = new Auditor({ paths: [tmp], root: tmp }, fixPlanner()).collect();
         expect(again.links.map((l) => `${l.path.slice(tmp.length)} ${l.chroot.status}`)).toEqual(['/a/first dangling', `/b/to-t ${after}`]);
       } finally {
         removeDir(tmp);

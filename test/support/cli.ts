@@ -7,8 +7,8 @@
  *   `spawnCliTimed` under a time limit, with the report as bytes (the stress tests).
  */
 import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
-import { run, type CliIo } from '../../src/cli.js';
-import type { FsPort } from '../../src/fs-port.js';
+import { run, type CliIo } from '../../src/cli/program.js';
+import type { FsPort } from '../../src/core/fs-port.js';
 import { BIN, REPO } from './repo.js';
 
 export interface InProcessResult {

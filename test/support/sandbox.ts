@@ -6,7 +6,7 @@ import * as nodeFs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createFsFromVolume, Volume } from 'memfs';
-import { type FsPort, memFsPort, nodeFsPort, type NodeLikeFs } from '../../src/fs-port.js';
+import { type FsPort, memFsPort, nodeFsPort, type NodeLikeFs } from '../../src/core/fs-port.js';
 import { materialiseTree, type Tree, type TreeFs } from './tree.js';
 
 export interface Sandbox {

@@ -1,0 +1,87 @@
+import { DEFAULT_CONFIG, type LoadedConfig, loadConfig, loadDefaultConfig } from '../config/file.js';
+import { absoluteFrom } from '../core/paths.js';
+import { OutputError, UsageError } from '../core/errors.js';
+import { EXIT } from './exit-codes.js';
+import { JournalStopped } from '../fix/apply.js';
+import { lockDirFor, lockRoots } from '../fix/lock.js';
+import { nodeFsPort } from '../core/fs-port.js';
+import { OutputFile } from './output-file.js';
+import type { Progress } from '../run/progress.js';
+import { type CliChoices, planRuns } from '../config/runs.js';
+import { type ScanFlags, type ScanIo, scanRoots } from './scan-roots.js';
+import { settingsFrom } from '../config/settings.js';
+
+/**
+ * The command line's audit as one job: the config read, the runs planned, each jail's settings
+ * made, then the audit (and --fix) under the fix lock, into stdout or --output. The CLI checks
+ * its arguments and hands them here; everything that reads or writes happens in this module.
+ */
+
+export interface ScanJobIo extends ScanIo {
+  /** The config read when none is named (tests point it elsewhere); /etc/linkcheck/config.json by default. */
+  defaultConfig?: string | undefined;
+}
+
+export interface ScanJob {
+  /** What the command line chose; undefined where it left the choice to the config. */
+  choices: CliChoices;
+  /** --config's file (relative to the working directory), false for --no-config, undefined for the default one. */
+  config: string | false | undefined;
+  /** How to report and whether to fix; the fail-on severity comes from the choices and the config. */
+  flags: Omit<ScanFlags, 'failOn'>;
+  /** --output's file, whole or not at all; stdout when undefined. */
+  output?: string | undefined;
+  /** How long --fix waits for another fix or undo of the same roots, in milliseconds. */
+  waitMs: number;
+}
+
+/** Runs the job and returns its exit code; throws UsageError or Busy for the one line the CLI prints. */
+export async function scanJob(job: ScanJob, io: ScanJobIo, progress: Progress | null): Promise<number> {
+  const plan = planRuns(job.choices, readConfig(job.config, io), io.cwd);
+  // Every jail's settings first: a bad one stops the run before any report or change.
+  const fs = progress ? progress.meter(io.fs ?? nodeFsPort()) : io.fs;
+  const all = plan.runs.map((options) => ({ options, settings: settingsFrom({ ...options, fs }) }));
+  // The lock guards the real disk; an injected file system is private to this process.
+  const locked = job.flags.fix === true && job.flags.dryRun !== true && io.fs === undefined;
+  const lock = locked ? await lockRoots(all.map((a) => a.settings.root), { dir: lockDirFor(io.env), waitMs: job.waitMs, what: 'fix' }) : null;
+  try {
+    const flags = { ...job.flags, failOn: plan.failOn };
+    return await intoOutput(job.output, io, (output) => scanRoots(all, plan.multi, flags, io, progress, output));
+  } finally {
+    lock?.release();
+  }
+}
+
+/** The config file: the named one, none, or the default one if it exists. */
+function readConfig(config: string | false | undefined, io: ScanJobIo): LoadedConfig | null {
+  if (config === false) return null;
+  if (config === undefined) return loadDefaultConfig(io.defaultConfig ?? DEFAULT_CONFIG);
+  return loadConfig(absoluteFrom(io.cwd, config));
+}
+
+/** Runs `scan` into --output whole or not at all (an interrupted --fix leaves the previous file), or into stdout. */
+async function intoOutput(file: string | undefined, io: ScanJobIo, scan: (output: OutputFile | null) => Promise<number>): Promise<number> {
+  let output: OutputFile | null = null;
+  try {
+    output = file === undefined ? null : openOutput(file, io.cwd);
+    const code = await scan(output);
+    if (code === EXIT.interrupted) output?.abandon();
+    else output?.commit();
+    return code;
+  } catch (err) {
+    output?.abandon();
+    if (err instanceof OutputError && output) throw new UsageError(`cannot write the report to ${output.path} (${err.errno}); the previous file there is left as it was`);
+    if (!(err instanceof JournalStopped)) throw err;
+    io.stderr(`linkcheck: ${err.message}; free the journal's disk (or fix its path) and run again\n`);
+    return EXIT.usage;
+  }
+}
+
+function openOutput(file: string, cwd: string): OutputFile {
+  const path = absoluteFrom(cwd, file);
+  try {
+    return new OutputFile(path);
+  } catch (err) {
+    throw new UsageError(`cannot write the report to ${path} (${(err as OutputError).errno}): choose a writable path`);
+  }
+}

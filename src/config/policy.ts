@@ -1,0 +1,173 @@
+import picomatch from 'picomatch';
+import { toJsonText } from '../core/bytes.js';
+import { UsageError } from '../core/errors.js';
+import { findRule, LEVELS, type Level, rules, type Severity } from '../rules/registry.js';
+import { messageOf } from '../rules/messages.js';
+import type { Finding } from '../rules/types.js';
+
+/** One exception: findings of `rules` on links whose path (relative to the scanned path) matches `path`. */
+export interface AllowEntry {
+  path: string;
+  rules: string[];
+  reason: string;
+}
+
+export type Preset = 'deploy' | 'rootfs';
+export const PRESETS = ['deploy', 'rootfs'] as const;
+
+/** What a caller may say about how findings are judged; plain data (it crosses to the audit thread). */
+export interface PolicyOptions {
+  /** Level per rule id or code: off, info, warning or error. */
+  rules?: Record<string, Level> | undefined;
+  allow?: AllowEntry[] | undefined;
+  /** `path` or `path=glob`, the path relative to each scanned path. */
+  require?: string[] | undefined;
+  preset?: Preset | undefined;
+}
+
+export interface Requirement {
+  /** As given: `current=releases/*`. */
+  spec: string;
+  path: string;
+  glob: string | null;
+  matches: (relative: string) => boolean;
+}
+
+interface CompiledAllow extends AllowEntry {
+  /** Position in the allow list (0-based), so a stale entry can be found in the config. */
+  index: number;
+  ruleIds: ReadonlySet<string>;
+  matches: (relative: string) => boolean;
+}
+
+/** The frozen form of PolicyOptions. */
+export interface Policy {
+  /** Rule id -> level, for rules the caller set. */
+  readonly levels: ReadonlyMap<string, Level>;
+  readonly allow: readonly CompiledAllow[];
+  readonly requirements: readonly Requirement[];
+  readonly preset: Preset | null;
+}
+
+/** Rule ids from ids or codes; a name that is no rule is a usage error. */
+function ruleIdOf(key: string, where: string): string {
+  const r = findRule(key);
+  if (!r) throw new UsageError(`${where}: unknown rule "${key}": run "linkcheck rules" for the list`);
+  return r.id;
+}
+
+const glob = (pattern: string): ((s: string) => boolean) => picomatch(pattern, { dot: true });
+
+export function compilePolicy(options: PolicyOptions): Policy {
+  const levels = new Map<string, Level>();
+  for (const [key, level] of Object.entries(options.rules ?? {})) {
+    if (!(LEVELS as readonly string[]).includes(level)) throw new UsageError(`rules.${key}: unknown level "${String(level)}": use off, info, warning or error`);
+    const id = ruleIdOf(key, `rules.${key}`);
+    if (id === 'unreadable' && level === 'off') throw new UsageError(`rules.${key}: unreadable cannot be off (a subtree nobody checked must show); leave the directory out with exclude instead`);
+    levels.set(id, level);
+  }
+  const allow = (options.allow ?? []).map((a, index): CompiledAllow => {
+    const where = `allow[${index}]`;
+    if (typeof a.path !== 'string' || a.path.trim() === '') throw new UsageError(`${where}.path: give a glob of the paths it allows`);
+    if (a.path.startsWith('/')) throw new UsageError(`${where}.path: "${a.path}" is absolute; write it relative to the scanned path`);
+    if (typeof a.reason !== 'string' || a.reason.trim() === '') throw new UsageError(`${where}.reason: say why these findings are acceptable`);
+    if (!Array.isArray(a.rules) || a.rules.length === 0) throw new UsageError(`${where}.rules: name the rules it allows`);
+    const ruleIds = new Set(a.rules.map((r) => ruleIdOf(r, `${where}.rules`)));
+    if (ruleIds.has('unreadable')) throw new UsageError(`${where}.rules: unreadable cannot be allowed (a subtree nobody checked must show); leave the directory out with exclude instead`);
+    return { ...a, index, ruleIds, matches: glob(a.path) };
+  });
+  const requirements = (options.require ?? []).map(requirementOf);
+  const preset = options.preset ?? null;
+  if (preset !== null && !(PRESETS as readonly string[]).includes(preset)) throw new UsageError(`unknown preset "${String(preset)}": use deploy or rootfs`);
+  return Object.freeze({ levels, allow: Object.freeze(allow), requirements: Object.freeze(requirements), preset });
+}
+
+/** `path` or `path=glob`; the path is relative to the scanned path. */
+export function requirementOf(spec: string): Requirement {
+  const eq = spec.indexOf('=');
+  const path = (eq < 0 ? spec : spec.slice(0, eq)).replace(/\/+$/, '');
+  const pattern = eq < 0 ? null : spec.slice(eq + 1);
+  if (path === '' || path.startsWith('/'))
+    throw new UsageError(`--require "${spec}": give a path relative to the scanned path, optionally =<glob> (current=releases/*)`);
+  if (pattern !== null && pattern.trim() === '') throw new UsageError(`--require "${spec}": the glob after = is empty`);
+  return { spec, path, glob: pattern, matches: pattern === null ? () => true : glob(pattern) };
+}
+
+/** A finding that an allow entry set aside: not counted, shown with the entry's reason. */
+export interface SuppressedFinding {
+  rule: string;
+  code: string;
+  severity: Severity;
+  message: string;
+  reason: string;
+  /** Index of the allow entry in the list. */
+  allow: number;
+}
+
+/** An allow entry that matched no finding in the whole run: the list should lose it. */
+export interface StaleAllow {
+  index: number;
+  path: string;
+  rules: string[];
+  reason: string;
+  message: string;
+}
+
+/**
+ * Applies levels and allow entries to the findings of one link, counting which entries were used
+ * so the ones that never matched can be reported as stale at the end.
+ */
+export class PolicyJudge {
+  private readonly used: Set<number> = new Set();
+  constructor(readonly policy: Policy) {}
+
+  /** The finding with the configured level, or null when its rule is off. */
+  level<F extends Finding>(f: F): F | null {
+    const level = this.policy.levels.get(f.rule);
+    if (level === undefined) return f;
+    if (level === 'off') return null;
+    return level === f.severity ? f : { ...f, severity: level };
+  }
+
+  /** Splits findings into those that count and those an allow entry sets aside. */
+  allow<F extends Finding>(findings: F[], relative: () => string): { findings: F[]; suppressed: SuppressedFinding[] } {
+    if (this.policy.allow.length === 0 || findings.length === 0) return { findings, suppressed: [] };
+    const rel = toJsonText(relative());
+    const kept: F[] = [];
+    const suppressed: SuppressedFinding[] = [];
+    for (const f of findings) {
+      const a = this.policy.allow.find((e) => e.ruleIds.has(f.rule) && e.matches(rel));
+      if (a === undefined) kept.push(f);
+      else {
+        this.used.add(a.index);
+        suppressed.push({ rule: f.rule, code: f.code, severity: f.severity, message: messageOf(f), reason: a.reason, allow: a.index });
+      }
+    }
+    return { findings: kept, suppressed };
+  }
+
+  /** Entries that set nothing aside. Meaningful once the run is over. */
+  stale(): StaleAllow[] {
+    return this.policy.allow
+      .filter((a) => !this.used.has(a.index))
+      .map((a) => ({
+        index: a.index,
+        path: a.path,
+        rules: [...a.rules],
+        reason: a.reason,
+        message: `allow entry #${a.index + 1} (${a.path}: ${a.rules.join(', ')}) matched no finding; remove it so the list does not hide a future problem`,
+      }));
+  }
+
+  /** Rule ids the audit should count in its summary: the always-on rules and those this policy switches on. */
+  static countedRules(policy: Policy): string[] {
+    return rules
+      .filter(
+        (r) =>
+          !('enabledBy' in r) ||
+          (r.enabledBy === '--require' && policy.requirements.length > 0) ||
+          (r.enabledBy === `--preset ${policy.preset ?? ''}`),
+      )
+      .map((r) => r.id);
+  }
+}

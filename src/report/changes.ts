@@ -1,6 +1,0 @@
-import { toJsonText } from '../bytes.js';
-import type { AppliedChange } from '../fix/change.js';
-
-export function changeJson(c: AppliedChange): object {
-  return { path: toJsonText(c.path), old: toJsonText(c.old), new: toJsonText(c.new), status: c.status, reason: c.reason };
-}

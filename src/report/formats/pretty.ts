@@ -1,0 +1,198 @@
+import { messageOf } from '../../rules/messages.js';
+import { createColors } from 'picocolors';
+import type { Finding, LinkRecord, Summary, UnreadableRecord } from '../../audit/records.js';
+import { toDisplay } from '../../core/bytes.js';
+import type { AppliedChange } from '../../fix/applied-change.js';
+import { hostOf, isWithin } from '../../core/paths.js';
+import type { Severity } from '../../rules/registry.js';
+import { pathNamer, type ScanLabels } from '../display-path.js';
+import { compactLine } from './compact.js';
+import { mustAct, splitConcurrent } from '../cron-lines.js';
+import type { Reporter, ReportContext } from '../reporter.js';
+import { verdict, type VerdictWords } from '../verdict.js';
+
+type Colors = ReturnType<typeof createColors>;
+
+const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
+
+/** The fewest characters of a link text worth showing beside the verdict on one line. */
+const MIN_TEXT = 24;
+
+/** Rules whose message is not the headline's story told again. */
+const OWN_STORY = new Set(['requirement', 'deploy-layout']);
+
+/** What every block of the report is written with: the run's context, its colours, how it names paths. */
+interface Style {
+  ctx: ReportContext;
+  c: Colors;
+  sev: Record<Severity, (s: string) => string>;
+  name: (hostPath: string) => string;
+}
+
+/**
+ * For people: one block per problem link, paths relative to the scanned path (ESLint's stylish,
+ * Ruff's concise): a headline that says what breaks in the jail's words, one line naming the
+ * link's rules by severity, one line with the fix --fix would make or why there is none; then a
+ * summary line. Every name is escaped (toDisplay), so a newline or escape sequence in a name
+ * cannot fake a line or recolour the terminal.
+ */
+export function prettyReporter(ctx: ReportContext): Reporter {
+  const c = createColors(ctx.color);
+  const st: Style = { ctx, c, sev: { error: c.red, warning: c.yellow, info: c.blue }, name: pathNamer(ctx.scanLabels) };
+  const unreadable: string[] = [];
+  // --quiet with --fix or --dry-run: only the changes (or the plan) are printed, for cron mail.
+  const onlyChanges = ctx.quiet && ctx.mode !== 'audit';
+  // --fix --quiet (cron): besides the changes, what is still wrong, a compact line each.
+  const cron = onlyChanges && ctx.mode === 'fix';
+  let remaining = '';
+  const remember = (path: string, f: Finding): void => {
+    if (cron && mustAct(f, ctx.failOn)) remaining += compactLine(st.name(path), f);
+  };
+  let words: VerdictWords = { jail: false, root: '/', hop: (p) => toDisplay(p), place: st.name };
+
+  return {
+    begin(h) {
+      words = jailWords(h.root, ctx.scanLabels, st.name);
+      return '';
+    },
+    event(ev) {
+      if (ev.type === 'unreadable') {
+        remember(ev.entry.path, ev.entry.finding);
+        unreadable.push(unreadableBlock(st, ev.entry));
+        return '';
+      }
+      for (const f of ev.link.findings) remember(ev.link.path, f);
+      return ev.link.findings.length === 0 || onlyChanges ? '' : linkBlock(st, ev.link, words);
+    },
+    end(summary, changes) {
+      const out = onlyChanges ? '' : unreadable.join('');
+      if (cron) return out + cronEnding(st, summary, changes, remaining);
+      return out + ending(st, summary, changes, onlyChanges);
+    },
+  };
+}
+
+/** How verdicts name things under `root`: a link on the way by its report name when it is in the scanned tree. */
+function jailWords(root: string, labels: ScanLabels | undefined, name: (hostPath: string) => string): VerdictWords {
+  return {
+    jail: root !== '/',
+    root,
+    hop(viewPath, view) {
+      const host = view === 'jail' ? hostOf(root, viewPath) : viewPath;
+      // A link in the scanned tree by its report name; one elsewhere by its path in that view.
+      return labels && labels.some(([s]) => isWithin(host, s)) ? name(host) : toDisplay(viewPath);
+    },
+    place: name,
+  };
+}
+
+/** A problem link's block: headline (path, text, verdict), its rules, its fix. */
+function linkBlock(st: Style, rec: LinkRecord, words: VerdictWords): string {
+  const { ctx, c, sev } = st;
+  const worst = SEVERITIES.find((s) => rec.findings.some((f) => f.severity === s))!;
+  const path = st.name(rec.path);
+  const what = verdict(rec, words);
+  const target = toDisplay(rec.target);
+  const head = [...path].length + 4;
+  const details = `${rulesLine(st, rec.findings)}${fixLine(st, rec)}\n`;
+  // Shortened past recognition, the text says nothing: then the verdict takes a line of its own.
+  if (ctx.width !== undefined && head + 2 + [...what].length + Math.min(MIN_TEXT, [...target].length) > ctx.width) {
+    const text = fitted(target, ctx.width, head);
+    return `${c.bold(path)} -> ${text}\n  ${sev[worst](what)}\n${details}`;
+  }
+  const text = fitted(target, ctx.width, head + 2 + [...what].length);
+  return `${c.bold(path)} -> ${text}: ${sev[worst](what)}\n${details}`;
+}
+
+function rulesLine(st: Style, findings: readonly Finding[]): string {
+  const { c, sev } = st;
+  const groups: string[] = [];
+  for (const s of SEVERITIES) {
+    const mine = findings.filter((f) => f.severity === s);
+    if (mine.length > 0) groups.push(`${sev[s](s)} ${mine.map((f) => `${c.dim(f.code)} ${f.rule}`).join(', ')}`);
+  }
+  let out = `  ${groups.join(c.dim(' · '))}\n`;
+  // A layout or requirement finding tells a story of its own (which release, which glob): said in full.
+  for (const f of findings) if (OWN_STORY.has(f.rule)) out += `  ${c.dim(f.code)} ${f.rule}: ${messageOf(f)}\n`;
+  return out;
+}
+
+function fixLine(st: Style, rec: LinkRecord): string {
+  const { ctx, c } = st;
+  if (rec.fix && ctx.mode !== 'fix') {
+    const target = toDisplay(rec.fix.target);
+    // The reason's head (before its first ':') names the case; the rest is said when it fits.
+    const full = rec.fix.why;
+    const why = ctx.width !== undefined && 16 + target.length + full.length > ctx.width ? full.replace(/:.*$/, '') : full;
+    return `  ${c.cyan('would fix')}: ${target} ${c.dim('(' + why + ')')}\n`;
+  }
+  if (rec.noFix) return `  ${c.dim('no fix: ' + rec.noFix)}\n`;
+  return '';
+}
+
+function unreadableBlock(st: Style, u: UnreadableRecord): string {
+  const what = u.finding.message.startsWith('link ') ? 'link' : 'directory';
+  const below = what === 'directory' ? '; nothing below it was checked' : '';
+  return `${st.c.bold(st.name(u.path))}: ${st.sev[u.finding.severity](`${what} could not be read (${u.errno})${below}`)}\n${rulesLine(st, [u.finding])}\n`;
+}
+
+/** --fix --quiet, for cron mail: the changes, a line per finding someone must act on, and the summary only when there is one. */
+function cronEnding(st: Style, summary: Summary, changes: readonly AppliedChange[], remaining: string): string {
+  const { shown, line } = splitConcurrent(changes);
+  const out = changeLines(shown, true, st.c, st.name) + remaining + line;
+  return remaining ? out + summaryLine(summary, st.ctx, st.c) + '\n' : out;
+}
+
+/** The changes (or the plan), then the summary unless quiet has nothing to say. */
+function ending(st: Style, summary: Summary, changes: readonly AppliedChange[], onlyChanges: boolean): string {
+  const out = changeLines(changes, onlyChanges, st.c, st.name);
+  const problems = summary.findings.error + summary.findings.warning + summary.findings.info;
+  if (onlyChanges || (st.ctx.quiet && problems === 0)) return out;
+  return out + summaryLine(summary, st.ctx, st.c) + '\n';
+}
+
+/**
+ * `text`, shortened in the middle (…) so that a line of `rest` more columns fits in `width`
+ * (a terminal's): the path and what breaks matter more than the whole old text, which pipes,
+ * files, `--format compact` and json always get whole.
+ */
+export function fitted(text: string, width: number | undefined, rest: number): string {
+  const chars = [...text];
+  if (width === undefined || rest + chars.length <= width) return text;
+  const room = width - rest;
+  if (room < 2) return '…';
+  const head = Math.floor((room - 1) / 2);
+  return chars.slice(0, head).join('') + '…' + chars.slice(chars.length - (room - 1 - head)).join('');
+}
+
+function changeLines(changes: readonly AppliedChange[], onlyChanges: boolean, c: Colors, name: (p: string) => string): string {
+  let out = '';
+  for (const ch of changes) {
+    const line = `${name(ch.path)}: ${toDisplay(ch.old)} -> ${toDisplay(ch.new)}`;
+    if (ch.status === 'changed') out += `${c.green('fixed')} ${line}\n`;
+    else if (ch.status === 'planned') out += `${c.cyan('would fix')} ${line}\n`;
+    else if (ch.status === 'skipped') out += `${c.yellow('skipped')} ${line} (${ch.reason ?? ''})\n`;
+    else if (ch.status === 'failed') out += `${c.red('failed')} ${line} (${ch.reason ?? ''})\n`;
+    else if (ch.status === 'removed') out += `${c.green('removed')} ${name(ch.path)} (${ch.reason ?? ''})\n`;
+  }
+  if (out && !onlyChanges) out += '\n';
+  return out;
+}
+
+const plural = (n: number, one: string, many = one + 's'): string => `${n} ${n === 1 ? one : many}`;
+
+/** `✖ 4 of 9 links have problems (30 entries): 11 findings (6 errors, 5 warnings); 4 fixable with --fix` */
+function summaryLine(s: Summary, ctx: ReportContext, c: Colors): string {
+  const f = s.findings;
+  const total = f.error + f.warning + f.info;
+  const unread =
+    (s.unreadable > 0 ? `, ${s.unreadable} unreadable` : '') +
+    (s.suppressed ? `, ${s.suppressed} suppressed by allow entries` : '') +
+    (s.stale ? `, ${plural(s.stale, 'stale allow entry', 'stale allow entries')}` : '');
+  if (total === 0) return c.green(`✔ ${plural(s.links, 'link')} in ${plural(s.entries, 'entry', 'entries')}: no problems${unread}`);
+  const counts = [plural(f.error, 'error'), plural(f.warning, 'warning'), `${f.info} info`].filter((x) => !x.startsWith('0 '));
+  const fixable = s.fixable > 0 && ctx.mode === 'audit' ? `; ${s.fixable} fixable with --fix` : '';
+  const mark = f.error > 0 ? c.red('✖') : c.yellow('!');
+  const links = `${s.problems} of ${plural(s.links, 'link')} ${s.problems === 1 ? 'has' : 'have'} problems`;
+  return `${mark} ${links} (${plural(s.entries, 'entry', 'entries')}${unread}): ${plural(total, 'finding')} (${counts.join(', ')})${fixable}`;
+}

@@ -1,0 +1,232 @@
+import * as nodeFs from 'node:fs';
+import * as path from 'node:path';
+import { createFsFromVolume, Volume } from 'memfs';
+import { describe, expect, it } from 'vitest';
+import { auditSync } from '../../../src/run/pipeline.js';
+import { memFsPort, type NodeLikeFs } from '../../../src/core/fs-port.js';
+import { findRule, rules } from '../../../src/rules/registry.js';
+import type { Rule, Severity } from '../../../src/rules/types.js';
+import { REPO } from '../../support/repo.js';
+
+/** A jail at `root` in memfs: `exists` (dirs end in '/') and `links`, all paths inside the root. */
+interface Scene {
+  root?: string;
+  exists?: string[];
+  links: Record<string, string>;
+  /** The scanned path inside the root (default: the root). */
+  scan?: string;
+  options?: { require?: string[]; preset?: 'deploy' | 'rootfs' };
+}
+
+function auditScene(scene: Scene) {
+  const root = scene.root ?? '/srv/lighty';
+  const vfs = createFsFromVolume(new Volume());
+  vfs.mkdirSync(root, { recursive: true });
+  const inRoot = (p: string): string => (root === '/' ? '' : root) + '/' + p.replace(/^\//, '');
+  for (const e of scene.exists ?? []) {
+    const p = inRoot(e);
+    if (e.endsWith('/')) vfs.mkdirSync(p, { recursive: true });
+    else {
+      vfs.mkdirSync(path.posix.dirname(p), { recursive: true });
+      vfs.writeFileSync(p, 'x');
+    }
+  }
+  for (const [l, t] of Object.entries(scene.links)) {
+    const p = inRoot(l);
+    vfs.mkdirSync(path.posix.dirname(p), { recursive: true });
+    vfs.symlinkSync(t, p);
+  }
+  const scan = scene.scan === undefined ? root : inRoot(scene.scan);
+  return auditSync({ paths: [scan], root, fs: memFsPort(vfs as unknown as NodeLikeFs), ...(scene.options ?? {}) });
+}
+
+/** The findings of one rule, as `link: severity` lines, for links named in `scene.links`. */
+function hitsOf(rule: string, scene: Scene): string[] {
+  const res = auditScene(scene);
+  const root = scene.root ?? '/srv/lighty';
+  const onChecks = (res.checks ?? []).flatMap((c) => c.findings.filter((f) => f.rule === rule).map((f) => `${c.path.slice(root === '/' ? 0 : root.length)}: ${f.severity}`));
+  return [...res.links.flatMap((l) => l.findings.filter((f) => f.rule === rule).map((f) => `${l.inside}: ${f.severity}`)), ...onChecks];
+}
+
+interface RuleTable {
+  valid: Scene[];
+  invalid: Array<Scene & { expect: Array<[string, Severity]> }>;
+}
+
+const R = '/srv/lighty';
+const tables: Record<string, RuleTable> = {
+  absolute: {
+    valid: [{ links: { 'a/l': '../b' }, exists: ['b/'] }, { links: { 'a/l': 'x//y' } }],
+    invalid: [
+      { links: { 'a/cap': `${R}/b` }, exists: ['b/'], expect: [['/a/cap', 'error']] },
+      { links: { 'a/jail': '/b' }, exists: ['b/'], expect: [['/a/jail', 'warning']] },
+      { links: { 'a/none': '/nowhere' }, expect: [['/a/none', 'warning']] },
+      // Without a root the views coincide: a resolving absolute link is only noted; one that dangles stays a warning.
+      { root: '/', links: { 'a/abs': '/a' }, expect: [['/a/abs', 'info']] },
+      { root: '/', links: { 'a/abs': '/nowhere-at-all' }, expect: [['/a/abs', 'warning']] },
+    ],
+  },
+  'escapes-root': {
+    valid: [
+      { links: { 'a/l': '../b' }, exists: ['b/'] },
+      { links: { 'a/l': `${R}/b/../c` } },
+      { links: { 'a/l': '/b/../b' }, exists: ['b/'] },
+      // '/srv/lighty2' is not the root, even though its text starts with the root's characters.
+      { links: { 'a/l': '/srv/lighty2/../../x' } },
+    ],
+    invalid: [
+      { links: { 'a/up': '../../x' }, expect: [['/a/up', 'error']] },
+      { links: { up: '../x' }, expect: [['/up', 'error']] },
+      { links: { 'a/dd': '/../x' }, expect: [['/a/dd', 'error']] },
+      { links: { 'a/pre': `${R}/../x` }, expect: [['/a/pre', 'error']] },
+      { links: { 'a/pre2': `/${R}//../x` }, expect: [['/a/pre2', 'error']] },
+      { links: { 'a/dd2': '/b/../../b' }, exists: ['b/'], expect: [['/a/dd2', 'error']] },
+      // The text stays inside lexically, but on the host a link on the way leads out.
+      { links: { 'a/via': '../out', out: '/srv' }, exists: ['srv/'], expect: [['/a/via', 'error'], ['/out', 'error']] },
+    ],
+  },
+  dangling: {
+    valid: [
+      { links: { 'a/l': '../b' }, exists: ['b/'] },
+      { links: { c1: 'c2', c2: 'c1' } },
+    ],
+    invalid: [
+      { links: { 'a/l': '../nope' }, expect: [['/a/l', 'error']] },
+      { links: { 'a/f': '../file/' }, exists: ['file'], expect: [['/a/f', 'error']] },
+      { links: { 'a/cap': `${R}/b` }, exists: ['b/'], expect: [['/a/cap', 'error']] },
+    ],
+  },
+  loop: {
+    valid: [{ links: { 'a/l': '../b' }, exists: ['b/'] }],
+    invalid: [
+      { links: { c1: 'c2', c2: 'c1' }, expect: [['/c1', 'error'], ['/c2', 'error']] },
+      { links: { self: 'self/x' }, expect: [['/self', 'error']] },
+    ],
+  },
+  'view-mismatch': {
+    valid: [
+      { links: { 'a/l': '../b' }, exists: ['b/'] },
+      { links: { 'a/l': '../nope' } },
+    ],
+    invalid: [
+      { links: { 'a/jail': '/b' }, exists: ['b/'], expect: [['/a/jail', 'warning']] },
+      { links: { 'a/cap': `${R}/b` }, exists: ['b/'], expect: [['/a/cap', 'warning']] },
+    ],
+  },
+  'non-canonical': {
+    valid: [
+      { links: { 'a/l': '../b' } },
+      { links: { 'a/l': '.' } },
+      { links: { 'a/l': '../../..' } },
+      { links: { 'a/l': '/' } },
+    ],
+    invalid: [
+      { links: { 'a/l': '..//b' }, expect: [['/a/l', 'info']] },
+      { links: { 'a/l': '../b/./c' }, expect: [['/a/l', 'info']] },
+      { links: { 'a/l': 'b/../c' }, expect: [['/a/l', 'info']] },
+      { links: { 'a/l': '../b/' }, expect: [['/a/l', 'info']] },
+      { links: { 'a/l': './b' }, expect: [['/a/l', 'info']] },
+    ],
+  },
+  unreadable: { valid: [{ links: { 'a/l': '../b' } }], invalid: [] },
+  requirement: {
+    valid: [
+      // Without --require nothing is asked.
+      { links: { current: 'shared' }, exists: ['shared/'] },
+      { links: { current: 'releases/2' }, exists: ['releases/2/'], options: { require: ['current=releases/*'] } },
+      { links: { current: '/releases/2' }, exists: ['releases/2/'], options: { require: ['current'] } },
+      // Scanned below the root: the glob is relative to the scanned path.
+      { scan: '/app', links: { 'app/current': 'releases/1' }, exists: ['app/releases/1/'], options: { require: ['current=releases/*'] } },
+      { exists: ['shared/log/'], links: {}, options: { require: ['shared/log'] } },
+    ],
+    invalid: [
+      { links: { current: 'shared' }, exists: ['shared/'], options: { require: ['current=releases/*'] }, expect: [['/current', 'error']] },
+      { links: { current: 'releases/9' }, exists: ['releases/1/'], options: { require: ['current'] }, expect: [['/current', 'error']] },
+      // Not a link: judged after the walk, on the path itself.
+      { links: {}, exists: ['shared/'], options: { require: ['shared/log'] }, expect: [['/shared/log', 'error']] },
+      { links: {}, exists: ['current/'], options: { require: ['current=releases/*'] }, expect: [['/current', 'error']] },
+    ],
+  },
+  'deploy-layout': {
+    valid: [
+      { links: { current: 'releases/2', 'releases/2/log': '../../shared/log' }, exists: ['releases/1/', 'releases/2/', 'shared/log/'], options: { preset: 'deploy' } },
+      // Without the preset nothing of the layout is judged.
+      { links: { current: 'releases/1' }, exists: ['releases/1/', 'releases/2/'] },
+    ],
+    invalid: [
+      // A rollback: not the newest release.
+      { links: { current: 'releases/1' }, exists: ['releases/1/', 'releases/2/'], options: { preset: 'deploy' }, expect: [['/current', 'warning']] },
+      { links: { current: 'shared' }, exists: ['releases/1/', 'shared/'], options: { preset: 'deploy' }, expect: [['/current', 'error']] },
+      { links: { current: 'releases/1/app' }, exists: ['releases/1/app/'], options: { preset: 'deploy' }, expect: [['/current', 'error']] },
+      { links: {}, exists: ['releases/1/'], options: { preset: 'deploy' }, expect: [['/current', 'error']] },
+      {
+        links: { current: 'releases/2', 'releases/2/log': '../../shared/log' },
+        exists: ['releases/2/', 'shared/'],
+        options: { preset: 'deploy' },
+        expect: [['/releases/2/log', 'error']],
+      },
+      {
+        links: { current: 'releases/2', 'releases/2/old': '/releases/1/public' },
+        exists: ['releases/2/'],
+        options: { preset: 'deploy' },
+        expect: [['/releases/2/old', 'error']],
+      },
+    ],
+  },
+  'runtime-mount': {
+    valid: [
+      { links: { 'dev/fd': '/proc/self/fd' }, exists: ['proc/'] },
+      { links: { 'etc/x': '../usr/x' }, exists: ['usr/x'], options: { preset: 'rootfs' } },
+    ],
+    invalid: [
+      { links: { 'dev/fd': '/proc/self/fd' }, exists: ['proc/'], options: { preset: 'rootfs' }, expect: [['/dev/fd', 'info']] },
+      { links: { 'etc/mtab': '../proc/self/mounts' }, exists: ['proc/'], options: { preset: 'rootfs' }, expect: [['/etc/mtab', 'info']] },
+      { links: { 'var/run': '/run' }, exists: ['run/'], options: { preset: 'rootfs' }, expect: [['/var/run', 'info']] },
+      { links: { 'dev/ptmx': 'pts/ptmx' }, exists: ['dev/pts/'], options: { preset: 'rootfs' }, expect: [['/dev/ptmx', 'info']] },
+    ],
+  },
+};
+
+describe.each(Object.entries(tables))('rule %s', (id, table) => {
+  it.each(table.valid.map((s, i) => [i, s] as const))('valid #%i', (_i, scene) => {
+    expect(hitsOf(id, scene)).toEqual([]);
+  });
+  it.each(table.invalid.map((s, i) => [i, s] as const))('invalid #%i', (_i, scene) => {
+    expect(hitsOf(id, scene).sort()).toEqual(scene.expect.map(([l, s]) => `${l}: ${s}`).sort());
+  });
+});
+
+describe('the rule registry', () => {
+  const dir = path.join(REPO, 'src/rules');
+  const files = nodeFs.readdirSync(dir).filter((f) => f.endsWith('.ts') && !['registry.ts', 'types.ts', 'words.ts', 'messages.ts'].includes(f));
+
+  it('registers every rule file, each named like its id', () => {
+    expect(files.map((f) => f.replace(/\.ts$/, '')).sort()).toEqual(rules.map((r) => r.id).sort());
+  });
+
+  it('gives every rule a unique, stable-looking code and a table of tests', () => {
+    const codes = rules.map((r) => r.code);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const c of codes) expect(c).toMatch(/^LC\d{3}$/);
+    expect(Object.keys(tables).sort()).toEqual(rules.map((r) => r.id).sort());
+  });
+
+  it.each(rules.map((r) => [r.id, r] as const))('documents %s fully', (_id, rule: Rule) => {
+    for (const k of ['what', 'why', 'fix'] as const) expect(rule.docs[k].length, k).toBeGreaterThan(20);
+    expect(rule.title.length).toBeGreaterThan(5);
+    expect(findRule(rule.code)).toBe(rule);
+    expect(findRule(rule.id)).toBe(rule);
+  });
+
+  it.each(rules.filter((r) => r.id !== 'unreadable').map((r) => [r.id, r] as const))(
+    'the doc example of %s yields exactly one finding of it, on the example link',
+    (_id, rule: Rule) => {
+      const ex = rule.docs.example;
+      const res = auditScene({ root: ex.root, exists: ex.exists ?? [], links: { [ex.link]: ex.text, ...(ex.links ?? {}) }, scan: ex.scan, options: ex.options });
+      const onLink = res.links.find((l) => l.inside === ex.link)!;
+      expect(onLink.findings.filter((f) => f.rule === rule.id)).toHaveLength(1);
+      // Not also on the path as a separate check.
+      expect((res.checks ?? []).flatMap((c) => c.findings).filter((f) => f.rule === rule.id)).toHaveLength(0);
+    },
+  );
+});
