@@ -13,6 +13,7 @@ export { loadConfig } from './config/file.js';
 export type { ConfigFile, LoadedConfig } from './config/file.js';
 export type { AllowEntry, PolicyOptions, Preset } from './config/policy.js';
 export type { AuditOptions } from './config/settings.js';
+export type { Credentials } from './resolve/reader.js';
 export type { Hop, Resolution, Status } from './resolve/resolver.js';
 export { nodeFsPort, memFsPort } from './core/fs-port.js';
 export type { FsPort } from './core/fs-port.js';

@@ -28,9 +28,7 @@ type Answer = Kind | string;
  * judge opens a window (`openWindow`) once the texts of the links it judges next have all been
  * read (one link on one thread, a batch of 512 on the audit thread); answers read since then,
  * by the resolver (`heard`) or by the check itself, settle later looks at the same path.
- * Measured 2026-12-01 on the 300k bench tree with --root, the audit thread's work replayed
- * (no listings): lstat calls in all, resolver and check, 71,090 with a fresh lstat per check;
- * 60,322 with one-link windows (-j 1) and 32,259 with the audit thread's 512-entry batches.
+ * Windows halve the lstat calls of the audit thread against a fresh lstat per check (docs/performance.md, "Figures behind the code").
  */
 export class ChangeCheck {
   /** Answers read from the disk since the window opened, by host path. */

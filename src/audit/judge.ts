@@ -1,5 +1,5 @@
 import { isWithin } from '../core/paths.js';
-import { PolicyJudge, type StaleAllow, type SuppressedFinding } from '../config/policy.js';
+import { CompiledPolicy, type StaleAllow, type SuppressedFinding } from '../config/policy.js';
 import type { Resolution, Resolver, View } from '../resolve/resolver.js';
 import { deployLayout } from '../rules/deploy-layout.js';
 import { findRule } from '../rules/registry.js';
@@ -23,12 +23,12 @@ interface PathCheck {
  * was set aside (with the reason) and whether a fix is wanted.
  */
 export class Judge {
-  readonly policy: PolicyJudge;
+  readonly policy: CompiledPolicy;
   private readonly checks = new Map<string, PathCheck[]>();
   private readonly met = new Set<string>();
 
   constructor(private readonly settings: Settings) {
-    this.policy = new PolicyJudge(settings.policy);
+    this.policy = new CompiledPolicy(settings.policy);
     const { policy, rootHost } = settings;
     for (const top of settings.scanned) {
       const inside = top.slice(rootHost.length) || '/';
@@ -55,11 +55,14 @@ export class Judge {
     return path === top ? '.' : path.slice(top === '/' ? 1 : top.length + 1);
   }
 
-  /** The findings of one link that count, those allowed away, and whether to plan a fix. */
-  judge(facts: LinkFacts, raw: Finding[]): { findings: Finding[]; suppressed: SuppressedFinding[]; wantsFix: boolean } {
+  /**
+   * The findings of one link that count, those allowed away, and whether to plan a fix.
+   * `record: false` asks without counting allow entries as used (a second look at the same link).
+   */
+  judge(facts: LinkFacts, raw: Finding[], record = true): { findings: Finding[]; suppressed: SuppressedFinding[]; wantsFix: boolean } {
     const { policy, rootHost, fs } = this.settings;
     let all = raw;
-    if (policy.preset === 'rootfs') {
+    if (policy.preset === 'rootfs' || policy.preset === 'sysroot') {
       const mount = runtimeMount.checkLink(facts);
       if (mount !== null) all = [mount];
     }
@@ -71,7 +74,7 @@ export class Judge {
       const f = c.judge(facts.jail);
       if (f !== null) all = [...all, f];
     }
-    const { findings, suppressed } = this.settle(all, () => this.relativeOf(facts.path));
+    const { findings, suppressed } = this.settle(all, () => this.relativeOf(facts.path), record);
     // An absolute link at info (root '/', where it resolves) is a note: --fix leaves it unless
     // the config raised the rule. Any fix would make its text relative, so another note on it
     // (non-canonical: //usr/bin/x) does not ask for one either.
@@ -81,13 +84,13 @@ export class Judge {
   }
 
   /** Levels, then allow entries. */
-  private settle(all: Finding[], relative: () => string): { findings: Finding[]; suppressed: SuppressedFinding[] } {
+  private settle(all: Finding[], relative: () => string, record = true): { findings: Finding[]; suppressed: SuppressedFinding[] } {
     const leveled: Finding[] = [];
     for (const f of all) {
       const l = this.policy.level(f);
       if (l !== null) leveled.push(l);
     }
-    return this.policy.allow(leveled, relative);
+    return this.policy.allow(leveled, relative, record);
   }
 
   /** The walk reported the link at `path`: its checks are done. */

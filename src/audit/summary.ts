@@ -1,4 +1,4 @@
-import { PolicyJudge, type Policy } from '../config/policy.js';
+import { CompiledPolicy, type Policy } from '../config/policy.js';
 import { rules, type Severity } from '../rules/registry.js';
 import type { LinkRecord, StatusCounts, Summary } from './records.js';
 
@@ -6,7 +6,7 @@ import type { LinkRecord, StatusCounts, Summary } from './records.js';
 
 const zeroStatus = (): StatusCounts => ({ ok: 0, dangling: 0, loop: 0, notdir: 0, denied: 0, error: 0 });
 
-export function emptySummary(policy?: Policy): Summary {
+export function emptySummary(policy?: Policy, asUser = false): Summary {
   const s: Summary = {
     links: 0,
     entries: 0,
@@ -15,7 +15,7 @@ export function emptySummary(policy?: Policy): Summary {
     chroot: zeroStatus(),
     host: zeroStatus(),
     findings: { error: 0, warning: 0, info: 0 },
-    rules: Object.fromEntries((policy ? PolicyJudge.countedRules(policy) : rules.filter((r) => !('enabledBy' in r)).map((r) => r.id)).map((id) => [id, 0])),
+    rules: Object.fromEntries((policy ? CompiledPolicy.countedRules(policy, asUser) : rules.filter((r) => !('enabledBy' in r)).map((r) => r.id)).map((id) => [id, 0])),
     problems: 0,
     fixable: 0,
   };

@@ -8,10 +8,9 @@ import { Script } from 'node:vm';
  * Loads a bundle (a classic script, see scripts/build.mjs) with the V8 code cache the build made
  * for it, so a run does not parse and compile again the functions every run needs.
  *
- * Why (measured 2026-12-01, callgrind): Node 20 has no compile cache of its own for ES modules
- * (module.enableCompileCache came in Node 22). Through vm.Script, a cache trained on a small
- * audit cuts V8's parsing and compiling in a clean 30k-entry check on two threads from ~133M to
- * ~79M instructions, and linkcheck's own share of `--version` from 115M to 75M (node -e 0: 505M).
+ * Why: Node 20 has no compile cache of its own for ES modules (module.enableCompileCache came in
+ * Node 22); through vm.Script, a cache trained on a small audit cuts V8's parsing and compiling
+ * by about a third (docs/performance.md, "Figures behind the code").
  *
  * The cache is only a hint. It is used only for the exact bundle text it was made from (the
  * cache file carries that text and it is compared byte for byte: V8 itself checks the length

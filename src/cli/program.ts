@@ -10,6 +10,7 @@ import { FORMATS } from '../report/formats.js';
 import { explainRule, listRules } from '../report/rules-text.js';
 import { DEFAULT_CONFIG } from '../config/file.js';
 import { PRESETS, type Preset } from '../config/policy.js';
+import { findRule, LEVELS, type Level } from '../rules/registry.js';
 import type { CliChoices } from '../config/runs.js';
 import { afterHelp, RESERVED, scanHelp } from './help.js';
 import { commandLike } from './suggest.js';
@@ -17,10 +18,10 @@ import { Progress, progressDelay, progressWanted } from '../run/progress.js';
 import { fromText, toDisplay } from '../core/bytes.js';
 import { absoluteFrom } from '../core/paths.js';
 import { EXIT, FAIL_ON } from './exit-codes.js';
-import { type ScanJobIo, scanJob } from './scan-job.js';
+import { type AuditJobIo, auditJob } from './audit-job.js';
 
 /** Everything the CLI touches outside itself, so tests can run it in-process. */
-export interface CliIo extends ScanJobIo {
+export interface CliIo extends AuditJobIo {
   /** Whether stderr is a terminal (progress is drawn there only then), and its width. */
   stderrIsTTY?: boolean;
   stderrColumns?: number;
@@ -48,6 +49,9 @@ interface AuditFlags {
   absolutePaths?: boolean;
   output?: string;
   wait?: string;
+  asUser?: string;
+  /** --rule, by the rule's name as given. */
+  rule: Record<string, Level>;
 }
 
 interface UndoFlags {
@@ -132,7 +136,9 @@ function auditCommandLine(program: Command): Command {
     .option('--config <file>', `read settings from a JSON config file (default: ${DEFAULT_CONFIG} when it exists); flags win`)
     .option('--no-config', 'read no config file, not even the default one')
     .option('--require <path[=glob]>', 'a path (relative to the scanned path) that must resolve in the jail, and whose target matches the glob (repeatable; current=releases/*)', collect, [])
-    .addOption(new Option('--preset <name>', 'checks for a layout: deploy (releases/ shared/ current) or rootfs (run-time mounts)').choices(PRESETS))
+    .addOption(new Option('--preset <name>', 'checks for a layout: deploy (releases/ shared/ current), rootfs (run-time mounts) or sysroot (read on the host too)').choices(PRESETS))
+    .option('--as-user <user>', "judge as the service's user would resolve (a name, uid or uid:gid; needs root for another user): directories it cannot search fail, no-access says which")
+    .option('--rule <rule=level>', 'set a rule\'s level: off, info, warning or error, by id or code (repeatable; wins over the config): --rule owner-mismatch=error', ruleLevel, {})
     .option('--absolute-paths', 'pretty and compact formats: name links by their host paths, not relative to the scanned path');
 }
 
@@ -191,6 +197,19 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** --rule id=level: a known rule and level, checked here so a typo is one line, not a quiet no-op. */
+function ruleLevel(value: string, previous: Record<string, Level>): Record<string, Level> {
+  const eq = value.indexOf('=');
+  const key = eq < 0 ? value : value.slice(0, eq);
+  const level = eq < 0 ? '' : value.slice(eq + 1);
+  if (eq < 0 || key === '') throw new InvalidArgumentError('Give a rule and a level: --rule owner-mismatch=error');
+  const rule = findRule(key);
+  if (!rule) throw new InvalidArgumentError(`Unknown rule "${key}": run "linkcheck rules" for the list`);
+  if (!(LEVELS as readonly string[]).includes(level)) throw new InvalidArgumentError(`Unknown level "${level}": use off, info, warning or error`);
+  if (rule.id === 'unreadable' && level === 'off') throw new InvalidArgumentError('unreadable cannot be off (a subtree nobody checked must show); leave the directory out with --exclude instead');
+  return { ...previous, [key]: level as Level };
+}
+
 /** --root once, and not empty: a second one or an unset variable must not pass silently. */
 function oneRoot(value: string, previous: string | undefined): string {
   if (previous !== undefined) throw new InvalidArgumentError('It is given twice: give one root (a glob such as /srv/jails/* for many)');
@@ -198,30 +217,25 @@ function oneRoot(value: string, previous: string | undefined): string {
   return value;
 }
 
+/** An audit: the arguments checked, then the job (config, runs, lock, report; see audit-job.ts). */
 async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo, given: (option: string) => boolean): Promise<number> {
-  const wish = { stderrIsTTY: io.stderrIsTTY === true, env: io.env, quiet: flags.quiet === true, format: flags.format };
-  const progress = progressWanted(wish) ? new Progress(io.stderr, { columns: io.stderrColumns, delay: progressDelay(io.env) }) : null;
-  const startedAt = Date.now();
-  try {
-    return await scanCommand(paths, flags, io, given, progress, startedAt);
-  } finally {
-    progress?.erase();
-  }
-}
-
-/** An audit: the arguments checked, then the job (config, plan, lock, report; see scan-job.ts). */
-async function scanCommand(paths: string[], flags: AuditFlags, io: CliIo, given: (option: string) => boolean, progress: Progress | null, startedAt: number): Promise<number> {
   checkFixFlags(flags);
   if (flags.config === '') throw new UsageError('--config is empty: name the config file');
   if (flags.output === '') throw new UsageError('--output needs a file name');
+  const wish = { stderrIsTTY: io.stderrIsTTY === true, env: io.env, quiet: flags.quiet === true, format: flags.format };
+  const progress = progressWanted(wish) ? new Progress(io.stderr, { columns: io.stderrColumns, delay: progressDelay(io.env) }) : null;
   const job = {
     choices: cliChoices(paths, flags, given),
     config: flags.config,
-    flags: { ...flags, startedAt },
+    flags: { ...flags, startedAt: Date.now() },
     output: flags.output,
     waitMs: waitMs(flags.wait),
   };
-  return scanJob(job, io, progress);
+  try {
+    return await auditJob(job, io, progress);
+  } finally {
+    progress?.erase();
+  }
 }
 
 /** Flags that only make sense with --fix, and --jobs: checked before anything is read. */
@@ -244,6 +258,8 @@ function cliChoices(paths: string[], flags: AuditFlags, given: (option: string) 
     require: flags.require,
     preset: flags.preset,
     oneFileSystem: flags.oneFileSystem,
+    rules: flags.rule,
+    asUser: flags.asUser,
   };
 }
 

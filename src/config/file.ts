@@ -23,6 +23,7 @@ export interface ConfigFile {
   fixScope?: 'root' | 'tree';
   require?: string[];
   preset?: Preset;
+  asUser?: string;
 }
 
 export interface LoadedConfig {
@@ -46,8 +47,8 @@ export function configSchema(): object {
 }
 
 function validate(): ValidateFunction<ConfigFile> {
-  // Loaded here, when a config file is read, not at start-up (2026-12-01): importing ajv costs
-  // 51 ms of a 226 ms `linkcheck --version`, and most runs read no config.
+  // Loaded here, when a config file is read, not at start-up: importing ajv is a large share of
+  // start-up (docs/performance.md, "Figures behind the code"), and most runs read no config.
   if (validator) return validator;
   const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
   return (validator = new Ajv({ allErrors: false, strict: true }).compile<ConfigFile>(configSchema()));
@@ -69,7 +70,7 @@ function explain(e: ErrorObject): { pointer: string; message: string } {
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(p.additionalProperty);
-      const known = e.instancePath === '' ? ': keys are root, roots, paths, exclude, rules, allow, failOn, fixScope, require, preset' : '';
+      const known = e.instancePath === '' ? ': keys are root, roots, paths, exclude, rules, allow, failOn, fixScope, require, preset, asUser' : '';
       return { pointer: `${e.instancePath}/${key}`, message: `unknown key${known}` };
     }
     case 'required':

@@ -1,9 +1,9 @@
 import picomatch from 'picomatch';
 import { toJsonText } from '../core/bytes.js';
 import { UsageError } from '../core/errors.js';
-import { findRule, LEVELS, type Level, rules, type Severity } from '../rules/registry.js';
+import { findRule, LEVELS, type Level, type Rule, rules, type Severity } from '../rules/registry.js';
 import { messageOf } from '../rules/messages.js';
-import type { Finding } from '../rules/types.js';
+import type { Finding, Preset } from '../rules/types.js';
 
 /** One exception: findings of `rules` on links whose path (relative to the scanned path) matches `path`. */
 export interface AllowEntry {
@@ -12,8 +12,8 @@ export interface AllowEntry {
   reason: string;
 }
 
-export type Preset = 'deploy' | 'rootfs';
-export const PRESETS = ['deploy', 'rootfs'] as const;
+export type { Preset };
+export const PRESETS = ['deploy', 'rootfs', 'sysroot'] as const satisfies readonly Preset[];
 
 /** What a caller may say about how findings are judged; plain data (it crosses to the audit thread). */
 export interface PolicyOptions {
@@ -78,7 +78,7 @@ export function compilePolicy(options: PolicyOptions): Policy {
   });
   const requirements = (options.require ?? []).map(requirementOf);
   const preset = options.preset ?? null;
-  if (preset !== null && !(PRESETS as readonly string[]).includes(preset)) throw new UsageError(`unknown preset "${String(preset)}": use deploy or rootfs`);
+  if (preset !== null && !(PRESETS as readonly string[]).includes(preset)) throw new UsageError(`unknown preset "${String(preset)}": use deploy, rootfs or sysroot`);
   return Object.freeze({ levels, allow: Object.freeze(allow), requirements: Object.freeze(requirements), preset });
 }
 
@@ -117,7 +117,7 @@ export interface StaleAllow {
  * Applies levels and allow entries to the findings of one link, counting which entries were used
  * so the ones that never matched can be reported as stale at the end.
  */
-export class PolicyJudge {
+export class CompiledPolicy {
   private readonly used: Set<number> = new Set();
   constructor(readonly policy: Policy) {}
 
@@ -129,8 +129,8 @@ export class PolicyJudge {
     return level === f.severity ? f : { ...f, severity: level };
   }
 
-  /** Splits findings into those that count and those an allow entry sets aside. */
-  allow<F extends Finding>(findings: F[], relative: () => string): { findings: F[]; suppressed: SuppressedFinding[] } {
+  /** Splits findings into those that count and those an allow entry sets aside (`record`: the entry counts as used). */
+  allow<F extends Finding>(findings: F[], relative: () => string, record = true): { findings: F[]; suppressed: SuppressedFinding[] } {
     if (this.policy.allow.length === 0 || findings.length === 0) return { findings, suppressed: [] };
     const rel = toJsonText(relative());
     const kept: F[] = [];
@@ -139,7 +139,7 @@ export class PolicyJudge {
       const a = this.policy.allow.find((e) => e.ruleIds.has(f.rule) && e.matches(rel));
       if (a === undefined) kept.push(f);
       else {
-        this.used.add(a.index);
+        if (record) this.used.add(a.index);
         suppressed.push({ rule: f.rule, code: f.code, severity: f.severity, message: messageOf(f), reason: a.reason, allow: a.index });
       }
     }
@@ -159,15 +159,29 @@ export class PolicyJudge {
       }));
   }
 
-  /** Rule ids the audit should count in its summary: the always-on rules and those this policy switches on. */
-  static countedRules(policy: Policy): string[] {
-    return rules
-      .filter(
-        (r) =>
-          !('enabledBy' in r) ||
-          (r.enabledBy === '--require' && policy.requirements.length > 0) ||
-          (r.enabledBy === `--preset ${policy.preset ?? ''}`),
-      )
-      .map((r) => r.id);
+  /** Rule ids the audit should count in its summary: the always-on rules and those this run switches on. */
+  static countedRules(policy: Policy, asUser: boolean): string[] {
+    return rules.filter((r) => CompiledPolicy.enabled(r, policy, asUser)).map((r) => r.id);
+  }
+
+  /** Whether a rule judges in this run: always, or when its option is given (a preset, --require, --as-user, a level). */
+  static enabled(r: Rule, policy: Policy, asUser: boolean): boolean {
+    switch (r.enabledBy) {
+      case undefined:
+        return true;
+      case '--require':
+        return policy.requirements.length > 0;
+      case '--as-user':
+        return asUser;
+      case '--rule': {
+        const level = policy.levels.get(r.id);
+        return level !== undefined && level !== 'off';
+      }
+      case '--preset rootfs':
+        // A sysroot is a root file system too: its links into /proc and /dev are the same.
+        return policy.preset === 'rootfs' || policy.preset === 'sysroot';
+      default:
+        return r.enabledBy === `--preset ${policy.preset ?? ''}`;
+    }
   }
 }

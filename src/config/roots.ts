@@ -3,8 +3,8 @@ import type FastGlob from 'fast-glob';
 import { UsageError } from '../core/errors.js';
 
 /**
- * fast-glob, loaded only for a root that may be a glob (2026-12-01): importing it costs 29 ms of a
- * 226 ms `linkcheck --version`, and most runs name one plain root.
+ * fast-glob, loaded only for a root that may be a glob: importing it is a noticeable share of
+ * start-up (docs/performance.md, "Figures behind the code"), and most runs name one plain root.
  */
 let fastGlob: typeof FastGlob | undefined;
 const fg = (): typeof FastGlob => (fastGlob ??= createRequire(import.meta.url)('fast-glob') as typeof FastGlob);

@@ -1,5 +1,6 @@
 import type { LoadedConfig } from './file.js';
 import { UsageError } from '../core/errors.js';
+import { findRule, type Level } from '../rules/registry.js';
 import type { Preset } from './policy.js';
 import { expandRoots, isRootGlob, pathInRoot } from './roots.js';
 import type { AuditOptions } from './settings.js';
@@ -16,6 +17,9 @@ export interface CliChoices {
   require: string[];
   preset?: Preset | undefined;
   oneFileSystem?: boolean | undefined;
+  /** --rule id=level, in order: they win over the config's levels of the same rules. */
+  rules?: Record<string, Level> | undefined;
+  asUser?: string | undefined;
 }
 
 /** One audit: its options (the file system and cwd are the caller's). */
@@ -44,10 +48,11 @@ export function planRuns(cli: CliChoices, loaded: LoadedConfig | null, cwd: stri
     exclude: cli.exclude.length > 0 ? cli.exclude : cfg.exclude ?? [],
     oneFileSystem: cli.oneFileSystem,
     fixScope: cli.fixScope ?? cfg.fixScope ?? 'root',
-    rules: cfg.rules,
+    rules: mergeLevels(cfg.rules, cli.rules),
     allow: cfg.allow,
     require: cli.require.length > 0 ? cli.require : cfg.require,
     preset: cli.preset ?? cfg.preset,
+    asUser: cli.asUser ?? cfg.asUser,
     cwd,
   };
   const failOn = cli.failOn ?? cfg.failOn ?? 'error';
@@ -59,4 +64,16 @@ export function planRuns(cli: CliChoices, loaded: LoadedConfig | null, cwd: stri
   }
   const roots = expandRoots(rootSpecs, cwd);
   return { runs: roots.map((root) => ({ ...common, root, paths: paths.map((x) => pathInRoot(root, x)) })), multi, failOn };
+}
+
+/**
+ * The config's levels with the command line's over them. A flag names a rule by id or code, as the
+ * config may too: the config's entry for the same rule under its other name is dropped, so the
+ * flag wins whichever name each used.
+ */
+function mergeLevels(cfg: Record<string, Level> | undefined, cli: Record<string, Level> | undefined): Record<string, Level> | undefined {
+  if (cli === undefined || Object.keys(cli).length === 0) return cfg;
+  const ids = new Set(Object.keys(cli).map((k) => findRule(k)?.id ?? k));
+  const kept = Object.entries(cfg ?? {}).filter(([k]) => !ids.has(findRule(k)?.id ?? k));
+  return { ...Object.fromEntries(kept), ...cli };
 }

@@ -3,7 +3,9 @@ import { fromText, toDisplay, toJsonText } from '../core/bytes.js';
 import { UsageError, errnoOf } from '../core/errors.js';
 import { type FsPort, type Kind, nodeFsPort } from '../core/fs-port.js';
 import { absoluteFrom, basename, dirname, isWithin } from '../core/paths.js';
+import type { Credentials } from '../resolve/reader.js';
 import { compilePolicy, type Policy, type PolicyOptions } from './policy.js';
+import { credentialsOf } from './user.js';
 
 /** What a caller may say; everything is optional but the paths. Strings are ordinary (UTF-8) text. */
 export interface AuditOptions extends PolicyOptions {
@@ -22,6 +24,11 @@ export interface AuditOptions extends PolicyOptions {
   fs?: FsPort | undefined;
   /** Where relative paths start; process.cwd() by default. */
   cwd?: string | undefined;
+  /**
+   * Judge both views as this user would resolve them (--as-user): a name, `uid` or `uid:gid`, or
+   * credentials already looked up. Taking another user's credentials needs root.
+   */
+  asUser?: string | Credentials | undefined;
 }
 
 /** The frozen, validated form of AuditOptions: every default decided in one place. */
@@ -47,6 +54,8 @@ export interface Settings {
   readonly fixScope: 'root' | 'tree';
   /** Rule levels, allow entries, requirements and preset. */
   readonly policy: Policy;
+  /** Who reads the tree (--as-user); null: the caller, as today. */
+  readonly reader: Credentials | null;
 }
 
 export function settingsFrom(options: AuditOptions): Settings {
@@ -88,6 +97,7 @@ export function settingsFrom(options: AuditOptions): Settings {
     oneFileSystem: options.oneFileSystem ?? false,
     fixScope,
     policy: compilePolicy(options),
+    reader: options.asUser === undefined ? null : typeof options.asUser === 'string' ? credentialsOf(options.asUser) : options.asUser,
   });
 }
 

@@ -12,8 +12,11 @@ export function components(text: string): string[] {
   return out;
 }
 
+/** The character code of '/', for the loops that scan a path without splitting it. */
+export const SLASH = 0x2f;
+
 export function isAbsolute(text: string): boolean {
-  return text.charCodeAt(0) === 47; // '/'
+  return text.charCodeAt(0) === SLASH;
 }
 
 /** Parent view path of a '/'-based path ('/' stays '/'). */
@@ -29,7 +32,7 @@ export function basename(p: string): string {
 /** `child` is `parent` or inside it, as whole components. `parent` '/' contains everything. */
 export function isWithin(child: string, parent: string): boolean {
   if (parent === '/' || parent === '') return child.startsWith('/');
-  return child === parent || (child.startsWith(parent) && child.charCodeAt(parent.length) === 47);
+  return child === parent || (child.startsWith(parent) && child.charCodeAt(parent.length) === SLASH);
 }
 
 /**
@@ -113,12 +116,12 @@ export function relative(from: string, to: string): string {
   let common = 0;
   let i = 0;
   while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) {
-    if (a.charCodeAt(i) === 47) common = i;
+    if (a.charCodeAt(i) === SLASH) common = i;
     i++;
   }
-  if (i === n && (a.length === n ? b.length === n || b.charCodeAt(n) === 47 : a.charCodeAt(n) === 47)) common = n;
+  if (i === n && (a.length === n ? b.length === n || b.charCodeAt(n) === SLASH : a.charCodeAt(n) === SLASH)) common = n;
   let up = 0;
-  for (let k = common; k < a.length; k++) if (a.charCodeAt(k) === 47) up++;
+  for (let k = common; k < a.length; k++) if (a.charCodeAt(k) === SLASH) up++;
   let out = '';
   for (let k = 0; k < up; k++) out += k === 0 ? '..' : '/..';
   const down = b.slice(common + 1);

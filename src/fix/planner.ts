@@ -69,9 +69,9 @@ class FixPlanner implements FixPlanning {
   }
 
   private context(): PlanContext {
-    const { settings, resolver, jail, host } = this.judge;
+    const { settings, planResolver, jail, host } = this.judge;
     this.planContext ??= {
-      resolver,
+      resolver: planResolver,
       jail,
       host,
       root: settings.root,

@@ -1,6 +1,7 @@
 import { messageOf, withMessage } from '../rules/messages.js';
 import type { CheckRecord, LinkRecord, StaleAllow, SuppressedFinding, UnreadableRecord } from '../audit/records.js';
 import { toJsonText } from '../core/bytes.js';
+import type { Credentials } from '../resolve/reader.js';
 import type { Resolution } from '../resolve/resolver.js';
 
 /**
@@ -100,9 +101,14 @@ export function unreadableJson(u: UnreadableRecord): object {
 export interface ReportHeader {
   root: string;
   scanned: readonly string[];
+  /** --as-user: whose verdict the report is (absent otherwise, and from the JSON). */
+  asUser?: Credentials | null | undefined;
 }
 
-export function headerJson(h: ReportHeader): { schemaVersion: number; root: string; scanned: string[] } {
-  return { schemaVersion: SCHEMA_VERSION, root: toJsonText(h.root), scanned: h.scanned.map(toJsonText) };
+export function headerJson(h: ReportHeader): { schemaVersion: number; root: string; scanned: string[]; asUser?: Credentials } {
+  const head = { schemaVersion: SCHEMA_VERSION, root: toJsonText(h.root), scanned: h.scanned.map(toJsonText) };
+  if (!h.asUser) return head;
+  const { user, uid, gid, groups } = h.asUser;
+  return { ...head, asUser: { user, uid, gid, groups: [...groups] } };
 }
 

@@ -35,7 +35,7 @@ export function multiRootReport(format: string, write: (s: string) => void): {
   if (format === 'json') write(`{"schemaVersion":${SCHEMA_VERSION},"reports":[\n`);
   return {
     section(settings) {
-      const head = headerJson({ root: settings.root, scanned: settings.scanned });
+      const head = headerJson({ root: settings.root, scanned: settings.scanned, asUser: settings.reader });
       roots.push(head.root);
       let started = false;
       const first = (): void => {

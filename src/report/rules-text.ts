@@ -7,8 +7,16 @@ export function listRules(): string {
   return `${rows.join('\n')}\n\nRun "linkcheck explain <id|code>" for what a rule flags, why it matters and how --fix deals with it.\n`;
 }
 
-function exampleFlags(o: { require?: string[]; preset?: string }): string {
-  return (o.require ?? []).map((r) => ` --require ${r}`).join('') + (o.preset ? ` --preset ${o.preset}` : '');
+function exampleFlags(o: NonNullable<Rule['docs']['example']['options']>): string {
+  const rules = Object.entries(o.rules ?? {}).map(([id, level]) => ` --rule ${id}=${level}`);
+  return (o.require ?? []).map((r) => ` --require ${r}`).join('') + (o.preset ? ` --preset ${o.preset}` : '') + (o.asUser ? ` --as-user ${o.asUser}` : '') + rules.join('');
+}
+
+/** The modes and owners an example sets, in words. */
+function exampleSetup(o: Rule['docs']['example']['options']): string[] {
+  const modes = Object.entries(o?.modes ?? {}).map(([p, m]) => `/${p} has mode ${m.toString(8).padStart(4, '0')}`);
+  const owners = Object.entries(o?.owners ?? {}).map(([p, uid]) => `/${p} is owned by uid ${uid}`);
+  return [...modes, ...owners].map((w) => `  and ${w}`);
 }
 
 export function explainRule(key: string): string {
@@ -29,6 +37,7 @@ export function explainRule(key: string): string {
     `  with the jail at ${ex.root}, the link ${ex.link} (${ex.root}${ex.link} on the host) -> ${ex.text}`,
     ...Object.entries(ex.links ?? {}).map(([l, t]) => `  and ${l} -> ${t}`),
     ...(ex.exists && ex.exists.length > 0 ? [`  where ${ex.exists.map((e) => '/' + e).join(', ')} exist${ex.exists.length === 1 ? 's' : ''} in the jail`] : []),
+    ...exampleSetup(ex.options),
     ...(ex.options ? [`  scanned as: linkcheck ${ex.root}${ex.scan ?? ''} --root ${ex.root}${exampleFlags(ex.options)}`] : []),
     '',
     'Fix',

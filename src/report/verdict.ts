@@ -28,6 +28,9 @@ export function verdict(rec: LinkRecord, w: VerdictWords): string {
   // With --preset rootfs a link into /proc is not broken, whatever the build tree has there.
   const mount = rec.findings.find((f) => f.rule === 'runtime-mount');
   if (mount) return messageOf(mount);
+  // With --as-user, a refusal is the reader's: its message says whom, where and what to change.
+  const refused = rec.findings.find((f) => f.rule === 'no-access');
+  if (refused) return messageOf(refused);
   if (jail.status === 'loop') {
     const loop = rec.findings.find((f) => f.rule === 'loop');
     const cycle = loop ? messageOf(loop).replace(/^loops in the jail: /, '') : 'more than 40 links are followed';

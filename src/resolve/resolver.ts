@@ -1,5 +1,7 @@
+import { isAbsolute, SLASH } from '../core/paths.js';
 import type { DirEntry, FsPort, Kind } from '../core/fs-port.js';
 import { errnoOf } from '../core/errors.js';
+import type { AccessGate } from './reader.js';
 
 /** The kernel's answer for a path, in linkcheck's words (see the JSON contract). */
 export type Status = 'ok' | 'dangling' | 'loop' | 'notdir' | 'denied' | 'error';
@@ -81,6 +83,8 @@ export interface ResolverOptions {
   cycleShortcut?: boolean;
   /** Hears each answer read from the disk: the entry's kind, or the errno (ENOENT: nothing there). */
   onRead?: ((hostPath: string, answer: Kind | string) => void) | undefined;
+  /** Resolve as another reader would (--as-user): every search and every link followed is asked of it. */
+  gate?: AccessGate | undefined;
 }
 
 /** A real directory the resolver has looked into; children are filled in as they are asked for. */
@@ -92,7 +96,12 @@ interface DirNode {
   children: Map<string, Entry> | null;
   /** The children are the whole listing: a name not among them does not exist. */
   complete: boolean;
+  /** What the reader (--as-user) is known to be let do, per view: see READER_BITS. */
+  reader: number;
 }
+
+/** DirNode.reader's bits: the reader may search the directory, or reach it from the view's root, in the jail or on the host. */
+const READER_BITS = { search: { jail: 1, host: 2 }, reach: { jail: 4, host: 8 } } as const;
 interface LinkEntry {
   text: string | null;
 }
@@ -119,6 +128,8 @@ export class Resolver {
   private readonly limit: number;
   private readonly shortcut: boolean;
   private readonly onRead: ((hostPath: string, answer: Kind | string) => void) | undefined;
+  /** The reader asked at each step, if any: the one given, or none while `as` says so. */
+  private gate: AccessGate | undefined;
   /** Directory nodes by host path: a link's directory is asked for many times, and walking down to it costs a lookup per component. */
   private dirs = new Map<string, DirNode>();
   private roots = new Map<string, DirNode | null>();
@@ -128,16 +139,19 @@ export class Resolver {
    * release) share one walk; only the first hop, the link itself, differs.
    */
   private absolute = new Map<string, Map<string, Resolution>>();
+  /** The same, for walks with no reader while a reader is given (`as`): they may end elsewhere. */
+  private absoluteAsCaller = new Map<string, Map<string, Resolution>>();
 
   constructor(
     private readonly fs: FsPort,
     options: ResolverOptions = {},
   ) {
-    // Lookups are local (a walk in path order, links mostly near their targets): at 300k
-    // entries 30k costs 4% more lstat calls than 100k and 13 MB less peak memory.
+    // Lookups are local (a walk in path order, links mostly near their targets), so a small
+    // cache loses few lstat calls and saves memory (docs/performance.md, "Figures behind the code").
     this.limit = options.cacheLimit ?? 30_000;
     this.shortcut = options.cycleShortcut ?? true;
     this.onRead = options.onRead;
+    this.gate = options.gate;
   }
 
   /** Drops everything learnt; the next resolution asks the file system again. */
@@ -147,6 +161,30 @@ export class Resolver {
     this.dirs.clear();
     this.roots.clear();
     this.absolute.clear();
+    this.absoluteAsCaller.clear();
+  }
+
+  /**
+   * Runs `fn` with walks that ask `gate` (undefined: no reader, the caller's view), sharing what
+   * was learnt of the tree: --as-user judges as the reader and plans fixes as the caller.
+   */
+  as<T>(gate: AccessGate | undefined, fn: () => T): T {
+    const before = this.gate;
+    const cache = this.absolute;
+    if (gate !== before) {
+      this.gate = gate;
+      this.absolute = this.absoluteAsCaller;
+      this.absoluteAsCaller = cache;
+    }
+    try {
+      return fn();
+    } finally {
+      if (gate !== before) {
+        this.gate = before;
+        this.absoluteAsCaller = this.absolute;
+        this.absolute = cache;
+      }
+    }
   }
 
   /**
@@ -159,6 +197,7 @@ export class Resolver {
     for (const d of entries) this.learn(node, d.name, d.kind);
     this.size += entries.length;
     node.complete = true;
+    if (this.gate?.hint !== undefined) this.gate.hint(entries.filter((d) => d.kind === 'dir').map((d) => node.path + '/' + d.name));
   }
 
   private learn(node: DirNode, name: string, kind: Kind): void {
@@ -181,7 +220,10 @@ export class Resolver {
       this.size++;
     } else if (typeof e === 'object' && !isDir(e)) {
       // A new text (a link just fixed) changes what walks through it: forget the shared ones.
-      if (e.text !== null && e.text !== text) this.absolute.clear();
+      if (e.text !== null && e.text !== text) {
+        this.absolute.clear();
+        this.absoluteAsCaller.clear();
+      }
       e.text = text;
     }
   }
@@ -195,7 +237,12 @@ export class Resolver {
     const start = this.dirNode(hostDir);
     const linkPath = viewPath(view, (hostDir === '/' ? '' : hostDir) + '/' + name);
     if (!start) return fail('ENOENT', viewPath(view, hostDir), [{ path: linkPath, text }]);
-    if (override !== undefined || text.charCodeAt(0) !== 47) return this.walk(view, start, text, [{ path: linkPath, text }], override);
+    if (this.gate !== undefined) {
+      // The reader reaches the link through its directories, then follows the link itself.
+      const refused = this.reach(view, start, [{ path: linkPath, text }]) ?? this.follows(view, start, name, [{ path: linkPath, text }]);
+      if (refused !== null) return refused;
+    }
+    if (override !== undefined || !isAbsolute(text)) return this.walk(view, start, text, [{ path: linkPath, text }], override);
     let byText = this.absolute.get(view.rootHost);
     if (byText === undefined) this.absolute.set(view.rootHost, (byText = new Map()));
     const known = byText.get(text);
@@ -205,6 +252,8 @@ export class Resolver {
       return { ...known, hops };
     }
     const r = this.walk(view, start, text, [{ path: linkPath, text }], undefined);
+    // A walk that only noted what the reader is asked about is no answer to keep.
+    if (this.gate?.noting === true) return r;
     byText.set(text, r);
     this.size++;
     return r;
@@ -215,7 +264,51 @@ export class Resolver {
     this.maybeReset();
     const start = this.dirNode(hostDir);
     if (!start) return fail('ENOENT', viewPath(view, hostDir), []);
+    if (this.gate !== undefined) {
+      const refused = this.reach(view, start, []);
+      if (refused !== null) return refused;
+    }
     return this.walk(view, start, text, [], override);
+  }
+
+  /**
+   * The reader's walk from the view's root down to the real directory `dir`: each directory on
+   * the way must let it search (the host's '/' for the host view; the jail root for the jail).
+   */
+  private reach(view: View, dir: DirNode, hops: Hop[]): Resolution | null {
+    const bit = view.rootHost === '' ? READER_BITS.reach.host : READER_BITS.reach.jail;
+    if ((dir.reader & bit) !== 0) return null;
+    const chain: DirNode[] = [];
+    for (let d: DirNode | null = dir; d !== null; d = d.parent) {
+      chain.push(d);
+      if (view.rootHost !== '' && d.path === view.rootHost) break;
+    }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const refused = this.refused(view, chain[i]!);
+      if (refused !== null) return fail(refused, viewPath(view, chain[i]!.path), hops);
+    }
+    if (this.gate!.noting !== true) dir.reader |= bit;
+    return null;
+  }
+
+  /** Why the reader may not search `dir` in `view` (null: it may), kept on the node once allowed. */
+  private refused(view: View, dir: DirNode): string | null {
+    const bit = view.rootHost === '' ? READER_BITS.search.host : READER_BITS.search.jail;
+    if ((dir.reader & bit) !== 0) return null;
+    const r = this.gate!.search(view.rootHost, dir.path);
+    if (r === null && this.gate!.noting !== true) dir.reader |= bit;
+    return r;
+  }
+
+  /** The reader may follow the link `name` found in `dir` (fs.protected_symlinks). */
+  private follows(view: View, dir: DirNode, name: string, hops: Hop[]): Resolution | null {
+    const at = dir.path + '/' + name;
+    return this.gate!.follow(dir.path, at) ? null : fail('EACCES', viewPath(view, at), hops);
+  }
+
+  /** Whether the host path names a real directory (asked of the cache first, as a walk would). */
+  isDirectory(hostPath: string): boolean {
+    return this.dirNode(hostPath) !== null;
   }
 
   private maybeReset(): void {
@@ -230,7 +323,7 @@ export class Resolver {
     const known = this.dirs.get(hostDir);
     if (known !== undefined) return known;
     let end = hostDir.length;
-    while (end > 0 && hostDir.charCodeAt(end - 1) === 47) end--;
+    while (end > 0 && hostDir.charCodeAt(end - 1) === SLASH) end--;
     if (end === 0) {
       this.dirs.set('/', this.root);
       return this.root;
@@ -253,7 +346,7 @@ export class Resolver {
   }
 
   private lookup(dir: DirNode, name: string): Entry {
-    // lstat refuses a host path of PATH_MAX bytes or more (README "Limits"): say so whatever the
+    // lstat refuses a host path of PATH_MAX bytes or more (docs/how-fix-works.md, "Limits"): say so whatever the
     // walk has primed, or the answer would depend on the cache (and differ between -j 1 and -j 2).
     if (dir.path.length + 1 + name.length >= PATH_MAX) return 'ENAMETOOLONG';
     let e = dir.children?.get(name);
@@ -278,26 +371,50 @@ export class Resolver {
     return e;
   }
 
-  private walk(view: View, start: DirNode, text: string, hops: Hop[], override: TextOverride | undefined): Resolution {
+  /** A link's text, or why it cannot be read. */
+  private readlink(at: string): string | { errno: string } {
+    try {
+      return this.fs.readlink(at);
+    } catch (err) {
+      return { errno: errnoOf(err) };
+    }
+  }
+
+  /** The view's root as a node (null: it is no directory any more). */
+  private rootOf(view: View): DirNode | null {
     let rootNode = view.rootHost === '' ? this.root : this.roots.get(view.rootHost);
     if (rootNode === undefined) {
       rootNode = this.dirNode(view.rootHost);
       this.roots.set(view.rootHost, rootNode);
     }
+    return rootNode;
+  }
+
+  /** One walk, step by step as the kernel's path walk (fs/namei.c, link_path_walk) takes it. */
+  private walk(view: View, start: DirNode, text: string, hops: Hop[], override: TextOverride | undefined): Resolution {
+    const rootNode = this.rootOf(view);
     if (!rootNode) return fail('ENOENT', '/', hops);
-    let cur = text.charCodeAt(0) === 47 ? rootNode : start;
-    // Components still to walk, last first; a trailing slash is a final '.', as POSIX reads it.
+    let cur = isAbsolute(text) ? rootNode : start;
+    // Components still to walk, last first; a trailing slash is a final empty one (see pushComponents).
     const pending: string[] = [];
     pushComponents(pending, text);
     let marks: Mark[] | null = null;
+    const gate = this.gate;
     while (pending.length > 0) {
       const c = pending.pop()!;
+      // A trailing slash asks only that what came before be a directory, which `cur` is.
+      if (c === '') continue;
+      // Every other component, '.' and '..' too, is looked up in `cur`: a reader must search it.
+      const refused = gate === undefined ? null : this.refused(view, cur);
+      if (refused !== null) return fail(refused, viewPath(view, cur.path), hops);
       if (c === '.') continue;
+      // '..' is the physical parent, and stays at the view's root (RESOLVE_IN_ROOT's clamp).
       if (c === '..') {
         if (cur !== rootNode && cur.parent) cur = cur.parent;
         continue;
       }
       const e = this.lookup(cur, c);
+      // A file ends the walk (or breaks it, with components left); a failed lookup fails it.
       if (typeof e === 'string') {
         if (e === 'file' || e === 'other') {
           if (pending.length > 0) return fail('ENOTDIR', viewPath(view, cur.path + '/' + c), hops);
@@ -305,10 +422,12 @@ export class Resolver {
         }
         return fail(e, viewPath(view, cur.path + '/' + c), hops);
       }
+      // A real directory: step into it.
       if (isDir(e)) {
         cur = e;
         continue;
       }
+      // A link: the 41st is a loop; a walk that repeats itself is one too (see loopFrom).
       const at = cur.path + '/' + c;
       if (hops.length >= MAX_HOPS) return fail('ELOOP', viewPath(view, at), hops);
       if (hops.length >= CYCLE_CHECK_FROM && this.shortcut) {
@@ -319,16 +438,15 @@ export class Resolver {
         for (const m of marks) if (m.entry === e && sameStack(m.rest, pending)) return loopFrom(hops, m.hop);
         marks.push({ entry: e, hop: hops.length, rest: pending.slice() });
       }
-      if (e.text === null) {
-        try {
-          e.text = this.fs.readlink(at);
-        } catch (err) {
-          return fail(errnoOf(err), viewPath(view, at), hops);
-        }
-      }
-      const t = override?.(at, e.text) ?? e.text;
+      // fs.protected_symlinks weighs only the last link of a path (WALK_TRAILING), a trailing slash aside.
+      if (gate !== undefined && pending.every((p) => p === '') && !gate.follow(cur.path, at)) return fail('EACCES', viewPath(view, at), hops);
+      // Its text goes ahead of what is left; an absolute text starts again at the view's root.
+      const read = e.text ?? this.readlink(at);
+      if (typeof read !== 'string') return fail(read.errno, viewPath(view, at), hops);
+      e.text = read;
+      const t = override?.(at, read) ?? read;
       hops.push({ path: viewPath(view, at), text: t });
-      if (t.charCodeAt(0) === 47) cur = rootNode;
+      if (isAbsolute(t)) cur = rootNode;
       pushComponents(pending, t);
     }
     return { status: 'ok', resolved: viewPath(view, cur.path), errno: null, failedAt: null, hops };
@@ -364,11 +482,11 @@ function loopFrom(hops: Hop[], from: number): Resolution {
 }
 
 function newRoot(): DirNode {
-  return { parent: null, path: '', children: null, complete: false };
+  return { parent: null, path: '', children: null, complete: false, reader: 0 };
 }
 
 function newDir(parent: DirNode, name: string): DirNode {
-  return { parent, path: parent.path + '/' + name, children: null, complete: false };
+  return { parent, path: parent.path + '/' + name, children: null, complete: false, reader: 0 };
 }
 
 /** A host path in the view's terms: inside the jail, '/'-based. */
@@ -380,18 +498,19 @@ function viewPath(view: View, hostPath: string): string {
 /** Pushes the components of `text` onto a last-first stack, ahead of what is pending. */
 function pushComponents(stack: string[], text: string): void {
   let end = text.length;
-  if (end > 1 && text.charCodeAt(end - 1) === 47) {
-    // x/ is x/. : the last component must be a directory. (A text of only slashes has none.)
+  if (end > 1 && text.charCodeAt(end - 1) === SLASH) {
+    // x/: the last component must be a directory, marked by an empty one (the kernel looks
+    // nothing up for it, unlike x/.). A text of only slashes has none.
     let k = end;
-    while (k > 0 && text.charCodeAt(k - 1) === 47) k--;
-    if (k > 0) stack.push('.');
+    while (k > 0 && text.charCodeAt(k - 1) === SLASH) k--;
+    if (k > 0) stack.push('');
     end = k;
   }
   while (end > 0) {
     let start = text.lastIndexOf('/', end - 1) + 1;
     if (start < end) stack.push(text.slice(start, end));
     end = start - 1;
-    while (end > 0 && text.charCodeAt(end - 1) === 47) end--;
+    while (end > 0 && text.charCodeAt(end - 1) === SLASH) end--;
     if (start === 0) break;
   }
 }
@@ -406,7 +525,7 @@ function pushComponents(stack: string[], text: string): void {
 export function hostFromJail(jail: Resolution, rootHost: string, hostLinkPath: string, climbs: boolean): Resolution | null {
   if (climbs || jail.hops.length !== 1) return null;
   const text = jail.hops[0]!.text;
-  if (text.charCodeAt(0) === 47) return null;
+  if (isAbsolute(text)) return null;
   const host = (p: string): string => (p === '/' ? rootHost || '/' : rootHost + p);
   const hops = [{ path: hostLinkPath, text }];
   if (jail.status === 'ok') return { ...jail, resolved: host(jail.resolved), hops };

@@ -1,3 +1,4 @@
+import { isAbsolute } from '../core/paths.js';
 import type { Resolution } from '../resolve/resolver.js';
 import type { Rule } from './types.js';
 import { failure, shown } from './words.js';
@@ -22,12 +23,13 @@ export const absolute = {
     fix: 'linkcheck --fix rewrites it to the shortest relative text that lands on the same target from both sides (here: releases/20070506135654), keeping intermediate links such as current so it follows the next deploy.',
   },
   check(f) {
-    if (f.text.charCodeAt(0) !== 47) return null;
+    if (!isAbsolute(f.text)) return null;
     if (f.jail.status !== 'ok' && f.host.status === 'ok') return { severity: 'error', args: ['host only', f.jail, f.root] };
     // Without --root the jail is the host: a text that resolves means one place only. It is
     // noted, not flagged, and --fix leaves it alone unless the config raises this rule.
     if (f.root === '/' && f.jail.status === 'ok') return { severity: 'info', args: ['one view'] };
-    if (f.jail.status === 'ok' && f.host.status !== 'ok') return { args: ['jail only', f.host] };
+    // A sysroot is read on the host too (a cross linker's --sysroot): working in the jail only is broken.
+    if (f.jail.status === 'ok' && f.host.status !== 'ok') return { severity: f.preset === 'sysroot' ? 'error' : undefined, args: ['jail only', f.host] };
     return { args: ['two places'] };
   },
   render(a) {

@@ -18,6 +18,8 @@ export const dangling = {
   },
   check(f) {
     if (f.jail.status === 'ok' || f.jail.status === 'loop') return null;
+    // As another user, a refusal is that user's (no-access), not a missing target.
+    if (f.reader !== undefined && f.jail.status === 'denied') return null;
     return { args: [f.jail, f.host] };
   },
   render([jail, host]) {

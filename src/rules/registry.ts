@@ -3,17 +3,19 @@ import { dangling } from './dangling.js';
 import { deployLayout } from './deploy-layout.js';
 import { escapesRoot } from './escapes-root.js';
 import { loop } from './loop.js';
+import { noAccess } from './no-access.js';
 import { nonCanonical } from './non-canonical.js';
 import { requirement } from './requirement.js';
 import { runtimeMount } from './runtime-mount.js';
 import type { Rule, Severity } from './types.js';
 import { unreadable } from './unreadable.js';
+import { ownerMismatch } from './owner-mismatch.js';
 import { viewMismatch } from './view-mismatch.js';
 
 export type { LinkFacts, Rule, Severity } from './types.js';
 
 /** Every rule, in code order. A rule's id and code are never reused once published. */
-export const rules = [absolute, escapesRoot, dangling, loop, viewMismatch, nonCanonical, unreadable, requirement, deployLayout, runtimeMount] as const satisfies readonly Rule[];
+export const rules = [absolute, escapesRoot, dangling, loop, viewMismatch, nonCanonical, unreadable, requirement, deployLayout, runtimeMount, noAccess, ownerMismatch] as const satisfies readonly Rule[];
 
 /** A rule by id (`absolute`) or code (`LC001`, any case). */
 export function findRule(key: string): Rule | undefined {

@@ -2,7 +2,23 @@ import type { Resolution } from '../resolve/resolver.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
+/** The layouts a preset judges (config/policy.ts reads them from here). */
+export type Preset = 'deploy' | 'rootfs' | 'sysroot';
+
 type FixAvailability = 'rewrite' | 'reason' | 'none';
+
+/** What stops the reader, as the auditor found it (see LinkFacts.reader). */
+export interface Blocked {
+  /** The directory it cannot search, or the link it may not follow (path inside the jail). */
+  at: string;
+  why: 'search' | 'follow';
+  /** `drwx------`, and the owner and group by name. */
+  mode: string;
+  owner: string;
+  group: string;
+  /** Which permission bits speak for the reader (owner, group, others), or `acl` when they allow it and the kernel still refuses. */
+  bits: 'owner' | 'group' | 'others' | 'acl';
+}
 
 /** Everything the rules may look at for one link. Paths are byte strings. */
 export interface LinkFacts {
@@ -22,6 +38,12 @@ export interface LinkFacts {
   jail: Resolution;
   /** How it resolves on the host (host paths). */
   host: Resolution;
+  /** The run's preset (null: none). */
+  preset?: Preset | null | undefined;
+  /** With --as-user: the reader, and what stops it in the jail view (null: nothing). */
+  reader?: { user: string; blocked: Blocked | null } | undefined;
+  /** With owner-mismatch on: the owners of the link and of what it resolves to in the jail view (null: it does not resolve). */
+  owners?: { link: number; target: number | null; linkName: string; targetName: string } | undefined;
 }
 
 /** What a rule's check says about one link: the arguments its `render` turns into words. */
@@ -49,7 +71,17 @@ interface RuleDocs {
     /** The scanned path inside the root, when not the root itself (the paths of `require` are relative to it). */
     scan?: string;
     /** What the example is run with: rules that only a preset or --require switch on. */
-    options?: { require?: string[]; preset?: 'deploy' | 'rootfs' };
+    options?: {
+      require?: string[];
+      preset?: Preset;
+      /** Judged as this user (the example is built on a real disk, as root). */
+      asUser?: string;
+      /** Modes of entries inside the root (paths as in `exists`). */
+      modes?: Record<string, number>;
+      /** Owners (uids) of entries inside the root. */
+      owners?: Record<string, number>;
+      rules?: Record<string, 'off' | 'info' | 'warning' | 'error'>;
+    };
   };
   /** How --fix deals with it. */
   fix: string;
@@ -73,7 +105,7 @@ export interface Rule<A extends readonly unknown[] = readonly unknown[]> {
   fix: FixAvailability;
   docs: RuleDocs;
   /** For a rule that only an option switches on: that option (it is not counted in the summary otherwise). */
-  enabledBy?: '--require' | '--preset deploy' | '--preset rootfs';
+  enabledBy?: '--require' | '--preset deploy' | '--preset rootfs' | '--as-user' | '--rule';
   /** The per-link check; absent for a rule judged from options (--require, a preset) in its own methods. */
   check?(facts: LinkFacts): Hit<A> | null;
   /**

@@ -24,7 +24,7 @@ export const viewMismatch = {
       const expected = hostOf(f.root, c.resolved);
       return h.resolved === expected ? null : { args: ['disagree', c.resolved, expected, h.resolved] };
     }
-    if (c.status === 'ok') return { args: ['jail only', c.resolved, h] };
+    if (c.status === 'ok') return { severity: f.preset === 'sysroot' ? 'error' : undefined, args: ['jail only', c.resolved, h] };
     if (h.status !== 'ok') return null; // ruled out above; says so to the type checker
     return { args: ['host only', h.resolved, c] };
   },

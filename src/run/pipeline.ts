@@ -1,7 +1,7 @@
 import type { AuditEvent, AuditResult, Summary } from '../audit/records.js';
 import { auditSink, type TextWriter } from './sink.js';
 import { withMessages } from '../rules/messages.js';
-import { Auditor } from '../audit/auditor.js';
+import { Auditor, batches } from '../audit/auditor.js';
 import { fixPlanner } from '../fix/planner.js';
 import { applyFixes } from '../fix/apply.js';
 import { type AppliedChange, plannedChanges } from '../fix/applied-change.js';
@@ -55,7 +55,7 @@ export async function runPipeline(run: PipelineRun): Promise<PipelineResult> {
     let size: number | undefined;
     if (run.mode === 'fix') {
       const walked: Walked = { entries: [], counts: { entries: 0, directories: 0 } };
-      const plan = await judge(run, thread, (prime) => walkSource(run.settings, { keep: walked, onListing: primer(prime) }), { report: false, collectFixes: true, dryRun: false, changes });
+      const plan = await pass(run, thread, (prime) => walkSource(run.settings, { keep: walked, onListing: primer(prime) }), { report: false, collectFixes: true, dryRun: false, changes });
       run.onApply?.before();
       changes = await applyFixes(run.settings, plan.fixes, { journal: run.journal, run: run.run, leftovers: plan.leftovers });
       source = () => replaySource(run.settings, walked);
@@ -63,7 +63,7 @@ export async function runPipeline(run: PipelineRun): Promise<PipelineResult> {
     }
     run.onApply?.after();
     const dryRun = run.mode === 'dry-run';
-    const { summary, fixes } = await judge(run, thread, source, { report: true, collectFixes: dryRun, dryRun, changes }, size);
+    const { summary, fixes } = await pass(run, thread, source, { report: true, collectFixes: dryRun, dryRun, changes }, size);
     if (dryRun) changes = plannedChanges(fixes);
     return { summary, changes };
   } finally {
@@ -77,7 +77,7 @@ function primer(auditor: Auditor | undefined): ((dir: string, entries: readonly 
 }
 
 /** One pass of the source through the judge (and planner) into the report sink. */
-async function judge(
+async function pass(
   run: PipelineRun,
   thread: AuditThread | null,
   source: (prime?: Auditor) => Source,
@@ -89,20 +89,30 @@ async function judge(
   const sink = auditSink(auditor, run.report.reporter, job, run.report.writer);
   run.onJudged?.(sink.judged);
   const s = source(auditor);
-  for (const e of s.entries()) sink.feed([e]);
+  if (auditor.batched) for (const b of batches(s.entries())) sink.feed(b);
+  else for (const e of s.entries()) sink.feed([e]);
   return sink.end(s.counts);
 }
 
 /** Audits the given paths and returns everything found, synchronously. Byte-string paths: see bytes.ts. */
 export function auditSync(options: AuditOptions): AuditResult {
-  return resultWithMessages(new Auditor(options, fixPlanner()).collect());
+  const a = new Auditor(options, fixPlanner());
+  try {
+    return resultWithMessages(a.collect());
+  } finally {
+    a.close();
+  }
 }
 
 /** The audit as a stream of events, for huge trees: memory stays flat. */
 export async function* auditStream(options: AuditOptions): AsyncGenerator<AuditEvent, Summary> {
   const a = new Auditor(options, fixPlanner());
-  for (const ev of a.events()) yield eventWithMessages(ev);
-  return a.summary;
+  try {
+    for (const ev of a.events()) yield eventWithMessages(ev);
+    return a.summary;
+  } finally {
+    a.close();
+  }
 }
 
 /** An event as a library caller gets it: a link's findings with their words (others have them). */

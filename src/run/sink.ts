@@ -44,7 +44,7 @@ export function auditSink(auditor: Auditor, reporter: Reporter, job: SinkJob, wr
   const out = (s: string): void => {
     if (job.report) writer.write(s);
   };
-  out(reporter.begin({ root: auditor.settings.root, scanned: auditor.settings.scanned }));
+  out(reporter.begin({ root: auditor.settings.root, scanned: auditor.settings.scanned, asUser: auditor.settings.reader }));
   return {
     feed(entries) {
       auditor.batch(entries, (ev) => out(reporter.event(ev)));
@@ -56,6 +56,7 @@ export function auditSink(auditor: Auditor, reporter: Reporter, job: SinkJob, wr
       const changes = job.dryRun ? plannedChanges(auditor.fixes) : job.changes;
       out(reporter.end(auditor.summary, changes, { stale: auditor.stale() }));
       writer.flush();
+      auditor.close();
       return { summary: auditor.summary, fixes: auditor.fixes, leftovers: auditor.leftovers };
     },
   };

@@ -14,7 +14,7 @@ const IN_FLIGHT = 8;
 /**
  * Full batches kept back until the walk has shown it is worth a second thread: a walk that ends
  * before filling one more (under 1,536 links) is judged on this thread, which saves the worker's
- * start and stop (0.06 s, a third of a small run). The worker starts meanwhile, so a big walk
+ * start and stop (a third of a small run: docs/performance.md, "Figures behind the code"). The worker starts meanwhile, so a big walk
  * loses nothing.
  */
 const HOLD = 2;
@@ -28,8 +28,8 @@ const HOLD = 2;
  *
  * One worker serves every pass of a run: --fix's report after the fix is judged by the thread
  * that planned it, with a new judge and report but code V8 has already compiled and optimised.
- * Why (2026-12-01, docs/performance.md): a second worker cost its start (a new isolate, the
- * bundle compiled again, cold code) on every --fix.
+ * Why: a second worker cost its start (a new isolate, the bundle compiled again, cold code) on
+ * every --fix (docs/performance.md, "Figures behind the code").
  */
 export class AuditThread {
   private started: StartedWorker | null = null;
@@ -64,8 +64,8 @@ export class AuditThread {
       const small = feed.keptBack();
       if (small !== null) {
         // A small walk: judged here, and the worker is stopped (a later pass starts another).
-        // It stops meanwhile: stopping a thread still starting takes 20-80 ms (measured
-        // 2026-12-01), which the judging here need not wait for.
+        // It stops meanwhile: stopping a thread still starting takes a while, which the judging
+        // here need not wait for.
         result.catch(() => {});
         const stopped = this.close();
         const answer = inline(this.settings, { ...this.run, ...job }, small, source.counts);
@@ -167,10 +167,9 @@ interface StartedWorker {
 /** Starts the audit thread on its first pass. */
 function startWorker(data: WorkerInput): StartedWorker {
   // Explicit heap limits make V8 collect the old generation early instead of letting it grow
-  // (peak RSS at 1M entries: 198 MB without, 145 MB with; the old-generation limit is far above
-  // what the worker keeps live, so it is only a hint). A 4 MB young generation against 8 MB:
-  // 6 MB less at 300k, no slower (most of what the audit allocates dies young). Measured in
-  // docs/performance.md.
+  // (the old-generation limit is far above what the worker keeps live, so it is only a hint);
+  // a small young generation costs no time, as most of what the audit allocates dies young
+  // (docs/performance.md, "Figures behind the code").
   const worker = new Worker(new URL('./audit-worker.js', import.meta.url), {
     workerData: data,
     resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 1024 },

@@ -6,9 +6,7 @@ import { walk, type WalkCounts } from './walk.js';
 /**
  * One walked entry: [dir, name, path, text] for a link; ['', '', path, errno, 'd' | 'l'] for a
  * directory or link that could not be read. A tuple, not named fields, because it crosses to
- * the audit thread in batches of 512: measured 2026-12-01 (node 20, 300k bench tree, 30,002
- * links, v8.serialize + deserialize as postMessage does, median of 9) tuples take 30.5 ms and
- * 312 B an entry, objects {dir, name, path, text} 43 ms and 333 B (+40% CPU on that step).
+ * the audit thread in batches of 512 and tuples serialise faster (docs/performance.md, "Figures behind the code").
  */
 export type WalkedEntry = [string, string, string, string] | [string, string, string, string, 'd' | 'l'];
 

@@ -14,11 +14,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../support/build.js';
-import { isRoot, links, removeDir, sleep, tempDir } from '../support/disk.js';
-import { cliKnows, freePort, IN_CI, journalChanges, linkcheckCommand, missingCommand, run, which } from '../support/integration.js';
+import { isRoot, links, removeDir, tempDir } from '../support/disk.js';
+import { cliKnows, freePort, IN_CI, journalChanges, linkcheckCommand, missingCommand, run, waitForPort, which } from '../support/integration.js';
 import { REPO } from '../support/repo.js';
 
 const SSHD = '/usr/sbin/sshd';
@@ -54,21 +53,6 @@ function jailCat(jail: string, file: string): string {
   return r.stdout;
 }
 
-/** Resolves once something accepts TCP connections on 127.0.0.1:port, or rejects after `ms`. */
-async function waitForPort(port: number, ms: number, alive: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, '127.0.0.1');
-      c.once('connect', () => (c.destroy(), resolve(true)));
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (!alive()) throw new Error('sshd exited');
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
-    await sleep(50);
-  }
-}
 
 describe.skipIf(reason !== null)(`Capistrano 3 deploys with the linkcheck tasks, over SSH into a chroot${reason ? ` (skipped: ${reason})` : ''}`, () => {
   let base = '';
@@ -201,7 +185,7 @@ describe.skipIf(reason !== null)(`Capistrano 3 deploys with the linkcheck tasks,
       child.on('exit', () => (exited = true));
       sshd = child;
       try {
-        await waitForPort(port, 10_000, () => !exited);
+        await waitForPort(port, 10_000, () => !exited, 'sshd');
         break;
       } catch (err) {
         // Someone took the port between our probe and sshd's bind: try another.

@@ -111,8 +111,8 @@ describe('the Ansible playbook', () => {
     expect(started.flatMap((t) => (t.loop as string[] | undefined) ?? [])).toEqual(['linkcheck-repair.timer', 'linkcheck-repair.path']);
     const rules = plays.find((p) => p.hosts === 'prometheus')!.tasks.find((t) => copies(t))!;
     expect(copies(rules)!.validate).toBe('promtool check rules %s');
-    expect(copies(rules)!.src).toBe('{{ linkcheck_checkout }}/docs/linkcheck.rules.yml');
-    expect(fs.existsSync(path.join(REPO, 'docs/linkcheck.rules.yml'))).toBe(true);
+    expect(copies(rules)!.src).toBe('{{ linkcheck_checkout }}/docs/prometheus-alerts.yml');
+    expect(fs.existsSync(path.join(REPO, 'docs/prometheus-alerts.yml'))).toBe(true);
   });
 
   // contrib/systemd/ is written separately; once it is in the tree, the playbook's files must be there.

@@ -87,8 +87,9 @@ describe('the npm package', () => {
       .filter((f) => f.endsWith('.js'))
       .map((f) => `dist/src/${f}`);
     expect(built).toContain('dist/src/audit-worker.js');
+    expect(built).toContain('dist/src/run/audit-worker.js');
     for (const f of built) expect(packed, f).toContain(f);
-    expect(packed).toEqual(expect.arrayContaining(['bin/linkcheck.js', 'man/linkcheck.1', 'README.md', 'docs/linkcheck.rules.yml']));
+    expect(packed).toEqual(expect.arrayContaining(['bin/linkcheck.js', 'man/linkcheck.1', 'README.md', 'docs/prometheus-alerts.yml']));
     // An array: npm 11 links a page given as a plain string nowhere on a global install.
     expect(pkg.man).toEqual(['./man/linkcheck.1']);
   });

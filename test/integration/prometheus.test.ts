@@ -196,8 +196,8 @@ describe.skipIf(gate.skip)(`--format prometheus from the real CLI${gate.label}`,
   });
 });
 
-describe.skipIf(gate.skip)(`the alert rules in docs/linkcheck.rules.yml${gate.label}`, () => {
-  const rulesFile = path.join(REPO, 'docs', 'linkcheck.rules.yml');
+describe.skipIf(gate.skip)(`the alert rules in docs/prometheus-alerts.yml${gate.label}`, () => {
+  const rulesFile = path.join(REPO, 'docs', 'prometheus-alerts.yml');
   // Their unit tests sit apart, so that docs/ holds only rule files promtool checks as such.
   const dir = path.join(REPO, 'contrib', 'prometheus');
   beforeAll(() => requireTool(promtool));

@@ -4,6 +4,9 @@
  * Usage: oracle ROOT                 (resolve mode)
  *        oracle --root-hex HEX      (same, ROOT given as hex bytes: lets callers
  *                                    pass arbitrary bytes through argv)
+ *        oracle --as UID:GID:GROUPS ROOT | --root-hex HEX
+ *                                   (same, as another user: GROUPS is a comma-separated
+ *                                    list of supplementary gids, possibly empty)
  *        oracle --probe             (exit 0 if openat2(RESOLVE_IN_ROOT) works here)
  *
  * Reads NUL-terminated host absolute paths of symlinks located under ROOT
@@ -17,6 +20,12 @@
  *              relative to ROOT ("/"-based).
  * host view:   open(path, O_PATH|O_CLOEXEC).
  * Both follow the final symlink (no O_NOFOLLOW), exactly like open().
+ *
+ * With --as, ROOT is opened with the caller's credentials first (a chrooted server opens its
+ * root, or chroots, before it drops privileges), then the process takes the supplementary
+ * groups, the gid and the uid (setgroups, setresgid, setresuid: in that order, for good) and
+ * answers every path as that user: the jail view walks from the root fd, so the directories
+ * above ROOT are never searched; the host view walks from / with the user's credentials.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,7 +35,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #if defined(__has_include)
@@ -186,17 +198,88 @@ static int probe(void)
 	return 0;
 }
 
+/* Parses "UID:GID:G1,G2,..." (the groups possibly empty); returns 0 on success. */
+static int parse_creds(const char *s, uid_t *uid, gid_t *gid, gid_t *groups, size_t *ngroups, size_t cap)
+{
+	char *end;
+	unsigned long u = strtoul(s, &end, 10);
+	if (end == s || *end != ':')
+		return -1;
+	s = end + 1;
+	unsigned long g = strtoul(s, &end, 10);
+	if (end == s || *end != ':')
+		return -1;
+	s = end + 1;
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+	*ngroups = 0;
+	while (*s) {
+		if (*ngroups == cap)
+			return -1;
+		unsigned long x = strtoul(s, &end, 10);
+		if (end == s || (*end != ',' && *end != '\0'))
+			return -1;
+		groups[(*ngroups)++] = (gid_t)x;
+		s = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* Takes the credentials for good; returns 0, or prints why not and returns -1. */
+static int drop_to(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
+{
+	if (setgroups(ngroups, groups) != 0) {
+		perror("oracle: setgroups");
+		return -1;
+	}
+	if (setresgid(gid, gid, gid) != 0) {
+		perror("oracle: setresgid");
+		return -1;
+	}
+	if (setresuid(uid, uid, uid) != 0) {
+		perror("oracle: setresuid");
+		return -1;
+	}
+	/* Check: these are the credentials now, and there is no way back to root. */
+	if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid) {
+		fprintf(stderr, "oracle: credentials not taken\n");
+		return -1;
+	}
+	if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		fprintf(stderr, "oracle: could take uid 0 back after dropping it\n");
+		return -1;
+	}
+	/* Keep /proc/self/fd readable as before (a uid change makes the process non-dumpable). */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "--probe") == 0)
 		return probe();
+	int as = 0;
+	uid_t as_uid = 0;
+	gid_t as_gid = 0;
+	static gid_t as_groups[65536];
+	size_t as_ngroups = 0;
+	if (argc >= 3 && strcmp(argv[1], "--as") == 0) {
+		if (parse_creds(argv[2], &as_uid, &as_gid, as_groups, &as_ngroups,
+				sizeof as_groups / sizeof as_groups[0]) != 0) {
+			fprintf(stderr, "oracle: --as takes UID:GID:G1,G2,... (groups may be empty)\n");
+			return 2;
+		}
+		as = 1;
+		argc -= 2;
+		argv += 2;
+	}
 	char *root = NULL;
 	if (argc == 2 && strcmp(argv[1], "--root-hex") != 0)
 		root = argv[1];
 	else if (argc == 3 && strcmp(argv[1], "--root-hex") == 0 && unhex(argv[2]) == 0)
 		root = argv[2];
 	if (!root || root[0] != '/') {
-		fprintf(stderr, "usage: oracle ROOT | oracle --root-hex HEX  "
+		fprintf(stderr, "usage: oracle [--as UID:GID:GROUPS] ROOT | oracle [--as UID:GID:GROUPS] --root-hex HEX  "
 				"(ROOT absolute; NUL-terminated paths on stdin)\n");
 		return 2;
 	}
@@ -212,6 +295,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "oracle: cannot open root %s: %s\n", root, strerror(errno));
 		return 2;
 	}
+	/* The root is held; from here on every lookup is the user's. */
+	if (as && drop_to(as_uid, as_gid, as_groups, as_ngroups) != 0)
+		return 2;
 
 	/* Slurp stdin. */
 	size_t cap = 1 << 16, len = 0;

@@ -24,6 +24,13 @@ export interface KernelAnswer {
   chroot: KernelView;
   host: KernelView;
 }
+/** Whose lookups the oracle makes (needs root): it opens the root first, then takes these for good. */
+export interface OracleCredentials {
+  uid: number;
+  gid: number;
+  /** Supplementary groups, exactly (none: an empty list). */
+  groups: readonly number[];
+}
 
 // Beside this file, or beside its source when compiled elsewhere (the fuzzer: scripts/fuzz.ts).
 const SOURCE = upwards(path.dirname(fileURLToPath(import.meta.url)), (d) => [path.join(d, 'oracle.c'), path.join(d, 'test', 'kernel', 'oracle.c')]);
@@ -128,8 +135,10 @@ function parseView(status: string, errno: string, hex: string, line: string): Ke
  * kernel, following it and all nested links like open() does.
  * `root` is the absolute real path of the chroot directory (may be "/").
  * Returned chroot-view paths are "/"-based inside the root; host-view paths are host paths.
+ * With `as`, both views are that user's: the root is opened first (as a chrooted server holds
+ * its root), then the oracle takes the user's groups, gid and uid, and resolves every path.
  */
-export function kernelResolve(root: string, linkPaths: string[]): KernelAnswer[] {
+export function kernelResolve(root: string, linkPaths: string[], as?: OracleCredentials): KernelAnswer[] {
   const p = prepare();
   if ('reason' in p) throw new Error(`kernel oracle unavailable: ${p.reason}`);
   if (root.includes('\0')) throw new Error('kernel oracle: root contains NUL');
@@ -145,7 +154,8 @@ export function kernelResolve(root: string, linkPaths: string[]): KernelAnswer[]
   const maxBuffer = Math.max(64 * 1024 * 1024, linkPaths.length * (4 * 8192 + 128));
   // spawn encodes argv strings as UTF-8, so pass the root's raw bytes as hex.
   const rootHex = Buffer.from(root, 'latin1').toString('hex');
-  const r = spawnSync(p.binary, ['--root-hex', rootHex], { input, maxBuffer });
+  const who = as === undefined ? [] : ['--as', `${as.uid}:${as.gid}:${as.groups.join(',')}`];
+  const r = spawnSync(p.binary, [...who, '--root-hex', rootHex], { input, maxBuffer });
   if (r.error) throw new Error(`kernel oracle failed to run: ${r.error.message}`);
   if (r.status !== 0) {
     throw new Error(`kernel oracle exited with ${String(r.status ?? r.signal)}: ${r.stderr.toString('utf8').trim()}`);

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { APP, JAIL, capistrano } from '../../fixtures/capistrano.js';
-import { removeDir, tempDir } from './disk.js';
+import { removeDir, sleep, tempDir } from './disk.js';
 import { BIN } from './repo.js';
 import { materialiseTree } from './tree.js';
 
@@ -175,4 +175,20 @@ export function storyCopy(prefix: string): StoryCopy {
         .join(bin),
     cleanup: () => removeDir(base),
   };
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port; rejects when `alive()` says the server (`what`) died, or after `ms`. */
+export async function waitForPort(port: number, ms: number, alive: () => boolean, what = 'the server'): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = net.connect(port, '127.0.0.1');
+      c.once('connect', () => (c.destroy(), resolve(true)));
+      c.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (!alive()) throw new Error(`${what} exited`);
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
+    await sleep(50);
+  }
 }

@@ -43,9 +43,9 @@ describe("src/'s module graph", () => {
 
   it('is read whole: every module is there with what it imports', () => {
     expect(graph.size).toBeGreaterThan(60);
-    expect(graph.get('cli/program.ts')).toContain('cli/scan-job.ts');
-    expect(graph.get('cli/scan-job.ts')).toContain('cli/scan-roots.ts');
-    expect(graph.get('cli/scan-roots.ts')).toContain('run/pipeline.ts');
+    expect(graph.get('cli/program.ts')).toContain('cli/audit-job.ts');
+    expect(graph.get('cli/audit-job.ts')).toContain('cli/audit-roots.ts');
+    expect(graph.get('cli/audit-roots.ts')).toContain('run/pipeline.ts');
     expect(graph.get('fix/apply.ts')).toContain('fix/journal.ts');
     // Imported modules exist: a misread specifier would show up as a module with no file.
     for (const deps of graph.values()) for (const d of deps) expect(graph.has(d), d).toBe(true);

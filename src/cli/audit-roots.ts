@@ -47,7 +47,7 @@ export interface ScanFlags {
 }
 
 /** Every jail's audit (and --fix) in turn, into one report; the exit code of the worst. */
-export async function scanRoots(
+export async function auditRoots(
   all: ReadonlyArray<{ options: RootRun; settings: Settings }>,
   multi: boolean,
   flags: ScanFlags,

@@ -8,7 +8,7 @@ import { nodeFsPort } from '../core/fs-port.js';
 import { OutputFile } from './output-file.js';
 import type { Progress } from '../run/progress.js';
 import { type CliChoices, planRuns } from '../config/runs.js';
-import { type ScanFlags, type ScanIo, scanRoots } from './scan-roots.js';
+import { type ScanFlags, type ScanIo, auditRoots } from './audit-roots.js';
 import { settingsFrom } from '../config/settings.js';
 
 /**
@@ -17,12 +17,12 @@ import { settingsFrom } from '../config/settings.js';
  * its arguments and hands them here; everything that reads or writes happens in this module.
  */
 
-export interface ScanJobIo extends ScanIo {
+export interface AuditJobIo extends ScanIo {
   /** The config read when none is named (tests point it elsewhere); /etc/linkcheck/config.json by default. */
   defaultConfig?: string | undefined;
 }
 
-export interface ScanJob {
+export interface AuditJob {
   /** What the command line chose; undefined where it left the choice to the config. */
   choices: CliChoices;
   /** --config's file (relative to the working directory), false for --no-config, undefined for the default one. */
@@ -36,7 +36,7 @@ export interface ScanJob {
 }
 
 /** Runs the job and returns its exit code; throws UsageError or Busy for the one line the CLI prints. */
-export async function scanJob(job: ScanJob, io: ScanJobIo, progress: Progress | null): Promise<number> {
+export async function auditJob(job: AuditJob, io: AuditJobIo, progress: Progress | null): Promise<number> {
   const plan = planRuns(job.choices, readConfig(job.config, io), io.cwd);
   // Every jail's settings first: a bad one stops the run before any report or change.
   const fs = progress ? progress.meter(io.fs ?? nodeFsPort()) : io.fs;
@@ -46,21 +46,21 @@ export async function scanJob(job: ScanJob, io: ScanJobIo, progress: Progress | 
   const lock = locked ? await lockRoots(all.map((a) => a.settings.root), { dir: lockDirFor(io.env), waitMs: job.waitMs, what: 'fix' }) : null;
   try {
     const flags = { ...job.flags, failOn: plan.failOn };
-    return await intoOutput(job.output, io, (output) => scanRoots(all, plan.multi, flags, io, progress, output));
+    return await intoOutput(job.output, io, (output) => auditRoots(all, plan.multi, flags, io, progress, output));
   } finally {
     lock?.release();
   }
 }
 
 /** The config file: the named one, none, or the default one if it exists. */
-function readConfig(config: string | false | undefined, io: ScanJobIo): LoadedConfig | null {
+function readConfig(config: string | false | undefined, io: AuditJobIo): LoadedConfig | null {
   if (config === false) return null;
   if (config === undefined) return loadDefaultConfig(io.defaultConfig ?? DEFAULT_CONFIG);
   return loadConfig(absoluteFrom(io.cwd, config));
 }
 
 /** Runs `scan` into --output whole or not at all (an interrupted --fix leaves the previous file), or into stdout. */
-async function intoOutput(file: string | undefined, io: ScanJobIo, scan: (output: OutputFile | null) => Promise<number>): Promise<number> {
+async function intoOutput(file: string | undefined, io: AuditJobIo, scan: (output: OutputFile | null) => Promise<number>): Promise<number> {
   let output: OutputFile | null = null;
   try {
     output = file === undefined ? null : openOutput(file, io.cwd);
