@@ -323,7 +323,7 @@ class Channel {
   }
 
   private connect(): void {
-    if (this.toReader >= 0) return;
+    if (this.toReader >= 0 || this.early < 0) return;
     try {
       this.toReader = openWriter(this.req, this.child.pid);
       this.fromReader = fs.openSync(this.ans, fs.constants.O_RDONLY);
@@ -350,12 +350,19 @@ class Channel {
     return codes;
   }
 
-  /** Ends the reader's process: EOF on its requests, and a signal should it be elsewhere. */
+  /**
+   * Ends the reader's process by EOF on its requests (a signal would need CAP_KILL once it is
+   * another user: a hardened unit has none). One never asked is met first, or it would wait for
+   * this side's end of the pipes for ever.
+   */
   close(): void {
-    for (const fd of [this.toReader, this.fromReader, this.early]) if (fd >= 0) fs.closeSync(fd);
-    this.toReader = this.fromReader = this.early = -1;
-    fs.rmSync(this.dir, { recursive: true, force: true });
-    this.child.kill();
+    try {
+      this.connect();
+    } catch {
+      // It did not start or is gone: nothing waits on the pipes.
+    }
+    for (const fd of [this.toReader, this.fromReader]) if (fd >= 0) fs.closeSync(fd);
+    this.toReader = this.fromReader = -1;
   }
 }
 
