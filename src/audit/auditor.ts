@@ -1,3 +1,6 @@
+import * as nodeFs from 'node:fs';
+import { toNative } from '../core/bytes.js';
+import { errnoOf } from '../core/errors.js';
 import { ChangeCheck } from './change-check.js';
 import { isAbsolute, SLASH, textClimbsAbove } from '../core/paths.js';
 import type { AuditorForPlanner, FixPlanning } from './fix-planning.js';
@@ -48,7 +51,9 @@ export class Auditor implements AuditorForPlanner {
     const { reader, fs, root, policy } = this.settings;
     this.gate = reader === null ? null : new ReaderGate(reader, this.settings.rootHost, fs);
     const onRead = (path: string, answer: string): void => check.heard(path, answer);
-    this.resolver = new Resolver(fs, { onRead, gate: this.gate ?? undefined });
+    // A caller that is not root meets permissions too, where the walk looks nothing up as well.
+    const selfSearch = reader === null && fs.real && process.getuid?.() !== 0 ? searchAsSelf : undefined;
+    this.resolver = new Resolver(fs, { onRead, gate: this.gate ?? undefined, selfSearch });
     this.planResolver = this.resolver;
     this.readerFacts = new ReaderFacts(fs, root, this.resolver, reader === null ? null : { who: reader, gate: this.gate! });
     this.owners = CompiledPolicy.enabled(ownerMismatch, policy, reader !== null);
@@ -306,4 +311,14 @@ function notTheText(findings: readonly Finding[]): string | null {
     if (f.rule === 'owner-mismatch') return 'an owner, not the link text: --fix changes no owners';
   }
   return null;
+}
+
+/** access(2) with X_OK as this process: whether it may search the directory (null), or why not. */
+function searchAsSelf(hostDir: string): string | null {
+  try {
+    nodeFs.accessSync(toNative(hostDir || '/'), nodeFs.constants.X_OK);
+    return null;
+  } catch (err) {
+    return errnoOf(err);
+  }
 }

@@ -85,6 +85,12 @@ export interface ResolverOptions {
   onRead?: ((hostPath: string, answer: Kind | string) => void) | undefined;
   /** Resolve as another reader would (--as-user): every search and every link followed is asked of it. */
   gate?: AccessGate | undefined;
+  /**
+   * Without a gate, for a caller that is not root: whether it may search a directory it already
+   * entered, asked where a walk does not look a name up ('.' and '..'), so the answer there is the
+   * kernel's too (a name it looks up answers by itself: lstat fails).
+   */
+  selfSearch?: ((hostDir: string) => string | null) | undefined;
 }
 
 /** A real directory the resolver has looked into; children are filled in as they are asked for. */
@@ -101,7 +107,7 @@ interface DirNode {
 }
 
 /** DirNode.reader's bits: the reader may search the directory, or reach it from the view's root, in the jail or on the host. */
-const READER_BITS = { search: { jail: 1, host: 2 }, reach: { jail: 4, host: 8 } } as const;
+const READER_BITS = { search: { jail: 1, host: 2 }, reach: { jail: 4, host: 8 }, self: 16 } as const;
 interface LinkEntry {
   text: string | null;
 }
@@ -128,6 +134,7 @@ export class Resolver {
   private readonly limit: number;
   private readonly shortcut: boolean;
   private readonly onRead: ((hostPath: string, answer: Kind | string) => void) | undefined;
+  private readonly selfSearch: ((hostDir: string) => string | null) | undefined;
   /** The reader asked at each step, if any: the one given, or none while `as` says so. */
   private gate: AccessGate | undefined;
   /** Directory nodes by host path: a link's directory is asked for many times, and walking down to it costs a lookup per component. */
@@ -152,6 +159,7 @@ export class Resolver {
     this.shortcut = options.cycleShortcut ?? true;
     this.onRead = options.onRead;
     this.gate = options.gate;
+    this.selfSearch = options.selfSearch;
   }
 
   /** Drops everything learnt; the next resolution asks the file system again. */
@@ -291,6 +299,14 @@ export class Resolver {
     return null;
   }
 
+  /** Why the caller may not search `dir` (null: it may, or nobody asks), kept on the node once allowed. */
+  private refusedToSelf(dir: DirNode): string | null {
+    if (this.selfSearch === undefined || (dir.reader & READER_BITS.self) !== 0) return null;
+    const r = this.selfSearch(dir.path);
+    if (r === null) dir.reader |= READER_BITS.self;
+    return r;
+  }
+
   /** Why the reader may not search `dir` in `view` (null: it may), kept on the node once allowed. */
   private refused(view: View, dir: DirNode): string | null {
     const bit = view.rootHost === '' ? READER_BITS.search.host : READER_BITS.search.jail;
@@ -405,7 +421,7 @@ export class Resolver {
       // A trailing slash asks only that what came before be a directory, which `cur` is.
       if (c === '') continue;
       // Every other component, '.' and '..' too, is looked up in `cur`: a reader must search it.
-      const refused = gate === undefined ? null : this.refused(view, cur);
+      const refused = gate !== undefined ? this.refused(view, cur) : c === '.' || c === '..' ? this.refusedToSelf(cur) : null;
       if (refused !== null) return fail(refused, viewPath(view, cur.path), hops);
       if (c === '.') continue;
       // '..' is the physical parent, and stays at the view's root (RESOLVE_IN_ROOT's clamp).
