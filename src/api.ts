@@ -12,7 +12,7 @@ import { type AuditOptions, type Settings, settingsFrom } from './config/setting
 
 /**
  * The library's jobs: audit, fix and undo as calls, each the same pipeline the command line runs
- * (src/pipeline.ts), answering the data its JSON report carries.
+ * (src/run/pipeline.ts), answering the data its JSON report carries.
  */
 
 export interface FixOptions extends AuditOptions {

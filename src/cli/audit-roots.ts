@@ -9,7 +9,7 @@ import { runPipeline } from '../run/pipeline.js';
 import type { Progress } from '../run/progress.js';
 import { bufferedWriter } from '../report/buffered.js';
 import { reportWidth, scanLabels } from '../report/display-path.js';
-import { type Format, reporterFor } from '../report/formats.js';
+import { type Format, reporterFor } from '../report/formats/by-name.js';
 import { multiRootReport } from '../report/multi.js';
 import type { ReportContext } from '../report/reporter.js';
 import { runInfo } from '../report/run-info.js';

@@ -6,7 +6,7 @@ import { listRuns } from '../fix/undo.js';
 import { undo } from '../api.js';
 import { packageVersion as version } from '../core/version.js';
 import { nodeFsPort } from '../core/fs-port.js';
-import { FORMATS } from '../report/formats.js';
+import { FORMATS } from '../report/formats/by-name.js';
 import { explainRule, listRules } from '../report/rules-text.js';
 import { DEFAULT_CONFIG } from '../config/file.js';
 import { PRESETS, type Preset } from '../config/policy.js';

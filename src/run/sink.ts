@@ -4,7 +4,7 @@ import { errnoOf, OutputError } from '../core/errors.js';
 import { type AppliedChange, plannedChanges } from '../fix/applied-change.js';
 import type { WalkedEntry, WorkerInput, WorkerResult } from './worker-protocol.js';
 import { byteWriter } from '../report/buffered.js';
-import { reporterFor } from '../report/formats.js';
+import { reporterFor } from '../report/formats/by-name.js';
 import type { Reporter } from '../report/reporter.js';
 import type { WalkCounts } from '../walk/walk.js';
 

@@ -1,7 +1,7 @@
 import type { Summary } from '../audit/records.js';
 import type { AppliedChange } from '../fix/applied-change.js';
 import type { PlannedFix } from '../audit/records.js';
-import type { Format } from '../report/formats.js';
+import type { Format } from '../report/formats/by-name.js';
 import type { ReportContext } from '../report/reporter.js';
 import type { AuditOptions } from '../config/settings.js';
 import type { WalkedEntry } from '../walk/source.js';

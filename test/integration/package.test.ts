@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP, capistrano, JAIL } from '../../fixtures/capistrano.js';
 import { EXIT } from '../../src/cli/program.js';
-import { FORMATS } from '../../src/report/formats.js';
+import { FORMATS } from '../../src/report/formats/by-name.js';
 import { rules } from '../../src/rules/registry.js';
 import { ensureBuilt } from '../support/build.js';
 import { spawnCli } from '../support/cli.js';

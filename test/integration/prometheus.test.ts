@@ -20,7 +20,7 @@ import { REPO } from '../support/repo.js';
 import { diskSandbox } from '../support/sandbox.js';
 import { materialiseRandom } from '../support/tree.js';
 
-/** One sample of the text format: name, labels (unescaped) and value. Written here apart from src/report/prometheus.ts. */
+/** One sample of the text format: name, labels (unescaped) and value. Written here apart from src/report/formats/prometheus.ts. */
 interface Sample {
   name: string;
   labels: Record<string, string>;

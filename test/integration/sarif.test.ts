@@ -22,7 +22,7 @@ type Props = { path: string; inside: string; target?: string; fix: unknown; rule
 
 const errnoError = (code: string): Error => Object.assign(new Error(`${code}: refused by the test`), { code });
 
-/** Percent-decoding to bytes (one char per byte), written here apart from src/report/sarif.ts. */
+/** Percent-decoding to bytes (one char per byte), written here apart from src/report/formats/sarif.ts. */
 function uriBytes(uri: string): string {
   return uri.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }

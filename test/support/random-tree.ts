@@ -437,7 +437,7 @@ function toTree(g: Gen): Tree {
 
 /**
  * A JSON string of the report (UTF-8 text, lone surrogates U+DC80..U+DCFF standing for raw bytes)
- * as a byte string. Written here independently of src/bytes.ts.
+ * as a byte string. Written here independently of src/core/bytes.ts.
  */
 export function jsonToBytes(s: string): string {
   const out: number[] = [];
@@ -458,7 +458,7 @@ function textComponents(text: string): string[] {
 
 /**
  * Whether walking `comps` lexically from `depth` levels below the top goes above it. Written
- * again here on purpose: the contract check must not share code with what it checks (src/paths.ts).
+ * again here on purpose: the contract check must not share code with what it checks (src/core/paths.ts).
  */
 function climbsAbove(depth: number, comps: readonly string[]): boolean {
   let d = depth;

@@ -113,7 +113,7 @@ export function materialiseRandom(tree: Tree, prefix = 'linkcheck-rt-'): Materia
 /**
  * A deploy layout (app/releases, shared, current) with 3,000 links in releases/2, by thirds
  * dangling, host-absolute and fine: past the 1,536 links a run keeps on its own thread (HOLD in
- * src/parallel.ts), so -j 2 hands them to the audit thread.
+ * src/run/threads.ts), so -j 2 hands them to the audit thread.
  */
 export function deployTree(): Tree {
   const release: Tree = {};

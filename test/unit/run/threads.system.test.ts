@@ -1,6 +1,6 @@
 /**
  * --fix on two threads: the planning pass and the report after the fix run on one audit thread
- * (src/parallel.ts, AuditThread), each pass with a judge and report of its own. The report, the
+ * (src/run/threads.ts, AuditThread), each pass with a judge and report of its own. The report, the
  * exit code and the links left on disk are those of the one-thread run. The tree holds 3,000
  * links, so -j 2 hands both passes to the second thread (the last test sees it started once).
  */

@@ -1,11 +1,11 @@
-import { compactReporter } from './formats/compact.js';
-import { jsonReporter } from './formats/json.js';
-import { ndjsonReporter } from './formats/ndjson.js';
-import { prettyReporter } from './formats/pretty.js';
-import { prometheusReporter } from './formats/prometheus.js';
-import type { Clock, Reporter, ReportContext } from './reporter.js';
-import { sarifReporter } from './formats/sarif.js';
-import { withConfigLines } from './config-lines.js';
+import { compactReporter } from './compact.js';
+import { jsonReporter } from './json.js';
+import { ndjsonReporter } from './ndjson.js';
+import { prettyReporter } from './pretty.js';
+import { prometheusReporter } from './prometheus.js';
+import type { Clock, Reporter, ReportContext } from '../reporter.js';
+import { sarifReporter } from './sarif.js';
+import { withConfigLines } from '../config-lines.js';
 
 export const FORMATS = ['pretty', 'json', 'ndjson', 'compact', 'sarif', 'prometheus'] as const;
 export type Format = (typeof FORMATS)[number];
