@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
 import { UsageError, errnoOf } from '../core/errors.js';
+import { closest } from '../core/similar.js';
 import { JsonTextError, lineAt, parseJsonText } from './json-text.js';
 import type { AllowEntry, Preset } from './policy.js';
 import { compilePolicy, requirementOf } from './policy.js';
@@ -70,8 +71,12 @@ function explain(e: ErrorObject): { pointer: string; message: string } {
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(p.additionalProperty);
-      const known = e.instancePath === '' ? ': keys are root, roots, paths, exclude, rules, allow, failOn, fixScope, require, preset, asUser' : '';
-      return { pointer: `${e.instancePath}/${key}`, message: `unknown key${known}` };
+      // The keys the object may have, from the schema: the top level's, or an allow entry's.
+      const schema = configSchema() as { properties: Record<string, { items?: { properties?: object } }> };
+      const keys = e.instancePath === '' ? Object.keys(schema.properties).filter((k) => k !== '$schema') : /^\/allow\/\d+$/.test(e.instancePath) ? Object.keys(schema.properties.allow?.items?.properties ?? {}) : [];
+      const near = closest(key, keys);
+      const hint = near !== null ? `: did you mean ${near}?` : e.instancePath === '' ? `: keys are ${keys.join(', ')}` : '';
+      return { pointer: `${e.instancePath}/${key}`, message: `unknown key${hint}` };
     }
     case 'required':
       return { pointer: e.instancePath, message: `missing "${String(p.missingProperty)}"` };
