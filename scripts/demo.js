@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { capistrano, JAIL, APP } from '../dist/fixtures/capistrano.js';
 import { materialise } from '../dist/fixtures/tree.js';
+import { colorWanted } from '../dist/src/cli/exit-codes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = path.join(here, '..', 'bin', 'linkcheck.js');
@@ -15,8 +16,11 @@ materialise(fs, base, capistrano);
 const root = path.join(base, JAIL);
 const app = root + APP;
 
+// Bold headings on a terminal only, as the CLI colours (NO_COLOR and FORCE_COLOR too).
+const bold = colorWanted(true, process.env, process.stdout.isTTY === true) ? (s) => `\x1b[1m${s}\x1b[0m` : (s) => s;
+
 const step = (title, args) => {
-  process.stdout.write(`\n\x1b[1m== ${title}\x1b[0m\n$ linkcheck ${args.map((a) => a.replace(base, '$DEMO')).join(' ')}\n\n`);
+  process.stdout.write(`\n${bold(`== ${title}`)}\n$ linkcheck ${args.map((a) => a.replace(base, '$DEMO')).join(' ')}\n\n`);
   // A terminal's own width; piped, the width of a usual one, so the report reads as on screen.
   const columns = process.env.COLUMNS || String(process.stdout.columns || 100);
   const r = spawnSync(process.execPath, [bin, ...args], { stdio: 'inherit', env: { ...process.env, COLUMNS: columns } });

@@ -181,6 +181,15 @@ describe('the bundled demo', () => {
     const wide = spawnSync(process.execPath, [path.join(repo, 'scripts', 'demo.js')], { encoding: 'utf8', env: { ...env, COLUMNS: '200' } });
     expect(Math.max(...wide.stdout.split('\n').map((l) => [...l].length))).toBeGreaterThan(100);
   }, 30_000);
+
+  it('writes no escape codes into a pipe, and bold headings when colour is asked for (control)', () => {
+    const { FORCE_COLOR: _f, NO_COLOR: _n, ...env } = process.env;
+    const piped = spawnSync(process.execPath, [path.join(repo, 'scripts', 'demo.js')], { encoding: 'utf8', env });
+    expect(piped.status).toBe(0);
+    expect(piped.stdout).not.toContain('\x1b');
+    const forced = spawnSync(process.execPath, [path.join(repo, 'scripts', 'demo.js')], { encoding: 'utf8', env: { ...env, FORCE_COLOR: '1' } });
+    expect(forced.stdout).toContain('\x1b[1m== 1. Audit');
+  }, 30_000);
 });
 
 describe('--format compact', () => {
