@@ -2,7 +2,7 @@ import picomatch from 'picomatch';
 import { fromText, toDisplay, toJsonText } from '../core/bytes.js';
 import { UsageError, errnoOf } from '../core/errors.js';
 import { type FsPort, type Kind, nodeFsPort } from '../core/fs-port.js';
-import { absoluteFrom, basename, dirname, isWithin } from '../core/paths.js';
+import { absoluteFrom, basename, dirname, isAbsolute, isWithin } from '../core/paths.js';
 import type { Credentials } from '../resolve/reader.js';
 import { compilePolicy, type Policy, type PolicyOptions } from './policy.js';
 import { credentialsOf } from './user.js';
@@ -67,7 +67,7 @@ export function settingsFrom(options: AuditOptions): Settings {
   const tops: ScanTop[] = [];
   for (const p of options.paths) {
     if (p === '') throw new UsageError('an empty path was given: name a directory to scan');
-    for (const top of scanTops(fs, cwd, fromText(p))) {
+    for (const top of scanTopsOrHint(fs, cwd, fromText(p), root)) {
       // `alias/` where the alias itself lies outside the jail: only the directory is the jail's.
       if (top.beside && !isWithin(top.path, root)) continue;
       if (!isWithin(top.path, root))
@@ -163,6 +163,22 @@ interface ScanTop {
  * scanned as well (and a link outside the root named so is only the way to that directory). Anything else is a mistake worth one line: a file has no links below it, and
  * "0 links" would pass a check that never looked.
  */
+/**
+ * scanTops, and when a relative path missing from the working directory is there inside the
+ * root, the error says so: with a plain --root a scan path is read from the cwd, while the paths of
+ * a root glob (and a config's) are read inside each root.
+ */
+function scanTopsOrHint(fs: FsPort, cwd: string, given: string, root: string): ScanTop[] {
+  try {
+    return scanTops(fs, cwd, given);
+  } catch (err) {
+    if (!(err instanceof UsageError) || isAbsolute(given) || root === '/' || !err.message.endsWith(' does not exist')) throw err;
+    const inside = (root + '/' + given).replace(/\/+$/, '');
+    if (fs.kind(inside) === undefined) throw err;
+    throw new UsageError(`${err.message}: did you mean ${toDisplay(inside)}? (a scan path is read from the working directory; only a root glob reads it inside each root)`);
+  }
+}
+
 function scanTops(fs: FsPort, cwd: string, given: string): ScanTop[] {
   const abs = absoluteFrom(cwd, given);
   const bare = abs.length > 1 ? abs.replace(/\/+$/, '') || '/' : abs;

@@ -28,6 +28,15 @@ describe.each(sandboxes)('scan paths on %s', (_name, make) => {
   const run = (...argv: string[]) => runCliInProcess([...argv, '--root', R, '--format', 'json'], { fs: sb.fs });
   const doc = (stdout: string) => JSON.parse(stdout) as { scanned: string[]; links: { path: string; chroot: { status: string } }[] };
 
+  it('a relative path missing from the cwd but there inside a plain --root: exit 2, and the line suggests the root\'s', async () => {
+    const r = await runCliInProcess(['releases/r1', '--root', R], { fs: sb.fs, cwd: sb.base });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^linkcheck: path .*\/releases\/r1 does not exist: did you mean .*\/jail\/releases\/r1\? \(a scan path is read from the working directory; only a root glob reads it inside each root\)\n$/);
+    // Control: a path that is nowhere gets no suggestion.
+    const none = await runCliInProcess(['releases/r9', '--root', R], { fs: sb.fs, cwd: sb.base });
+    expect(none.stderr).toMatch(/releases\/r9 does not exist\n$/);
+  });
+
   it('a file: exit 2 with one line, not a clean report of nothing', async () => {
     const r = await run(`${R}/file`);
     expect(r.code).toBe(2);
