@@ -15,7 +15,7 @@ const EXAMPLES = `Examples:
     linkcheck /srv/lighty/var/www/rails --root /srv/lighty
   Pre-restart health check: the exit code says whether to go on:
     linkcheck /srv/lighty/var/www/rails --root /srv/lighty --quiet && systemctl restart lighttpd
-  Cron repair job: rewrite broken links, print only what changed, keep a journal for undo:
+  Cron repair job: rewrite broken links, print what changed and what is left, keep a journal for undo:
     */15 * * * * root linkcheck /srv/lighty/var/www/rails --root /srv/lighty --fix --quiet --journal /var/log/linkcheck.journal
   One line per finding, for grep and editors:
     linkcheck /srv/lighty/var/www/rails --root /srv/lighty --format compact`;
