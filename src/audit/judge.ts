@@ -74,7 +74,7 @@ export class Judge {
       const f = c.judge(facts.jail);
       if (f !== null) all = [...all, f];
     }
-    const { findings, suppressed } = this.settle(all, () => this.relativeOf(facts.path), record);
+    const { findings, suppressed } = this.settle(all, facts.path, record);
     // An absolute link at info (root '/', where it resolves) is a note: --fix leaves it unless
     // the config raised the rule. Any fix would make its text relative, so another note on it
     // (non-canonical: //usr/bin/x) does not ask for one either.
@@ -83,14 +83,14 @@ export class Judge {
     return { findings, suppressed, wantsFix };
   }
 
-  /** Levels, then allow entries. */
-  private settle(all: Finding[], relative: () => string, record = true): { findings: Finding[]; suppressed: SuppressedFinding[] } {
+  /** Levels, then allow entries, for the link (or checked path) at the host path `path`. */
+  private settle(all: Finding[], path: string, record = true): { findings: Finding[]; suppressed: SuppressedFinding[] } {
     const leveled: Finding[] = [];
     for (const f of all) {
       const l = this.policy.level(f);
       if (l !== null) leveled.push(l);
     }
-    return this.policy.allow(leveled, relative, record);
+    return this.policy.allow(leveled, { relative: () => this.relativeOf(path), inside: () => path.slice(this.settings.rootHost.length) || '/' }, record);
   }
 
   /** The walk reported the link at `path`: its checks are done. */
@@ -108,13 +108,13 @@ export class Judge {
         const f = c.judge(resolver.resolvePath(jail, c.top, c.relative));
         if (f !== null) all.push(f);
       }
-      const { findings, suppressed } = this.settle(all, () => this.relativeOf(path));
+      const { findings, suppressed } = this.settle(all, path);
       if (findings.length > 0 || suppressed.length > 0) out.push({ path, findings, suppressed });
     }
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   stale(): StaleAllow[] {
-    return this.policy.stale();
+    return this.policy.stale(this.settings.scanned.map((s) => s.slice(this.settings.rootHost.length) || '/'));
   }
 }

@@ -37,7 +37,9 @@ interface CompiledAllow extends AllowEntry {
   /** Position in the allow list (0-based), so a stale entry can be found in the config. */
   index: number;
   ruleIds: ReadonlySet<string>;
-  matches: (relative: string) => boolean;
+  /** A path that starts with '/' is the link's path inside the root, whatever was scanned. */
+  inRoot: boolean;
+  matches: (path: string) => boolean;
 }
 
 /** The frozen form of PolicyOptions. */
@@ -69,12 +71,11 @@ export function compilePolicy(options: PolicyOptions): Policy {
   const allow = (options.allow ?? []).map((a, index): CompiledAllow => {
     const where = `allow[${index}]`;
     if (typeof a.path !== 'string' || a.path.trim() === '') throw new UsageError(`${where}.path: give a glob of the paths it allows`);
-    if (a.path.startsWith('/')) throw new UsageError(`${where}.path: "${a.path}" is absolute; write it relative to the scanned path`);
     if (typeof a.reason !== 'string' || a.reason.trim() === '') throw new UsageError(`${where}.reason: say why these findings are acceptable`);
     if (!Array.isArray(a.rules) || a.rules.length === 0) throw new UsageError(`${where}.rules: name the rules it allows`);
     const ruleIds = new Set(a.rules.map((r) => ruleIdOf(r, `${where}.rules`)));
     if (ruleIds.has('unreadable')) throw new UsageError(`${where}.rules: unreadable cannot be allowed (a subtree nobody checked must show); leave the directory out with exclude instead`);
-    return { ...a, index, ruleIds, matches: glob(a.path) };
+    return { ...a, index, ruleIds, inRoot: a.path.startsWith('/'), matches: glob(a.path) };
   });
   const requirements = (options.require ?? []).map(requirementOf);
   const preset = options.preset ?? null;
@@ -129,14 +130,20 @@ export class CompiledPolicy {
     return level === f.severity ? f : { ...f, severity: level };
   }
 
-  /** Splits findings into those that count and those an allow entry sets aside (`record`: the entry counts as used). */
-  allow<F extends Finding>(findings: F[], relative: () => string, record = true): { findings: F[]; suppressed: SuppressedFinding[] } {
+  /**
+   * Splits findings into those that count and those an allow entry sets aside (`record`: the
+   * entry counts as used). An entry's path is matched against the link's path relative to the
+   * scanned path, or, starting with '/', against its path inside the root.
+   */
+  allow<F extends Finding>(findings: F[], where: { relative: () => string; inside: () => string }, record = true): { findings: F[]; suppressed: SuppressedFinding[] } {
     if (this.policy.allow.length === 0 || findings.length === 0) return { findings, suppressed: [] };
-    const rel = toJsonText(relative());
+    let rel: string | undefined;
+    let inside: string | undefined;
+    const matches = (e: CompiledAllow): boolean => e.matches(e.inRoot ? (inside ??= toJsonText(where.inside())) : (rel ??= toJsonText(where.relative())));
     const kept: F[] = [];
     const suppressed: SuppressedFinding[] = [];
     for (const f of findings) {
-      const a = this.policy.allow.find((e) => e.ruleIds.has(f.rule) && e.matches(rel));
+      const a = this.policy.allow.find((e) => e.ruleIds.has(f.rule) && matches(e));
       if (a === undefined) kept.push(f);
       else {
         if (record) this.used.add(a.index);
@@ -146,8 +153,8 @@ export class CompiledPolicy {
     return { findings: kept, suppressed };
   }
 
-  /** Entries that set nothing aside. Meaningful once the run is over. */
-  stale(): StaleAllow[] {
+  /** Entries that set nothing aside, each saying what it was matched against. Meaningful once the run is over. */
+  stale(scannedInside: readonly string[]): StaleAllow[] {
     return this.policy.allow
       .filter((a) => !this.used.has(a.index))
       .map((a) => ({
@@ -155,7 +162,9 @@ export class CompiledPolicy {
         path: a.path,
         rules: [...a.rules],
         reason: a.reason,
-        message: `allow entry #${a.index + 1} (${a.path}: ${a.rules.join(', ')}) matched no finding; remove it so the list does not hide a future problem`,
+        message: a.inRoot
+          ? `allow entry #${a.index + 1} (${a.path}: ${a.rules.join(', ')}) matched no finding inside the root; remove it so the list does not hide a future problem`
+          : `allow entry #${a.index + 1} (${a.path}: ${a.rules.join(', ')}) matched no finding below the scanned ${scannedInside.length === 1 ? `path ${toJsonText(scannedInside[0]!)}` : `paths ${scannedInside.map(toJsonText).join(', ')}`}; if it names links elsewhere, write it from the root (starting with /); else remove it so the list does not hide a future problem`,
       }));
   }
 

@@ -88,6 +88,24 @@ describe('--preset deploy on a fresh Capistrano deploy', () => {
     expect(pretty.stdout).toMatch(/3 suppressed by allow entries, 1 stale allow entry/);
     // A stale entry is an info finding of the run: --fail-on info fails on it.
     expect((await runCliInProcess([app, '--root', root, '--preset', 'deploy', '--config', config, '--fail-on', 'info'])).code).toBe(1);
+    // The stale line says what the entry was matched against, and the other way to write it.
+    expect(pretty.stdout).toMatch(/matched no finding below the scanned path \/var\/www\/rails; if it names links elsewhere, write it from the root \(starting with \/\)/);
+  });
+
+  it('an allow path that starts with / is the path inside the root: it holds whatever is scanned', async () => {
+    const { root, app, dir } = freshDeploy();
+    await runCliInProcess([app, '--root', root, '--fix', '--quiet']);
+    const inRoot = writeConfig(dir, { allow: [{ path: '/var/www/rails/releases/*/tmp/pids', rules: ['dangling', 'absolute'], reason: 'created on first start' }] });
+    for (const scan of [app, root, `${root}/var/www`]) {
+      const doc = json((await runCliInProcess([scan, '--root', root, '--format', 'json', '--config', inRoot])).stdout);
+      const pids = doc.links.find((l) => l.path.endsWith(`/releases/${RELEASE}/tmp/pids`))!;
+      expect(pids.findings.map((f) => `${f.rule}: ${f.message}`), scan).toEqual([]);
+      expect(doc.stale, scan).toEqual([]);
+    }
+    // Control: the relative entry holds only where it was written from, and says so when stale.
+    const relative = writeConfig(dir, { allow: [{ path: 'releases/*/tmp/pids', rules: ['dangling', 'absolute'], reason: 'created on first start' }] });
+    const wider = await runCliInProcess([root, '--root', root, '--config', relative]);
+    expect(wider.stdout).toMatch(/stale allow entry: .*matched no finding below the scanned path \/; if it names links elsewhere, write it from the root/);
   });
 
   it('a rollback (current -> the older release) is a warning that says it is not the newest', async () => {
