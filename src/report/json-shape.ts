@@ -103,6 +103,8 @@ export interface ReportHeader {
   scanned: readonly string[];
   /** --as-user: whose verdict the report is (absent otherwise, and from the JSON). */
   asUser?: Credentials | null | undefined;
+  /** The run's preset, for the formats a person reads (not in the JSON: the run info has the rules). */
+  preset?: string | null | undefined;
 }
 
 export function headerJson(h: ReportHeader): { schemaVersion: number; root: string; scanned: string[]; asUser?: Credentials } {

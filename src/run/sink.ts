@@ -44,7 +44,7 @@ export function auditSink(auditor: Auditor, reporter: Reporter, job: SinkJob, wr
   const out = (s: string): void => {
     if (job.report) writer.write(s);
   };
-  out(reporter.begin({ root: auditor.settings.root, scanned: auditor.settings.scanned, asUser: auditor.settings.reader }));
+  out(reporter.begin({ root: auditor.settings.root, scanned: auditor.settings.scanned, asUser: auditor.settings.reader, preset: auditor.settings.policy.preset }));
   return {
     feed(entries) {
       auditor.batch(entries, (ev) => out(reporter.event(ev)));

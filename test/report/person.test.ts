@@ -11,6 +11,7 @@ import { pathNamer, reportWidth, scanLabels } from '../../src/report/display-pat
 import { commandLike } from '../../src/cli/suggest.js';
 import { RESERVED } from '../../src/cli/help.js';
 import { REPO } from '../support/repo.js';
+import { APP, capistrano, JAIL } from '../../fixtures/capistrano.js';
 
 const repo = REPO;
 
@@ -299,5 +300,42 @@ describe('the pretty report around --fix and unreadable entries', () => {
     expect(r.stdout).toMatch(/✖ 1 of 1 link has problems \(\d+ entries, 1 unreadable\): 2 findings \(2 errors\)\n$/);
     const compact = await runCliInProcess([root, '--root', root, '--format', 'compact'], { fs });
     expect(compact.stdout).toContain(`locked: error LC007 unreadable: directory ${root}/locked could not be read (EACCES); nothing below it was checked\n`);
+  });
+});
+
+describe('a hint when --root looks forgotten', () => {
+  const HINT = /^hint: no --root was given, but (.*): if a chrooted service reads this tree, give its jail root \(--root DIR\)/m;
+
+  it("names a link that names the tree by its host path (Capistrano's), in the full and the quiet report; the exit code is the same", async () => {
+    const sb = memfsSandbox(capistrano);
+    try {
+      const root = `${sb.base}/${JAIL}`;
+      const app = root + APP;
+      const full = await runCliInProcess([app], { fs: sb.fs });
+      expect(full.stdout).toMatch(HINT);
+      expect(HINT.exec(full.stdout)![1]).toMatch(/^absolute links name this tree by its host path \(current -> .*\/releases\//);
+      const quiet = await runCliInProcess([app, '--quiet'], { fs: sb.fs });
+      expect(quiet.stdout).toMatch(HINT);
+      const json = await runCliInProcess([app, '--format', 'json'], { fs: sb.fs });
+      expect(quiet.code).toBe(json.code);
+      expect(full.code).toBe(json.code);
+      // Given --root, no hint; and none in the machine formats.
+      expect((await runCliInProcess([app, '--root', root], { fs: sb.fs })).stdout).not.toMatch(/^hint:/m);
+      expect(json.stdout).not.toContain('hint:');
+    } finally {
+      sb.cleanup();
+    }
+  });
+
+  it('says so for --preset deploy without a root, and nothing for a tree of relative links (control)', async () => {
+    const sb = memfsSandbox({ app: { releases: { r1: {} }, current: { link: 'releases/r1' } } });
+    try {
+      const app = `${sb.base}/app`;
+      expect((await runCliInProcess([app], { fs: sb.fs })).stdout).not.toMatch(/^hint:/m);
+      const preset = await runCliInProcess([app, '--preset', 'deploy'], { fs: sb.fs });
+      expect(HINT.exec(preset.stdout)?.[1]).toBe('the deploy preset is on');
+    } finally {
+      sb.cleanup();
+    }
   });
 });

@@ -3,11 +3,12 @@ import { createColors } from 'picocolors';
 import type { Finding, LinkRecord, Summary, UnreadableRecord } from '../../audit/records.js';
 import { toDisplay } from '../../core/bytes.js';
 import type { AppliedChange } from '../../fix/applied-change.js';
-import { hostOf, isWithin } from '../../core/paths.js';
+import { hostOf, isAbsolute, isWithin } from '../../core/paths.js';
 import type { Severity } from '../../rules/registry.js';
 import { pathNamer, type ScanLabels } from '../display-path.js';
 import { compactLine } from './compact.js';
 import { mustAct, splitConcurrent } from '../cron-lines.js';
+import type { ReportHeader } from '../json-shape.js';
 import type { Reporter, ReportContext } from '../reporter.js';
 import { verdict, type VerdictWords } from '../verdict.js';
 
@@ -49,10 +50,12 @@ export function prettyReporter(ctx: ReportContext): Reporter {
     if (cron && mustAct(f, ctx.failOn)) remaining += compactLine(st.name(path), f);
   };
   let words: VerdictWords = { jail: false, root: '/', hop: (p) => toDisplay(p), place: st.name };
+  const forgotten = forgottenRoot(st);
 
   return {
     begin(h) {
       words = jailWords(h.root, ctx.scanLabels, st.name);
+      forgotten.begin(h);
       return '';
     },
     event(ev) {
@@ -61,14 +64,40 @@ export function prettyReporter(ctx: ReportContext): Reporter {
         unreadable.push(unreadableBlock(st, ev.entry));
         return '';
       }
+      forgotten.link(ev.link);
       for (const f of ev.link.findings) remember(ev.link.path, f);
       return ev.link.findings.length === 0 || onlyChanges ? '' : linkBlock(st, ev.link, words);
     },
     end(summary, changes) {
       const out = onlyChanges ? '' : unreadable.join('');
-      if (cron) return out + cronEnding(st, summary, changes, remaining);
-      return out + ending(st, summary, changes, onlyChanges);
+      if (cron) return out + cronEnding(st, summary, changes, remaining) + forgotten.line();
+      return out + ending(st, summary, changes, onlyChanges) + forgotten.line();
     },
+  };
+}
+
+/**
+ * A hint when --root looks forgotten: no root given, and the tree holds absolute links that name
+ * it by its own host path (Capistrano's, written for a jail) or the deploy preset is on. Without
+ * --root such links resolve and pass; for the jailed service they dangle. The exit code is not
+ * changed: a tree no jail reads is judged right.
+ */
+function forgottenRoot(st: Style): { begin(h: ReportHeader): void; link(rec: LinkRecord): void; line(): string } {
+  let watch = false;
+  let scanned: readonly string[] = [];
+  let why: string | null = null;
+  return {
+    begin(h) {
+      watch = h.root === '/';
+      scanned = h.scanned.filter((s) => s !== '/');
+      if (watch && h.preset === 'deploy') why = 'the deploy preset is on';
+    },
+    link(rec) {
+      if (!watch || why !== null || !isAbsolute(rec.target)) return;
+      if (scanned.some((s) => isWithin(rec.target, s))) why = `absolute links name this tree by its host path (${st.name(rec.path)} -> ${toDisplay(rec.target)})`;
+    },
+    line: () =>
+      why === null ? '' : `${st.c.yellow('hint')}: no --root was given, but ${why}: if a chrooted service reads this tree, give its jail root (--root DIR), or every link is judged as the host sees it\n`,
   };
 }
 
