@@ -37,6 +37,8 @@ export function withConfigLines(inner: Reporter, ctx: ReportContext): Reporter {
     },
     end(summary, changes, extras) {
       let out = checks === '' ? '' : checks + '\n';
+      // --quiet says what makes the exit code 1: under --fail-on info, a stale entry does.
+      if (ctx.quiet && ctx.failOn === 'info') for (const s of extras?.stale ?? []) out += staleLine(s, c);
       if (!ctx.quiet) {
         const allowed = [...used.entries()].sort((a, b) => a[0] - b[0]);
         for (const [i, u] of allowed) out += c.dim(`allowed by entry #${i + 1}: ${u.count} finding${u.count === 1 ? '' : 's'} (${u.reason})\n`);

@@ -41,8 +41,11 @@ export function compactReporter(ctx: ReportContext): Reporter {
       for (const f of ch.findings) out += line(ch.path, f);
       return out;
     },
-    end() {
-      return '';
+    // An allow entry that matched nothing: an info finding of the run (it fails --fail-on info).
+    end(_summary, _changes, extras) {
+      let out = '';
+      for (const s of extras?.stale ?? []) out += `allow entry #${s.index + 1}: info stale-allow: ${s.message}\n`;
+      return out;
     },
   };
 }

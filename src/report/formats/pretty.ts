@@ -44,7 +44,8 @@ export function prettyReporter(ctx: ReportContext): Reporter {
   // --quiet with --fix or --dry-run: only the changes (or the plan) are printed, for cron mail.
   const onlyChanges = ctx.quiet && ctx.mode !== 'audit';
   // --fix --quiet (cron): besides the changes, what is still wrong, a compact line each.
-  const cron = onlyChanges && ctx.mode === 'fix';
+  // --fix --dry-run --quiet previews exactly that: the plan, then what would be left.
+  const cron = onlyChanges && (ctx.mode === 'fix' || ctx.mode === 'dry-run');
   let remaining = '';
   const remember = (path: string, f: Finding): void => {
     if (cron && mustAct(f, ctx.failOn)) remaining += compactLine(st.name(path), f);

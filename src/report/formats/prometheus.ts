@@ -43,6 +43,8 @@ export function prometheusReporter(ctx: ReportContext, clock: Clock): Reporter {
       metric('findings', 'Findings of the last run by rule and severity (after --fix: what is left).', findingRows(ctx, bySeverity));
       metric('link_status', 'Links by how each view resolves them (chroot: inside the jail; host: on the host).', statusRows(summary));
       metric('unreadable_entries', 'Directories or links the last run could not read; nothing below them was checked.', [['', summary.unreadable]]);
+      // Only with an allow list, as in the JSON summary: a stale entry fails --fail-on info.
+      if (summary.stale !== undefined) metric('stale_allow_entries', 'Allow entries of the config that matched no finding in the last run.', [['', summary.stale]]);
       metric('fixed_links', 'Links the last run rewrote and verified (--fix only).', [['', countOf(changes, 'changed')]]);
       metric('fix_failures', 'Fixes the last run rolled back because the result did not verify (--fix only).', [['', countOf(changes, 'failed')]]);
       metric('fix_skipped', 'Planned fixes the last run left alone because the link changed meanwhile or could not be reached safely (--fix only).', [

@@ -1,0 +1,57 @@
+/**
+ * No exit 1 without a word: for every cause of exit code 1 (a finding at or above --fail-on, a
+ * stale allow entry under --fail-on info), every format, with and without --quiet, audit, --fix
+ * and --fix --dry-run, the output names the cause. The link tree is built anew for each run, so
+ * --fix meets the same tree every time.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FORMATS } from '../../src/report/formats/by-name.js';
+import { runCliInProcess } from '../support/cli.js';
+import { diskSandbox } from '../support/sandbox.js';
+
+const locks = fs.mkdtempSync(path.join(os.tmpdir(), 'linkcheck-locks-'));
+afterAll(() => fs.rmSync(locks, { recursive: true, force: true }));
+
+/** Each cause: its tree, its arguments, and what its output must name (per format). */
+const CAUSES = {
+  'an error finding': { tree: { a: { gone: { link: 'missing' } } }, args: [] as string[], config: null, names: /dangling|LC003/ },
+  // A rollback: a warning --fix cannot take away.
+  'a warning under --fail-on warning': {
+    tree: { a: { releases: { '1': {}, '2': {} }, current: { link: 'releases/1' } } },
+    args: ['--preset', 'deploy', '--fail-on', 'warning'],
+    config: null,
+    names: /deploy-layout|LC009/,
+  },
+  'a stale allow entry under --fail-on info': {
+    tree: { a: { ok: { link: '../a' } } },
+    args: ['--fail-on', 'info'],
+    config: { allow: [{ path: 'nothing/*', rules: ['dangling'], reason: 'r' }] },
+    names: /stale|matched no finding/,
+  },
+} as const;
+
+const MODES = { audit: [], fix: ['--fix'], 'dry-run': ['--fix', '--dry-run'] } as const;
+
+describe('every exit 1 says why', () => {
+  for (const [cause, c] of Object.entries(CAUSES))
+    for (const format of FORMATS)
+      for (const quiet of [false, true])
+        for (const [mode, flags] of Object.entries(MODES))
+          it(`${cause}, --format ${format}${quiet ? ' --quiet' : ''}, ${mode}`, async () => {
+            const sb = diskSandbox(c.tree);
+            try {
+              const config = path.join(sb.base, 'config.json');
+              fs.writeFileSync(config, JSON.stringify(c.config ?? {}));
+              const argv = [`${sb.base}/a`, '--format', format, '--config', config, ...c.args, ...flags, ...(quiet ? ['--quiet'] : [])];
+              const r = await runCliInProcess(argv, { fs: sb.fs, env: { LINKCHECK_LOCK_DIR: locks } });
+              expect(r.code, r.stderr).toBe(1);
+              expect(r.stdout + r.stderr, 'an exit 1 with no word').not.toBe('');
+              expect(r.stdout + r.stderr).toMatch(c.names);
+            } finally {
+              sb.cleanup();
+            }
+          });
+});
