@@ -125,7 +125,7 @@ export function hostAfterJail(resolver: Resolver, jail: Resolution, root: string
 }
 
 function unplannable(j: Resolution, h: Resolution, prefixed: boolean, root: string): string {
-  if (j.status === 'loop') return 'it loops in the jail';
+  if (j.status === 'loop') return root === '/' ? 'it loops' : 'it loops in the jail';
   if (h.status !== 'ok') return 'dangling in both views';
   if (!isWithin(h.resolved, root)) return 'its target is outside the root';
   if (!prefixed) return 'it dangles in the jail and its text is not a host path into the root';

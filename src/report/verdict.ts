@@ -33,7 +33,7 @@ export function verdict(rec: LinkRecord, w: VerdictWords): string {
   if (refused) return messageOf(refused);
   if (jail.status === 'loop') {
     const loop = rec.findings.find((f) => f.rule === 'loop');
-    const cycle = loop ? messageOf(loop).replace(/^loops in the jail: /, '') : 'more than 40 links are followed';
+    const cycle = loop ? messageOf(loop).replace(/^loops( in the jail)?: /, '') : 'more than 40 links are followed';
     return `loops${inJail} (${cycle})`;
   }
   if (jail.status !== 'ok') {

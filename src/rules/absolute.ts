@@ -30,6 +30,8 @@ export const absolute = {
     if (f.root === '/' && f.jail.status === 'ok') return { severity: 'info', args: ['one view'] };
     // A sysroot is read on the host too (a cross linker's --sysroot): working in the jail only is broken.
     if (f.jail.status === 'ok' && f.host.status !== 'ok') return { severity: f.preset === 'sysroot' ? 'error' : undefined, args: ['jail only', f.host] };
+    // Without --root there are no two places: it names one, which is not there.
+    if (f.root === '/') return { args: ['unresolved'] };
     return { args: ['two places'] };
   },
   render(a) {
@@ -42,9 +44,11 @@ export const absolute = {
         return `absolute link works in the jail only (on the host ${failure(a[1])}); make it relative`;
       case 'two places':
         return 'absolute link: it means different places in the jail and on the host; make it relative';
+      case 'unresolved':
+        return 'absolute link, and it does not resolve; a relative text would mean the same place in a jail too';
     }
   },
 } satisfies Rule<AbsoluteArgs>;
 
 /** Which way the views differ, and what the message names. */
-type AbsoluteArgs = readonly ['host only', Resolution, string] | readonly ['one view'] | readonly ['jail only', Resolution] | readonly ['two places'];
+type AbsoluteArgs = readonly ['host only', Resolution, string] | readonly ['one view'] | readonly ['jail only', Resolution] | readonly ['two places'] | readonly ['unresolved'];

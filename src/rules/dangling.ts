@@ -20,9 +20,10 @@ export const dangling = {
     if (f.jail.status === 'ok' || f.jail.status === 'loop') return null;
     // As another user, a refusal is that user's (no-access), not a missing target.
     if (f.reader !== undefined && f.jail.status === 'denied') return null;
-    return { args: [f.jail, f.host] };
+    return { args: [f.jail, f.host, f.root !== '/'] };
   },
-  render([jail, host]) {
-    return `dangles in the jail: ${failure(jail)}${host.status === 'ok' ? `; on the host it resolves to ${shown(host.resolved)}` : ''}`;
+  // Without --root there is no jail: the words say so.
+  render([jail, host, inJail]) {
+    return `dangles${inJail ? ' in the jail' : ''}: ${failure(jail)}${host.status === 'ok' && inJail ? `; on the host it resolves to ${shown(host.resolved)}` : ''}`;
   },
-} satisfies Rule<readonly [jail: Resolution, host: Resolution]>;
+} satisfies Rule<readonly [jail: Resolution, host: Resolution, inJail: boolean]>;

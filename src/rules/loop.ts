@@ -15,11 +15,13 @@ export const loop = {
     fix: 'Not fixable automatically: which member of the cycle is wrong is a human decision. The message names the cycle.',
   },
   check(f) {
-    return f.jail.status === 'loop' ? { args: [f.jail, f.inside] } : null;
+    return f.jail.status === 'loop' ? { args: [f.jail, f.inside, f.root !== '/'] } : null;
   },
-  render([jail, inside]) {
+  // Without --root there is no jail: the words say so.
+  render([jail, inside, inJail]) {
+    const where = inJail ? 'loops in the jail' : 'loops';
     const members = cycleMembers(jail);
-    if (members.length === 0) return `loops in the jail: a chain of more than 40 links starting at ${shown(inside)}`;
-    return `loops in the jail: cycle through ${members.map((m) => shown(m)).join(', ')}`;
+    if (members.length === 0) return `${where}: a chain of more than 40 links starting at ${shown(inside)}`;
+    return `${where}: cycle through ${members.map((m) => shown(m)).join(', ')}`;
   },
-} satisfies Rule<readonly [jail: Resolution, inside: string]>;
+} satisfies Rule<readonly [jail: Resolution, inside: string, inJail: boolean]>;

@@ -339,3 +339,21 @@ describe('a hint when --root looks forgotten', () => {
     }
   });
 });
+
+describe('words without a jail', () => {
+  it('a link that dangles or loops with no --root says so without "in the jail"; with --root, in the jail words (control)', async () => {
+    const sb = memfsSandbox({ jail: { a: { gone: { link: '/nope' }, x: { link: 'y' }, y: { link: 'x' } } } });
+    try {
+      const bare = await runCliInProcess([`${sb.base}/jail`, '--format', 'compact'], { fs: sb.fs });
+      expect(bare.stdout).toMatch(/a\/gone: error LC003 dangling: dangles: \/nope does not exist\n/);
+      expect(bare.stdout).toMatch(/a\/x: error LC004 loop: loops: cycle through /);
+      expect(bare.stdout).toMatch(/a\/gone: warning LC001 absolute: absolute link, and it does not resolve/);
+      expect(bare.stdout).not.toContain('in the jail');
+      const jailed = await runCliInProcess([`${sb.base}/jail`, '--root', `${sb.base}/jail`, '--format', 'compact'], { fs: sb.fs });
+      expect(jailed.stdout).toMatch(/a\/gone: error LC003 dangling: dangles in the jail: \/nope does not exist/);
+      expect(jailed.stdout).toMatch(/a\/x: error LC004 loop: loops in the jail: cycle through /);
+    } finally {
+      sb.cleanup();
+    }
+  });
+});
