@@ -24,8 +24,6 @@ export interface Credentials {
 export interface AccessGate {
   /** The errno a lookup in the real directory `hostDir` meets in `view` (null: the reader may search it). */
   search(viewRoot: string, hostDir: string): string | null;
-  /** Directories the walk has just listed: asked along with the next question. */
-  hint?(hostDirs: readonly string[]): void;
   /** While true, answers are not to be kept: the gate is only noting which directories a walk needs. */
   readonly noting?: boolean;
   /** Whether the reader may follow the link `hostPath` found in `hostDir` (fs.protected_symlinks). */
@@ -57,9 +55,6 @@ export class ReaderGate implements AccessGate {
   private readonly outstanding: Array<{ byDir: Map<string, string | null>; dirs: string[] }> = [];
   private readonly asked = new Set<string>();
   private outstandingPaths = 0;
-  /** Directories listed since the last question (the walk's view: the jail's, or the host's without a root). */
-  private hinted: string[] = [];
-  private readonly hintKey: 'J' | 'H';
   private reachable: boolean | undefined;
   noting = false;
   /** What a noting walk needed and was not known, by kind of question. */
@@ -76,7 +71,6 @@ export class ReaderGate implements AccessGate {
     this.protectedSymlinks = readSysctl('/proc/sys/fs/protected_symlinks') === '1';
     // Started now, so it is up by the time the walk has links to ask about.
     this.channel = Channel.start(reader, rootHost || '/');
-    this.hintKey = rootHost === '' ? 'H' : 'J';
   }
 
   search(viewRoot: string, hostDir: string): string | null {
@@ -99,14 +93,7 @@ export class ReaderGate implements AccessGate {
     }
     // The directory with its unasked ancestors (the walk reaches it through them), unless it is
     // on its way already; then the answers are read until its own comes.
-    if (!this.asked.has(key + hostDir)) {
-      const ask: string[] = [hostDir];
-      for (let d = parentOf(hostDir); d !== null && !byDir.has(d) && !this.asked.has(key + d) && (key === 'H' || d.length >= viewRoot.length); d = parentOf(d)) ask.push(d);
-      // What the walk listed since the last question goes along: the next links lead there.
-      if (key === this.hintKey) for (const d of this.hinted) if (d !== hostDir && !byDir.has(d) && !this.asked.has(key + d)) ask.push(d);
-      this.hinted = [];
-      this.send(key, byDir, ask);
-    }
+    if (!this.asked.has(key + hostDir)) this.send(key, byDir, this.unasked(key, byDir, [hostDir]));
     while ((known = byDir.get(hostDir)) === undefined) this.receive();
     return known;
   }
@@ -124,23 +111,22 @@ export class ReaderGate implements AccessGate {
       this.noting = false;
     }
     for (const [key, dirs] of this.noted) {
-      const byDir = this.answers.get(key)!;
-      const ask: string[] = [];
-      for (const d of dirs) {
-        if (byDir.has(d) || this.asked.has(key + d)) continue;
-        ask.push(d);
-        for (let a = parentOf(d); a !== null && !byDir.has(a) && !this.asked.has(key + a) && !dirs.has(a) && (key === 'H' || a.length >= this.rootHost.length); a = parentOf(a)) ask.push(a);
-      }
-      if (ask.length > 0) this.send(key, byDir, [...new Set(ask)]);
+      const ask = this.unasked(key, this.answers.get(key)!, dirs);
+      if (ask.length > 0) this.send(key, this.answers.get(key)!, ask);
     }
     this.noted.clear();
   }
 
-  /** Directories the walk has just listed: asked along with the next question. */
-  hint(hostDirs: readonly string[]): void {
-    for (const d of hostDirs) this.hinted.push(d);
-    // Bounded: a walk through thousands of directories with no link in them asks in batches.
-    if (this.hinted.length >= IN_FLIGHT) this.hinted = this.hinted.slice(-IN_FLIGHT / 2);
+  /**
+   * `dirs` and their ancestors (the walk reaches a directory through them, down from the view's
+   * root), less what is known or on its way already: one question's worth.
+   */
+  private unasked(key: 'J' | 'H', byDir: Map<string, string | null>, dirs: Iterable<string>): string[] {
+    const ask = new Set<string>();
+    const open = (d: string): boolean => !byDir.has(d) && !this.asked.has(key + d) && !ask.has(d);
+    for (const dir of dirs)
+      for (let d: string | null = dir; d !== null && open(d) && (key === 'H' || d.length >= this.rootHost.length); d = parentOf(d)) ask.add(d);
+    return [...ask];
   }
 
   private send(key: 'J' | 'H', byDir: Map<string, string | null>, dirs: string[]): void {

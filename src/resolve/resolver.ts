@@ -205,7 +205,6 @@ export class Resolver {
     for (const d of entries) this.learn(node, d.name, d.kind);
     this.size += entries.length;
     node.complete = true;
-    if (this.gate?.hint !== undefined) this.gate.hint(entries.filter((d) => d.kind === 'dir').map((d) => node.path + '/' + d.name));
   }
 
   private learn(node: DirNode, name: string, kind: Kind): void {
