@@ -28,8 +28,6 @@ import { ownerMismatch } from '../rules/owner-mismatch.js';
 export class Auditor implements AuditorForPlanner {
   readonly settings: Settings;
   readonly resolver: Resolver;
-  /** The resolver fixes are planned with: the same, asked as the caller (see `evaluate`). */
-  readonly planResolver: Resolver;
   readonly jail: View;
   readonly host: View = { rootHost: '' };
   readonly summary: Summary;
@@ -54,7 +52,6 @@ export class Auditor implements AuditorForPlanner {
     // A caller that is not root meets permissions too, where the walk looks nothing up as well.
     const selfSearch = reader === null && fs.real && process.getuid?.() !== 0 ? searchAsSelf : undefined;
     this.resolver = new Resolver(fs, { onRead, gate: this.gate ?? undefined, selfSearch });
-    this.planResolver = this.resolver;
     this.readerFacts = new ReaderFacts(fs, root, this.resolver, reader === null ? null : { who: reader, gate: this.gate! });
     this.owners = CompiledPolicy.enabled(ownerMismatch, policy, reader !== null);
     this.summary = emptySummary(policy, reader !== null);

@@ -45,8 +45,8 @@ export interface FixPlanning {
 /** What a planner may ask of the auditor: the world it judges in, and a verdict on a link. */
 export interface AuditorForPlanner {
   readonly settings: Settings;
-  /** What plans resolve with: the caller's view of the tree (--as-user judges, it does not plan). */
-  readonly planResolver: Resolver;
+  /** What plans resolve with; the auditor asks for plans as the caller (--as-user judges, it does not plan). */
+  readonly resolver: Resolver;
   readonly jail: View;
   readonly host: View;
   /** Facts, findings and plan for the link at `path` whose text is `text`. */

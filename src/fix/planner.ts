@@ -69,9 +69,9 @@ class FixPlanner implements FixPlanning {
   }
 
   private context(): PlanContext {
-    const { settings, planResolver, jail, host } = this.judge;
+    const { settings, resolver, jail, host } = this.judge;
     this.planContext ??= {
-      resolver: planResolver,
+      resolver,
       jail,
       host,
       root: settings.root,

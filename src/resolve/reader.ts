@@ -170,6 +170,7 @@ export class ReaderGate implements AccessGate {
 
   private forget(): void {
     for (const m of this.answers.values()) m.clear();
+    this.dirModes.clear();
     this.size = 0;
   }
 
