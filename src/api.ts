@@ -7,6 +7,8 @@ import { lockDirFor, lockRoots } from './fix/lock.js';
 import { planUndo, planUndoLocked, undoJournal, type UndoResult } from './fix/undo.js';
 import { withMessages } from './rules/messages.js';
 import { runPipeline } from './run/pipeline.js';
+import { changeAsText, checkAsText, linkAsText, unreadableAsText } from './report/as-text.js';
+import { toJsonText } from './core/bytes.js';
 import type { Reporter } from './report/reporter.js';
 import { type AuditOptions, type Settings, settingsFrom } from './config/settings.js';
 
@@ -35,7 +37,7 @@ export interface FixResult extends AuditResult {
   changes: AppliedChange[];
 }
 
-/** Audits the given paths: everything the JSON report says. Byte-string paths: see bytes.ts. */
+/** Audits the given paths: everything the JSON report says, paths as ordinary strings (toBytes gives a name's exact bytes). */
 export async function audit(options: AuditOptions): Promise<AuditResult> {
   const settings = settingsFrom(options);
   const collected = collector(settings);
@@ -62,7 +64,7 @@ export async function fix(options: FixOptions): Promise<FixResult> {
       journal: options.journal,
       run: options.run,
     });
-    return { ...collected.result, changes };
+    return { ...collected.result, changes: changes.map(changeAsText) };
   } finally {
     lock?.release();
   }
@@ -106,23 +108,23 @@ export async function undo(options: UndoCallOptions): Promise<UndoResult> {
 
 const NO_TEXT = { write(): void {}, flush(): void {} };
 
-/** A report sink that keeps the report as data instead of text. */
+/** A report sink that keeps the report as data instead of text: paths as ordinary strings (see report/as-text.ts). */
 function collector(settings: Settings): { reporter: Reporter; result: AuditResult } {
   const links: LinkRecord[] = [];
   const unreadable: UnreadableRecord[] = [];
   const checks: CheckRecord[] = [];
   let stale: StaleAllow[] | undefined;
-  const result = { schemaVersion: 1, root: settings.root, scanned: [...settings.scanned], links, unreadable } as AuditResult;
+  const result = { schemaVersion: 1, root: toJsonText(settings.root), scanned: settings.scanned.map(toJsonText), links, unreadable } as AuditResult;
   const reporter: Reporter = {
     begin: () => '',
     event(ev: AuditEvent) {
       // Findings are kept as data on the way; a caller reads their words, as the JSON report gives them.
-      if (ev.type === 'link') links.push(withMessages(ev.link));
-      else unreadable.push(ev.entry);
+      if (ev.type === 'link') links.push(linkAsText(withMessages(ev.link)));
+      else unreadable.push(unreadableAsText(ev.entry));
       return '';
     },
     check(c) {
-      checks.push(c);
+      checks.push(checkAsText(c));
       return '';
     },
     end(summary, _changes, extras) {

@@ -24,5 +24,5 @@ export type { UndoResult } from './fix/undo.js';
 export type { RunInfo } from './fix/journal.js';
 export { Interrupted, JournalStopped } from './fix/apply.js';
 export { Busy } from './fix/lock.js';
-export { fromText, toDisplay, toJsonText } from './core/bytes.js';
+export { fromBytes, fromText, toBytes, toDisplay, toJsonText } from './core/bytes.js';
 export { UsageError } from './core/errors.js';

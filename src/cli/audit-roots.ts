@@ -1,8 +1,10 @@
+import { resolve } from 'node:path';
 import type { Summary } from '../audit/records.js';
 import { fromText } from '../core/bytes.js';
 import { absoluteFrom } from '../core/paths.js';
 import { colorWanted, EXIT, exitCodeFor, type FailOn } from './exit-codes.js';
 import { Interrupted } from '../fix/apply.js';
+import { Journal, newRun } from '../fix/journal.js';
 import type { FsPort } from '../core/fs-port.js';
 import type { OutputFile } from './output-file.js';
 import { runPipeline } from '../run/pipeline.js';
@@ -11,6 +13,7 @@ import { bufferedWriter } from '../report/buffered.js';
 import { reportWidth, scanLabels } from '../report/display-path.js';
 import { type Format, reporterFor } from '../report/formats/by-name.js';
 import { multiRootReport } from '../report/multi.js';
+import { interruptedChanges } from '../report/formats/pretty.js';
 import type { ReportContext } from '../report/reporter.js';
 import { runInfo } from '../report/run-info.js';
 import type { RootRun } from '../config/runs.js';
@@ -43,6 +46,10 @@ export interface ScanFlags {
   journal?: string | undefined;
   jobs: string;
   absolutePaths?: boolean | undefined;
+  /** The pretty format's caps (--max-links, --max-changes; --all lifts both); none when absent. */
+  all?: boolean | undefined;
+  maxLinks?: number | undefined;
+  maxChanges?: number | undefined;
   startedAt: number;
 }
 
@@ -58,13 +65,33 @@ export async function auditRoots(
   // Compact lines carry no jail heading: with many jails they name links by their host paths.
   const run = { ...flags, absolutePaths: flags.absolutePaths === true || (multi && flags.format === 'compact') };
   const write = output ? output.write : io.stdout;
-  if (!multi) return scanRoot(all[0]!.options, all[0]!.settings, run, io, { write, output, mayUseThreads: true }, progress);
+  // One run for the command: every jail's changes under one run id, so undo --last takes them all back.
+  const roots = all.map((a) => a.settings.root);
+  const journal = flags.journal !== undefined && flags.fix && !flags.dryRun ? new Journal(resolve(io.cwd, flags.journal), newRun(roots[0]!, new Date(), roots)) : null;
+  try {
+    const code = multi ? await eachRoot(all, run, io, write, journal, progress) : await scanRoot(all[0]!.options, all[0]!.settings, run, io, { write, output, mayUseThreads: true, journal }, progress);
+    if (code !== EXIT.interrupted) journal?.finish();
+    return code;
+  } finally {
+    journal?.close();
+  }
+}
+
+/** Every jail in turn, into one report framed per format. */
+async function eachRoot(
+  all: ReadonlyArray<{ options: RootRun; settings: Settings }>,
+  flags: ScanFlags,
+  io: ScanIo,
+  write: (s: string) => void,
+  journal: Journal | null,
+  progress: Progress | null,
+): Promise<number> {
   const report = multiRootReport(flags.format, write);
   let worst: number = EXIT.clean;
   for (const { options, settings } of all) {
     // One thread per jail: the jails' reports are written in turn through this thread.
     const section = report.section(settings);
-    const code = await scanRoot(options, settings, run, io, { write: section.write, output: null, mayUseThreads: false, done: section.done }, progress);
+    const code = await scanRoot(options, settings, flags, io, { write: section.write, output: null, mayUseThreads: false, done: section.done, journal }, progress);
     if (code === EXIT.interrupted) return code;
     worst = Math.max(worst, code);
   }
@@ -77,6 +104,8 @@ interface ReportTo {
   output: OutputFile | null;
   mayUseThreads: boolean;
   done?: ((summary: Summary) => void) | undefined;
+  /** --fix --journal: the command's journal, shared by its jails (null: none). */
+  journal: Journal | null;
 }
 
 /** One jail's audit (and --fix), its report written to `to.write`; returns its exit code. */
@@ -106,7 +135,7 @@ async function scanRoot(options: RootRun, settings: Settings, flags: ScanFlags, 
       mode,
       report: { reporter: reporterFor(flags.format, ctx), writer },
       threads,
-      journal: flags.journal,
+      journal: to.journal ?? undefined,
       onJudged: (judged) => {
         if (progress) progress.judged = judged;
       },
@@ -114,6 +143,11 @@ async function scanRoot(options: RootRun, settings: Settings, flags: ScanFlags, 
     });
   } catch (err) {
     if (!(err instanceof Interrupted)) throw err;
+    // What changed before the stop, with the report's cap: on stdout for the formats a person
+    // reads (the report itself is never written), on stderr where stdout must stay a document.
+    const listing = interruptedChanges(err.changes, { ...ctx, color: ctx.color && !to.output });
+    if (flags.format === 'pretty' && !to.output) io.stdout(listing);
+    else io.stderr(listing);
     io.stderr(`linkcheck: ${err.message}; run linkcheck --fix again to finish\n`);
     return EXIT.interrupted;
   }
@@ -131,6 +165,10 @@ function reportContext(options: RootRun, settings: Settings, flags: ScanFlags, i
     run: runInfo(version(), flags.startedAt),
     failOn: flags.failOn,
   };
+  if (flags.maxLinks !== undefined || flags.maxChanges !== undefined) {
+    ctx.limits = flags.all ? { links: Infinity, changes: Infinity } : { links: flags.maxLinks ?? Infinity, changes: flags.maxChanges ?? Infinity };
+  }
+  if (flags.journal !== undefined && mode === 'fix') ctx.journal = flags.journal;
   if (!flags.absolutePaths) ctx.scanLabels = scanLabels(options.paths, settings.scanned, realIn(settings.fs, io.cwd));
   const width = reportWidth(io.isTTY, io.columns, io.env);
   if (width !== undefined) ctx.width = width;

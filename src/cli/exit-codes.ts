@@ -1,5 +1,5 @@
 import type { Summary } from '../audit/records.js';
-import { type Severity, SEVERITY_RANK } from '../rules/registry.js';
+import { fails } from '../report/must-act.js';
 
 /** Exit codes: --help prints EXIT_CODES; the README and the man page are held equal to it by a test. */
 export const EXIT = { clean: 0, findings: 1, usage: 2, internal: 70, busy: 75, interrupted: 130 } as const;
@@ -19,11 +19,7 @@ export type FailOn = (typeof FAIL_ON)[number];
 
 /** 1 when any finding is at or above `failOn` (a stale allow entry counts as info). */
 export function exitCodeFor(summary: Summary, failOn: FailOn): number {
-  if (failOn === 'never') return EXIT.clean;
-  if (failOn === 'info' && (summary.stale ?? 0) > 0) return EXIT.findings;
-  const min = SEVERITY_RANK[failOn];
-  for (const s of Object.keys(summary.findings) as Severity[]) if (SEVERITY_RANK[s] >= min && summary.findings[s] > 0) return EXIT.findings;
-  return EXIT.clean;
+  return fails(summary, failOn) ? EXIT.findings : EXIT.clean;
 }
 
 /** Colour only for a terminal, unless NO_COLOR, FORCE_COLOR or --no-color say otherwise. */

@@ -8,6 +8,7 @@ import { packageVersion as version } from '../core/version.js';
 import { nodeFsPort } from '../core/fs-port.js';
 import { FORMATS } from '../report/formats/by-name.js';
 import { explainRule, listRules } from '../report/rules-text.js';
+import { DEFAULT_LIMITS } from '../report/limits.js';
 import { DEFAULT_CONFIG } from '../config/file.js';
 import { PRESETS, type Preset } from '../config/policy.js';
 import { findRule, LEVELS, type Level } from '../rules/registry.js';
@@ -47,6 +48,9 @@ interface AuditFlags {
   journal?: string;
   jobs: string;
   absolutePaths?: boolean;
+  all?: boolean;
+  maxLinks: number;
+  maxChanges: number;
   output?: string;
   wait?: string;
   asUser?: string;
@@ -125,7 +129,7 @@ function auditCommandLine(program: Command): Command {
     .option('--exclude <glob>', 'leave out entries matching the glob (repeatable; matched against the path relative to the scanned path, and against the name alone for patterns without /)', collect, [])
     .option('-x, --one-file-system', 'do not descend into directories on other file systems')
     .option('--no-color', 'plain output even on a terminal (NO_COLOR and FORCE_COLOR are honoured too)')
-    .option('-q, --quiet', 'print nothing when clean; with --fix print what changed and one line per finding left at or above --fail-on (for cron)')
+    .option('-q, --quiet', 'print only what is at or above --fail-on, and nothing when the exit code is 0; with --fix also what changed (for cron)')
     .option('--fix', 'rewrite fixable links to relative targets (atomic, verified)')
     .option('--dry-run', 'with --fix: print the plan and change nothing')
     .addOption(new Option('--fix-scope <scope>', 'fix links whose target is inside the root, or only inside the scanned tree').choices(['root', 'tree']).default('root'))
@@ -139,7 +143,10 @@ function auditCommandLine(program: Command): Command {
     .addOption(new Option('--preset <name>', 'checks for a layout: deploy (releases/ shared/ current), rootfs (run-time mounts) or sysroot (read on the host too)').choices(PRESETS))
     .option('--as-user <user>', "judge as the service's user would resolve (a name, uid or uid:gid; needs root for another user): directories it cannot search fail, no-access says which")
     .option('--rule <rule=level>', 'set a rule\'s level: off, info, warning or error, by id or code (repeatable; wins over the config): --rule owner-mismatch=error', ruleLevel, {})
-    .option('--absolute-paths', 'pretty and compact formats: name links by their host paths, not relative to the scanned path');
+    .option('--absolute-paths', 'pretty and compact formats: name links by their host paths, not relative to the scanned path')
+    .option('--max-links <n>', `pretty format: problem links listed per rule before one line counts the rest`, count, DEFAULT_LIMITS.links)
+    .option('--max-changes <n>', `pretty format: changes listed before one line says where the rest are (the journal has them all)`, count, DEFAULT_LIMITS.changes)
+    .option('--all', 'pretty format: list every problem link and every change (lifts --max-links and --max-changes)');
 }
 
 function undoCommandLine(program: Command): Command {
@@ -148,9 +155,9 @@ function undoCommandLine(program: Command): Command {
     .description('restore the links a --fix run recorded in its journal, newest first')
     .argument('<journal>', 'journal file written by --fix --journal')
     .option('--dry-run', 'say what would be restored and change nothing')
-    .option('--last', "only the last run's changes (the run of the journal's last line)")
+    .option('--last', "only the last run's changes (the run of the journal's last change; a --fix over many jails is one run)")
     .option('--run <id>', "only this run's changes (see --list)")
-    .option('--list', 'list the runs in the journal: id, start, changes, host, user, version, root')
+    .option('--list', 'list the runs in the journal: id, start, changes, state (complete, interrupted, undone), host, user, version, roots')
     .option('--wait <seconds>', 'wait up to SECONDS for a --fix or undo of the same root to finish (default 0: exit 75 at once)');
 }
 
@@ -197,6 +204,12 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** A cap: a whole number, 0 or more. */
+function count(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('Give a whole number, 0 or more (--all lifts the cap)');
+  return Number(value);
+}
+
 /** --rule id=level: a known rule and level, checked here so a typo is one line, not a quiet no-op. */
 function ruleLevel(value: string, previous: Record<string, Level>): Record<string, Level> {
   const eq = value.indexOf('=');
@@ -224,6 +237,7 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo, given
   if (flags.output === '') throw new UsageError('--output needs a file name');
   const wish = { stderrIsTTY: io.stderrIsTTY === true, env: io.env, quiet: flags.quiet === true, format: flags.format };
   const progress = progressWanted(wish) ? new Progress(io.stderr, { columns: io.stderrColumns, delay: progressDelay(io.env) }) : null;
+  if (flags.journal !== undefined && flags.dryRun) io.stderr(`linkcheck: --dry-run: the journal ${flags.journal} was not touched (the real run appends its changes there)\n`);
   const job = {
     choices: cliChoices(paths, flags, given),
     config: flags.config,
@@ -242,8 +256,8 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo, given
 function checkFixFlags(flags: AuditFlags): void {
   if (flags.dryRun && !flags.fix) throw new UsageError('--dry-run goes with --fix: add --fix to see the plan');
   if (flags.journal !== undefined && !flags.fix) throw new UsageError('--journal goes with --fix');
-  if (flags.journal !== undefined && flags.dryRun) throw new UsageError('--journal records changes; --dry-run makes none: use one of them');
-  if (flags.wait !== undefined && (!flags.fix || flags.dryRun)) throw new UsageError('--wait goes with --fix: only a run that changes links takes the lock');
+  // --dry-run previews any --fix command as written: --journal and --wait are taken and left unused.
+  if (flags.wait !== undefined && !flags.fix) throw new UsageError('--wait goes with --fix: only a run that changes links takes the lock');
   if (flags.jobs !== '1' && flags.jobs !== '2') throw new UsageError(`--jobs takes 1 or 2, not "${flags.jobs}"`);
 }
 

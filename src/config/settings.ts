@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import { fromText, toDisplay, toJsonText } from '../core/bytes.js';
+import { fromJsonText, toDisplay, toJsonText } from '../core/bytes.js';
 import { UsageError, errnoOf } from '../core/errors.js';
 import { type FsPort, type Kind, nodeFsPort } from '../core/fs-port.js';
 import { absoluteFrom, basename, dirname, isAbsolute, isWithin } from '../core/paths.js';
@@ -7,7 +7,11 @@ import type { Credentials } from '../resolve/reader.js';
 import { compilePolicy, type Policy, type PolicyOptions } from './policy.js';
 import { credentialsOf } from './user.js';
 
-/** What a caller may say; everything is optional but the paths. Strings are ordinary (UTF-8) text. */
+/**
+ * What a caller may say; everything is optional but the paths. Strings are ordinary (UTF-8) text;
+ * a name that is not valid UTF-8 is written as the results write it (`\udcXX` per byte, see
+ * fromBytes), so a path from a result can be passed back as it is.
+ */
 export interface AuditOptions extends PolicyOptions {
   /** Directories (or files) to scan. Relative paths are taken from `cwd`. */
   paths: string[];
@@ -60,14 +64,14 @@ export interface Settings {
 
 export function settingsFrom(options: AuditOptions): Settings {
   const fs = options.fs ?? nodeFsPort();
-  const cwd = fromText(options.cwd ?? process.cwd());
+  const cwd = fromJsonText(options.cwd ?? process.cwd());
   if (!options.paths || options.paths.length === 0) throw new UsageError('no path to scan given: name at least one directory');
   if (options.root === '') throw new UsageError('--root is empty: name the jail root directory (an unset variable in a cron line?)');
-  const root = options.root === undefined ? '/' : realDir(fs, absoluteFrom(cwd, fromText(options.root)), 'root');
+  const root = options.root === undefined ? '/' : realDir(fs, absoluteFrom(cwd, fromJsonText(options.root)), 'root');
   const tops: ScanTop[] = [];
   for (const p of options.paths) {
     if (p === '') throw new UsageError('an empty path was given: name a directory to scan');
-    for (const top of scanTopsOrHint(fs, cwd, fromText(p), root)) {
+    for (const top of scanTopsOrHint(fs, cwd, fromJsonText(p), root)) {
       // `alias/` where the alias itself lies outside the jail: only the directory is the jail's.
       if (top.beside && !isWithin(top.path, root)) continue;
       if (!isWithin(top.path, root))

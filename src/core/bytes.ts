@@ -35,6 +35,19 @@ export function toJsonText(b: string): string {
   }
 }
 
+/**
+ * The exact bytes of a path or link text as the library's results give it (see toJsonText): a
+ * name that is not valid UTF-8 gets its own bytes back, for node:fs calls that take a Buffer.
+ */
+export function toBytes(text: string): Buffer {
+  return Buffer.from(fromJsonText(text), 'latin1');
+}
+
+/** A name's raw bytes (a Buffer from node:fs) as the library takes and gives paths: the inverse of toBytes. */
+export function fromBytes(bytes: Uint8Array): string {
+  return toJsonText(Buffer.from(bytes).toString('latin1'));
+}
+
 /** Inverse of toJsonText: a surrogate-escaped string back to a byte string. */
 export function fromJsonText(s: string): string {
   if (!NON_ASCII.test(s)) return s;

@@ -16,9 +16,13 @@ import { isTempName, tempRunIsOver } from './temp-names.js';
 export type { AppliedChange } from './applied-change.js';
 
 export interface ApplyOptions {
-  /** Append one JSON line per change here, fsynced before the rename. */
-  journal?: string | undefined;
-  /** The run its journal lines name; a new one by default. */
+  /**
+   * Append one JSON line per change here, fsynced before the rename: a file (this call is the
+   * whole run: it ends the run's record), or a journal a command over many jails shares (the
+   * command ends the run when its last jail is done).
+   */
+  journal?: string | Journal | undefined;
+  /** The run its journal lines name when `journal` is a file; a new one by default. */
   run?: RunInfo | undefined;
   /** Temp links (`.linkcheck-tmp.*`) the scan met: removed when their run is over. */
   leftovers?: readonly string[] | undefined;
@@ -77,7 +81,9 @@ export async function applyFixes(settings: Settings, fixes: readonly PlannedFix[
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const journal = options.journal !== undefined ? new Journal(options.journal, options.run ?? newRun(settings.root)) : null;
+  const given = options.journal;
+  const own = typeof given === 'string' ? new Journal(given, options.run ?? newRun(settings.root)) : null;
+  const journal = own ?? (given instanceof Journal ? given.forRoot(settings.root) : null);
   const gate = gateFor(settings.fs);
   try {
     for (const path of options.leftovers ?? []) {
@@ -102,9 +108,10 @@ export async function applyFixes(settings: Settings, fixes: readonly PlannedFix[
       }
       pending.delete(fix.path);
     }
+    own?.finish();
   } finally {
     gate.close();
-    journal?.close();
+    own?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -4,7 +4,7 @@ import { absoluteFrom, basename, dirname } from '../core/paths.js';
 import { type DirOps, gateFor } from './gate.js';
 import type { HeldLock } from './lock.js';
 import { UsageError } from '../core/errors.js';
-import { type JournalEntry, LEGACY_RUN, readJournal, runsIn } from './journal.js';
+import { currentUser, type JournalEntry, LEGACY_RUN, markUndone, readJournal, runsIn } from './journal.js';
 import { checkLink, type Found, rewriteLink } from './rewrite.js';
 
 export interface UndoOptions {
@@ -43,10 +43,10 @@ function journalPath(options: Pick<UndoOptions, 'journal' | 'cwd'>): string {
 /** Reads the journal and picks the entries to undo: all, the last run's, or one run's. */
 export function planUndo(options: UndoOptions): UndoPlan {
   const file = journalPath(options);
-  const { entries, torn } = readJournal(file);
+  const { entries, torn, records } = readJournal(file);
   let chosen = entries;
   if (options.run !== undefined || options.last) {
-    const runs = runsIn(entries);
+    const runs = runsIn(entries, records);
     const id = options.run ?? (entries.length > 0 ? (entries[entries.length - 1]!.run?.id ?? LEGACY_RUN) : undefined);
     const run = runs.find((r) => r.id === id);
     if (options.run !== undefined && !run) throw new UsageError(`no run ${options.run} in the journal ${file}: "linkcheck undo ${file} --list" lists its runs`);
@@ -73,12 +73,19 @@ export async function planUndoLocked(options: UndoOptions, lock: (roots: string[
   }
 }
 
-/** The journal's runs, one a line: id, when it started, how many changes, and where and by whom. */
+/**
+ * The journal's runs, one a line: id, when it started, how many changes, its state (complete,
+ * interrupted, undone; `-` for runs written before runs had records), and where and by whom.
+ * A command over many jails is one run: its roots are listed together.
+ */
 export function listRuns(options: Pick<UndoOptions, 'journal' | 'cwd'>): string {
   const file = journalPath(options);
-  const { entries, torn } = readJournal(file);
-  const rows = [['run', 'started', 'changes', 'host', 'user', 'version', 'root']];
-  for (const r of runsIn(entries)) rows.push([r.id, r.first, String(r.entries.length), r.host || '-', r.user || '-', r.version || '-', r.root ? toDisplay(r.root) : '-']);
+  const { entries, torn, records } = readJournal(file);
+  const rows = [['run', 'started', 'changes', 'state', 'host', 'user', 'version', 'root']];
+  for (const r of runsIn(entries, records)) {
+    const roots = r.roots.length > 0 ? r.roots.map(toDisplay).join(',') : '-';
+    rows.push([r.id, r.first, String(r.entries.length), r.state === 'unknown' ? '-' : r.state, r.host || '-', r.user || '-', r.version || '-', roots]);
+  }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   let out = rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
   if (torn > 0) out += `${tornNote(torn)}\n`;
@@ -150,8 +157,19 @@ export function undoJournal(options: UndoOptions, plan: UndoPlan = planUndo(opti
   }
   const verb = options.dryRun ? 'would restore' : 'restored';
   lines.push(`${verb} ${restored}, skipped ${skipped}${failed ? `, failed ${failed}` : ''} of ${entries.length} journal entries`);
+  // A run whose every change is back (or was already) lists as undone from now on.
+  if (!options.dryRun && failed === 0) lines.push(...markRuns(plan));
   if (plan.torn > 0) lines.push(tornNote(plan.torn));
   return { restored, skipped, failed, text: lines.join('\n') + '\n' };
+}
+
+/** Marks the plan's runs undone in the journal; a line when the journal cannot take the record. */
+function markRuns(plan: UndoPlan): string[] {
+  const runs = [...new Set(plan.entries.map((e) => e.run?.id ?? LEGACY_RUN))];
+  const errno = markUndone(plan.file, runs, currentUser());
+  if (!errno) return [];
+  const them = runs.length === 1 ? ['the run', 'it'] : ['the runs', 'them'];
+  return [`could not mark ${them[0]} undone in the journal (${errno}): undo --list still shows ${them[1]} as before`];
 }
 
 /** --dry-run, for a link an earlier entry would have restored: the link as it stands, holding the text it would have by then. */

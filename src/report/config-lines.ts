@@ -2,6 +2,7 @@ import { messageOf } from '../rules/messages.js';
 import { createColors } from 'picocolors';
 import type { CheckRecord, Finding, StaleAllow, SuppressedFinding } from '../audit/records.js';
 import { toDisplay } from '../core/bytes.js';
+import { mustAct } from './must-act.js';
 import type { Reporter, ReportContext } from './reporter.js';
 
 /**
@@ -32,7 +33,8 @@ export function withConfigLines(inner: Reporter, ctx: ReportContext): Reporter {
     },
     check(ch: CheckRecord) {
       note(ch.suppressed);
-      for (const f of ch.findings) checks += line(ch.path, f);
+      // --quiet: only what makes the exit code 1.
+      for (const f of ch.findings) if (!ctx.quiet || mustAct(f, ctx.failOn)) checks += line(ch.path, f);
       return '';
     },
     end(summary, changes, extras) {

@@ -6,7 +6,7 @@ import type { ReportHeader } from './json-shape.js';
 /** What a format may need beyond the data itself. Formatters read no environment and no files. */
 export interface ReportContext {
   color: boolean;
-  /** Print nothing when there is nothing to say (clean audit, or --fix that changed nothing). */
+  /** --quiet: only what is at or above --fail-on, nothing when the exit code is 0; with --fix, what changed too. */
   quiet: boolean;
   /** Whether fixes are being applied (true), only planned for --fix --dry-run, or neither. */
   mode: 'audit' | 'dry-run' | 'fix';
@@ -20,8 +20,15 @@ export interface ReportContext {
   width?: number;
   /** The run itself, for formats that record it (sarif, prometheus): plain data, so it crosses to the audit thread. */
   run: RunInfo;
-  /** --fail-on: with --fix --quiet, findings at or above it get a compact line each (default error). */
+  /** --fail-on: with --quiet, only findings at or above it are printed (default error). */
   failOn?: 'error' | 'warning' | 'info' | 'never';
+  /**
+   * The pretty format's caps: problem links listed per rule, and changes listed, before one line
+   * counts the rest (--all: Infinity). Absent: no cap.
+   */
+  limits?: { links: number; changes: number };
+  /** --fix --journal, as given: where the changes past the cap are (`linkcheck undo J --list`). */
+  journal?: string;
 }
 
 /** What a report may say about the run beyond its findings. */

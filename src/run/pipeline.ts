@@ -5,9 +5,10 @@ import { Auditor, batches } from '../audit/auditor.js';
 import { fixPlanner } from '../fix/planner.js';
 import { applyFixes } from '../fix/apply.js';
 import { type AppliedChange, plannedChanges } from '../fix/applied-change.js';
-import type { RunInfo } from '../fix/journal.js';
+import type { Journal, RunInfo } from '../fix/journal.js';
 import { AuditThread } from './threads.js';
 import type { Reporter, ReportContext } from '../report/reporter.js';
+import { eventAsText, resultAsText } from '../report/as-text.js';
 import type { DirEntry } from '../core/fs-port.js';
 import type { AuditOptions, Settings } from '../config/settings.js';
 import { replaySource, type Source, walkSource } from '../walk/source.js';
@@ -30,8 +31,8 @@ export interface PipelineRun {
    * and the reporter from `format` and `ctx`, and writes to `fd` (null: one thread).
    */
   threads?: ThreadRun | null;
-  /** --fix: the journal file, and the run its lines name. */
-  journal?: string | undefined;
+  /** --fix: the journal file (or one a command over many jails shares), and the run its lines name. */
+  journal?: string | Journal | undefined;
   run?: RunInfo | undefined;
   /** Hears how to count the links judged so far (for a progress line), once per pass. */
   onJudged?: ((judged: () => number) => void) | undefined;
@@ -94,7 +95,7 @@ async function pass(
   return sink.end(s.counts);
 }
 
-/** Audits the given paths and returns everything found, synchronously. Byte-string paths: see bytes.ts. */
+/** Audits the given paths and returns everything found, synchronously; paths as ordinary strings (see report/as-text.ts). */
 export function auditSync(options: AuditOptions): AuditResult {
   const a = new Auditor(options, fixPlanner());
   try {
@@ -115,12 +116,12 @@ export async function* auditStream(options: AuditOptions): AsyncGenerator<AuditE
   }
 }
 
-/** An event as a library caller gets it: a link's findings with their words (others have them). */
+/** An event as a library caller gets it: a link's findings with their words (others have them), paths as text. */
 function eventWithMessages(ev: AuditEvent): AuditEvent {
-  return ev.type === 'link' ? { type: 'link', link: withMessages(ev.link) } : ev;
+  return eventAsText(ev.type === 'link' ? { type: 'link', link: withMessages(ev.link) } : ev);
 }
 
-/** A collected audit as a library caller gets it: every finding with its words. */
+/** A collected audit as a library caller gets it: every finding with its words, paths as text. */
 function resultWithMessages(result: AuditResult): AuditResult {
-  return { ...result, links: result.links.map((l) => withMessages(l)) };
+  return resultAsText({ ...result, links: result.links.map((l) => withMessages(l)) });
 }

@@ -89,7 +89,11 @@ describe('--root with a glob', () => {
   });
 
   it('pretty: a heading before each jail that has something to say', async () => {
-    const r = await run(['var/www', '--root', `${J}/*`, '--no-config', '--quiet']);
+    // --quiet says only what is at or above --fail-on: b's warnings need --fail-on warning.
+    const quiet = await run(['var/www', '--root', `${J}/*`, '--no-config', '--quiet']);
+    expect(quiet.stdout).not.toContain(`root ${J}/b:`);
+    expect(quiet.stdout).toContain(`root ${J}/c:`);
+    const r = await run(['var/www', '--root', `${J}/*`, '--no-config', '--quiet', '--fail-on', 'warning']);
     expect(r.stdout).not.toContain(`root ${J}/a:`);
     expect(r.stdout).toContain(`root ${J}/b:`);
     expect(r.stdout).toContain(`root ${J}/c:`);

@@ -61,7 +61,10 @@ describe("README's Library examples, run as written on a Capistrano tree", () =>
     expect(f.out).toContain(`plan: ${fixable} planned`);
     expect(f.out).toContain(`fix: ${fixable} changed, 0 left to fix`);
     expect(fs.readlinkSync(link)).toBe('releases/20070506135654');
-    expect(fs.readFileSync(`${jail}.linkcheck-journal`, 'utf8').trim().split('\n')).toHaveLength(Number(fixable));
+    // One line per change, between the run's begin and end records.
+    const lines = fs.readFileSync(`${jail}.linkcheck-journal`, 'utf8').trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('{"path":'))).toHaveLength(Number(fixable));
+    expect(lines.map((l) => Object.keys(JSON.parse(l) as object)[1])).toEqual(['begin', ...Array<string>(Number(fixable)).fill('old'), 'end']);
 
     const s = run(streamEx);
     expect(s.err).toBe('');

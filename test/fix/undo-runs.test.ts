@@ -1,6 +1,7 @@
 /**
  * Runs in the journal, as a repair after each deploy writes them: `undo --list` shows each run
- * (id, start, changes, host, user, version, root); `undo --last` takes back only the last run,
+ * (id, start, changes, state, host, user, version, roots); `undo --last` takes back only the last run
+ * (a --fix over many jails is one run: all of them),
  * `--run ID` only that one; `undo --dry-run` counts exactly what the real undo then does, also on
  * a journal with the same change recorded twice (what two unlocked runs used to write) and on
  * trees changed by hand since; journals written before runs existed undo as one run; a torn
@@ -74,11 +75,11 @@ describe('runs', () => {
     const list = cli(['undo', j, '--list']);
     expect(list.code, list.stderr).toBe(0);
     const rows = list.stdout.trimEnd().split('\n');
-    expect(rows[0]).toMatch(/^run\s+started\s+changes\s+host\s+user\s+version\s+root$/);
+    expect(rows[0]).toMatch(/^run\s+started\s+changes\s+state\s+host\s+user\s+version\s+root$/);
     const ids = [...new Set(fs.readFileSync(j, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { run: string }).run))];
     expect(ids).toHaveLength(3);
     expect(rows.slice(1).map((r) => r.split(/\s+/))).toEqual(
-      ids.map((id, i) => [id, expect.stringMatching(/^\d{4}-\d\d-\d\dT/), String([10, 6, 3][i]), os.hostname(), os.userInfo().username, expect.stringMatching(/^\d+\.\d+/), R]),
+      ids.map((id, i) => [id, expect.stringMatching(/^\d{4}-\d\d-\d\dT/), String([10, 6, 3][i]), 'complete', os.hostname(), os.userInfo().username, expect.stringMatching(/^\d+\.\d+/), R]),
     );
 
     const dry = cli(['undo', j, '--last', '--dry-run']);
@@ -103,11 +104,14 @@ describe('runs', () => {
     expect(counts(dryAll.stdout)).toBe('5, skipped 14 of 19');
     expect(counts(realAll.stdout)).toBe(counts(dryAll.stdout));
     for (const x of [...A, ...B, ...C]) expect(text(x)).toBe(`${R}/data/${x}`);
+    // Every run was taken back whole, and the list says so.
+    const after = cli(['undo', j, '--list']).stdout.trimEnd().split('\n').slice(1);
+    expect(after.map((r) => r.split(/\s+/)[3])).toEqual(['undone', 'undone', 'undone']);
   });
 
   it('dry-run counts match on a journal holding the same change twice (two unlocked runs)', () => {
     const j = fixedJournal(['x', 'y']);
-    const lines = fs.readFileSync(j, 'utf8').trim().split('\n');
+    const lines = fs.readFileSync(j, 'utf8').trim().split('\n').filter((l) => l.startsWith('{"path":'));
     // What two runs racing without a lock journaled: both recorded the change to x.
     fs.appendFileSync(j, lines[0]!.replace(/"run":"[^"]+"/, '"run":"20991231T000000Z-ffffff"') + '\n');
     const dry = cli(['undo', j, '--dry-run']);
@@ -155,11 +159,14 @@ describe('journals from before runs, torn tails, bad requests', () => {
     const j = fixedJournal(['p', 'q']);
     const old = fs
       .readFileSync(j, 'utf8')
+      .split('\n')
+      .filter((l) => !l.startsWith('{"run":'))
+      .join('\n')
       .replace(/,"run":"[^"]*","host":"[^"]*","user":"[^"]*","version":"[^"]*","root":"[^"]*"/g, '');
     expect(old).not.toMatch(/"run"/);
     fs.writeFileSync(j, old);
     const list = cli(['undo', j, '--list']);
-    expect(list.stdout.trimEnd().split('\n').slice(1)).toEqual([expect.stringMatching(/^legacy\s+\S+\s+2\s+-\s+-\s+-\s+-$/)]);
+    expect(list.stdout.trimEnd().split('\n').slice(1)).toEqual([expect.stringMatching(/^legacy\s+\S+\s+2\s+-\s+-\s+-\s+-\s+-$/)]);
     const real = cli(['undo', j, '--last']);
     expect(counts(real.stdout)).toBe('2, skipped 0 of 2');
     expect(text('p')).toBe(`${R}/data/p`);
@@ -190,5 +197,48 @@ describe('journals from before runs, torn tails, bad requests', () => {
     }
     expect(cli(['undo', j, '--run', 'nope']).stderr).toMatch(/no run nope in the journal .*--list/);
     expect(text('v')).toBe('../data/v');
+  });
+});
+
+describe('one command, one run', () => {
+  it('--fix over three jails is one run in the journal; undo --last takes back all three', () => {
+    const jails = `${base}/jails`;
+    const names = ['a', 'b', 'c'];
+    for (const name of names) {
+      fs.mkdirSync(`${jails}/${name}/data`, { recursive: true });
+      fs.mkdirSync(`${jails}/${name}/app`, { recursive: true });
+      for (const k of [1, 2]) {
+        fs.writeFileSync(`${jails}/${name}/data/f${k}`, 'x');
+        fs.symlinkSync(`${jails}/${name}/data/f${k}`, `${jails}/${name}/app/l${k}`);
+      }
+    }
+    const j = `${base}/three.journal`;
+    const r = cli(['app', '--root', `${jails}/*`, '--fix', '--quiet', '--journal', j]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const name of names) expect(fs.readlinkSync(`${jails}/${name}/app/l1`)).toBe('../data/f1');
+
+    const rows = cli(['undo', j, '--list']).stdout.trimEnd().split('\n').slice(1);
+    expect(rows).toHaveLength(1);
+    const [, , changes, state, , , , roots] = rows[0]!.split(/\s+/);
+    expect([changes, state, roots]).toEqual(['6', 'complete', names.map((n) => `${jails}/${n}`).join(',')]);
+
+    const undo = cli(['undo', j, '--last']);
+    expect(counts(undo.stdout), undo.stderr).toBe('6, skipped 0 of 6');
+    for (const name of names) for (const k of [1, 2]) expect(fs.readlinkSync(`${jails}/${name}/app/l${k}`)).toBe(`${jails}/${name}/data/f${k}`);
+    expect(cli(['undo', j, '--list']).stdout).toMatch(/\bundone\b/);
+  });
+
+  it('--dry-run previews the cron line as written, --journal included: nothing written, one note', () => {
+    const j = `${base}/untouched.journal`;
+    const before = fs.readdirSync(base);
+    fresh();
+    deploy(['d1']);
+    const r = cli([app, '--root', R, '--fix', '--quiet', '--journal', j, '--dry-run']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(`linkcheck: --dry-run: the journal ${j} was not touched (the real run appends its changes there)\n`);
+    expect(r.stdout).toMatch(/would fix .*d1/);
+    expect(fs.existsSync(j)).toBe(false);
+    expect(fs.readdirSync(base)).toEqual(before);
+    expect(text('d1')).toBe(`${R}/data/d1`);
   });
 });

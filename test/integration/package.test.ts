@@ -134,6 +134,30 @@ describe('the npm package', () => {
     }
   }, 300_000);
 
+  it('a project that installs the tarball imports it as the README says, and gets café as café', () => {
+    const project = path.join(work, 'project');
+    fs.mkdirSync(project);
+    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'uses-linkcheck', version: '1.0.0', private: true, type: 'module' }));
+    sh('npm', ['install', ...npmOpts, tarball], { cwd: project });
+    const tree = path.join(work, 'names');
+    fs.mkdirSync(path.join(tree, 'café'), { recursive: true });
+    fs.symlinkSync('café', path.join(tree, 'là'));
+    // A name that is not UTF-8: its bytes come back exact through toBytes.
+    fs.symlinkSync('café', Buffer.from(`${tree}/n\xff`, 'latin1'));
+    fs.writeFileSync(
+      path.join(project, 'main.js'),
+      [
+        "import { audit, toBytes } from 'linkcheck';",
+        "import { readlinkSync } from 'node:fs';",
+        `const result = await audit({ paths: [${JSON.stringify(tree)}] });`,
+        'for (const link of [...result.links].sort((a, b) => (a.path < b.path ? -1 : 1)))',
+        "  console.log(link.path.slice(link.path.lastIndexOf('/') + 1), link.target, readlinkSync(toBytes(link.path)), toBytes(link.path).at(-1));",
+      ].join('\n'),
+    );
+    const out = sh('node', ['main.js'], { cwd: project });
+    expect(out).toBe('là café café 160\nn\udcff café café 255\n'.replace('\udcff', '\ufffd'));
+  }, 300_000);
+
   const man = missingTool('man');
   const gate = toolGate(man);
   it.skipIf(gate.skip)(`installed globally, puts linkcheck on PATH and its page where man finds it${gate.label}`, () => {

@@ -1,6 +1,7 @@
 import { messageOf } from '../../rules/messages.js';
 import type { Finding } from '../../audit/records.js';
 import { pathNamer } from '../display-path.js';
+import { mustAct } from '../must-act.js';
 import type { Reporter, ReportContext } from '../reporter.js';
 
 /**
@@ -20,11 +21,13 @@ export function compactLine(shown: string, f: Finding): string {
 
 /**
  * One line per finding, `path: severity LC00x rule: message`, nothing else (no summary, no
- * changes): for grep, editors' quickfix lists and `wc -l`. Paths as in the pretty format.
+ * changes): for grep, editors' quickfix lists and `wc -l`. Paths as in the pretty format. Never
+ * capped; with --quiet, only the lines at or above --fail-on.
  */
 export function compactReporter(ctx: ReportContext): Reporter {
   const name = pathNamer(ctx.scanLabels);
-  const line = (path: string, f: Finding): string => compactLine(name(path), f);
+  // --quiet: only the findings that make the exit code 1 (ESLint's --quiet).
+  const line = (path: string, f: Finding): string => (ctx.quiet && !mustAct(f, ctx.failOn) ? '' : compactLine(name(path), f));
   return {
     begin() {
       return '';
@@ -44,6 +47,7 @@ export function compactReporter(ctx: ReportContext): Reporter {
     // An allow entry that matched nothing: an info finding of the run (it fails --fail-on info).
     end(_summary, _changes, extras) {
       let out = '';
+      if (ctx.quiet && ctx.failOn !== 'info') return out;
       for (const s of extras?.stale ?? []) out += `allow entry #${s.index + 1}: info stale-allow: ${s.message}\n`;
       return out;
     },

@@ -7,7 +7,9 @@ import { hostOf, isAbsolute, isWithin } from '../../core/paths.js';
 import type { Severity } from '../../rules/registry.js';
 import { pathNamer, type ScanLabels } from '../display-path.js';
 import { compactLine } from './compact.js';
-import { mustAct, splitConcurrent } from '../cron-lines.js';
+import { fails, mustAct, splitConcurrent } from '../must-act.js';
+import { limitsOf, moreChangesLine, RuleCap } from '../limits.js';
+import { RuleTable } from '../rule-table.js';
 import type { ReportHeader } from '../json-shape.js';
 import type { Reporter, ReportContext } from '../reporter.js';
 import { verdict, type VerdictWords } from '../verdict.js';
@@ -40,16 +42,23 @@ interface Style {
 export function prettyReporter(ctx: ReportContext): Reporter {
   const c = createColors(ctx.color);
   const st: Style = { ctx, c, sev: { error: c.red, warning: c.yellow, info: c.blue }, name: pathNamer(ctx.scanLabels) };
+  const limits = limitsOf(ctx);
+  // Problem links listed per rule; the rest counted (--all lifts the cap).
+  const cap = new RuleCap(limits.links);
+  const table = new RuleTable();
   const unreadable: string[] = [];
   // --quiet with --fix or --dry-run: only the changes (or the plan) are printed, for cron mail.
   const onlyChanges = ctx.quiet && ctx.mode !== 'audit';
   // --fix --quiet (cron): besides the changes, what is still wrong, a compact line each.
   // --fix --dry-run --quiet previews exactly that: the plan, then what would be left.
   const cron = onlyChanges && (ctx.mode === 'fix' || ctx.mode === 'dry-run');
+  const left = new RuleCap(limits.links);
   let remaining = '';
-  const remember = (path: string, f: Finding): void => {
-    if (cron && mustAct(f, ctx.failOn)) remaining += compactLine(st.name(path), f);
+  const remember = (path: string, f: Finding, fixed: boolean): void => {
+    if (cron && !fixed && mustAct(f, ctx.failOn) && left.admit([f])) remaining += compactLine(st.name(path), f);
   };
+  // --quiet: only what is at or above --fail-on (ESLint's --quiet): what makes the exit code 1.
+  const shown = (findings: readonly Finding[]): readonly Finding[] => (ctx.quiet ? findings.filter((f) => mustAct(f, ctx.failOn)) : findings);
   let words: VerdictWords = { jail: false, root: '/', hop: (p) => toDisplay(p), place: st.name };
   const forgotten = forgottenRoot(st);
 
@@ -61,17 +70,25 @@ export function prettyReporter(ctx: ReportContext): Reporter {
     },
     event(ev) {
       if (ev.type === 'unreadable') {
-        remember(ev.entry.path, ev.entry.finding);
-        unreadable.push(unreadableBlock(st, ev.entry));
+        remember(ev.entry.path, ev.entry.finding, false);
+        table.add([ev.entry.finding]);
+        if (shown([ev.entry.finding]).length > 0 && cap.admit([ev.entry.finding])) unreadable.push(unreadableBlock(st, ev.entry));
         return '';
       }
-      forgotten.link(ev.link);
-      for (const f of ev.link.findings) remember(ev.link.path, f);
-      return ev.link.findings.length === 0 || onlyChanges ? '' : linkBlock(st, ev.link, words);
+      const rec = ev.link;
+      forgotten.link(rec);
+      // A dry run's plan would fix the link: the real run would not have its findings left.
+      for (const f of rec.findings) remember(rec.path, f, ctx.mode === 'dry-run' && rec.fix !== null);
+      table.add(rec.findings);
+      const mine = shown(rec.findings);
+      if (mine.length === 0 || onlyChanges || !cap.admit(mine)) return '';
+      return linkBlock(st, mine === rec.findings ? rec : { ...rec, findings: [...mine] }, words);
     },
     end(summary, changes) {
-      const out = onlyChanges ? '' : unreadable.join('');
-      if (cron) return out + cronEnding(st, summary, changes, remaining) + forgotten.line();
+      if (cron) return cronEnding(st, summary, changes, remaining + left.moreLines('findings')) + forgotten.line();
+      // The table when the cap held links back: what fired and how often, the listed and the rest.
+      const more = cap.moreLines();
+      const out = onlyChanges ? '' : unreadable.join('') + (more ? more + '\n' + (ctx.quiet ? '' : table.text(c.dim)) : '');
       return out + ending(st, summary, changes, onlyChanges) + forgotten.line();
     },
   };
@@ -169,15 +186,14 @@ function unreadableBlock(st: Style, u: UnreadableRecord): string {
 /** --fix --quiet, for cron mail: the changes, a line per finding someone must act on, and the summary only when there is one. */
 function cronEnding(st: Style, summary: Summary, changes: readonly AppliedChange[], remaining: string): string {
   const { shown, line } = splitConcurrent(changes);
-  const out = changeLines(shown, true, st.c, st.name) + remaining + line;
+  const out = changeLines(shown, true, st) + remaining + line;
   return remaining ? out + summaryLine(summary, st.ctx, st.c) + '\n' : out;
 }
 
-/** The changes (or the plan), then the summary unless quiet has nothing to say. */
+/** The changes (or the plan), then the summary unless --quiet has nothing to say: the exit code is 0. */
 function ending(st: Style, summary: Summary, changes: readonly AppliedChange[], onlyChanges: boolean): string {
-  const out = changeLines(changes, onlyChanges, st.c, st.name);
-  const problems = summary.findings.error + summary.findings.warning + summary.findings.info;
-  if (onlyChanges || (st.ctx.quiet && problems === 0)) return out;
+  const out = changeLines(changes, onlyChanges, st);
+  if (onlyChanges || (st.ctx.quiet && !fails(summary, st.ctx.failOn))) return out;
   return out + summaryLine(summary, st.ctx, st.c) + '\n';
 }
 
@@ -195,9 +211,14 @@ export function fitted(text: string, width: number | undefined, rest: number): s
   return chars.slice(0, head).join('') + '…' + chars.slice(chars.length - (room - 1 - head)).join('');
 }
 
-function changeLines(changes: readonly AppliedChange[], onlyChanges: boolean, c: Colors, name: (p: string) => string): string {
+/** What --fix did (or would do), up to the cap of changes; one line says where the rest are. */
+function changeLines(changes: readonly AppliedChange[], onlyChanges: boolean, st: Style): string {
+  const { c, name } = st;
+  const cap = limitsOf(st.ctx).changes;
   let out = '';
+  let listed = 0;
   for (const ch of changes) {
+    if (listed++ >= cap) break;
     const line = `${name(ch.path)}: ${toDisplay(ch.old)} -> ${toDisplay(ch.new)}`;
     if (ch.status === 'changed') out += `${c.green('fixed')} ${line}\n`;
     else if (ch.status === 'planned') out += `${c.cyan('would fix')} ${line}\n`;
@@ -205,8 +226,16 @@ function changeLines(changes: readonly AppliedChange[], onlyChanges: boolean, c:
     else if (ch.status === 'failed') out += `${c.red('failed')} ${line} (${ch.reason ?? ''})\n`;
     else if (ch.status === 'removed') out += `${c.green('removed')} ${name(ch.path)} (${ch.reason ?? ''})\n`;
   }
+  out += moreChangesLine(changes.length - cap, st.ctx);
   if (out && !onlyChanges) out += '\n';
   return out;
+}
+
+/** An interrupted --fix: what it changed before it stopped, with the same cap (the journal has them all). */
+export function interruptedChanges(changes: readonly AppliedChange[], ctx: ReportContext): string {
+  const c = createColors(ctx.color);
+  const st: Style = { ctx, c, sev: { error: c.red, warning: c.yellow, info: c.blue }, name: pathNamer(ctx.scanLabels) };
+  return changeLines(changes, true, st);
 }
 
 const plural = (n: number, one: string, many = one + 's'): string => `${n} ${n === 1 ? one : many}`;

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Journal, JournalFailed, LEGACY_RUN, newRun, readJournal, runsIn, type RunInfo } from '../../../src/fix/journal.js';
+import { Journal, JournalFailed, LEGACY_RUN, markUndone, newRun, readJournal, runsIn, type RunInfo } from '../../../src/fix/journal.js';
 import { UsageError } from '../../../src/core/errors.js';
 
 const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'linkcheck-journal-')));
@@ -33,8 +33,10 @@ describe('journal lines carry their run', () => {
       { ...entry('/a'), run },
       { ...entry('/b\xff'), run },
     ]);
-    const line = JSON.parse(fs.readFileSync(f, 'utf8').split('\n')[0]!) as Record<string, unknown>;
-    expect(Object.keys(line)).toEqual(['path', 'old', 'new', 'uid', 'gid', 'mtime', 'atime', 'time', 'run', 'host', 'user', 'version', 'root']);
+    const [begin, first] = fs.readFileSync(f, 'utf8').split('\n').map((l) => (l ? (JSON.parse(l) as Record<string, unknown>) : null));
+    // The run's begin record comes before its first change.
+    expect(begin).toEqual({ run: run.id, begin: entry('/a').time, host: 'web1', user: 'root', version: '9.9.9', roots: ['/srv/lighty'] });
+    expect(Object.keys(first!)).toEqual(['path', 'old', 'new', 'uid', 'gid', 'mtime', 'atime', 'time', 'run', 'host', 'user', 'version', 'root']);
   });
 
   it('newRun names this host, user and version, and ids sort by start time', () => {
@@ -62,6 +64,62 @@ describe('journal lines carry their run', () => {
       [LEGACY_RUN, 2, ''],
       [run.id, 1, '/srv/lighty'],
     ]);
+  });
+});
+
+describe('a run is one run in the journal, however many jails it fixes', () => {
+  it('jails share the run id; the begin record lists every root; end closes it; undone marks it', () => {
+    const f = file();
+    const many: RunInfo = { ...run, roots: ['/srv/jails/a', '/srv/jails/b\xff'] };
+    const j = new Journal(f, many);
+    j.forRoot('/srv/jails/a').append(entry('/srv/jails/a/x'));
+    j.forRoot('/srv/jails/b\xff').append(entry('/srv/jails/b\xff/y'));
+    j.finish(new Date('2026-12-01T05:01:00.000Z'));
+    j.close();
+    const { entries, records } = readJournal(f);
+    expect(entries.map((e) => [e.run?.id, e.run?.root])).toEqual([
+      [run.id, '/srv/jails/a'],
+      [run.id, '/srv/jails/b\xff'],
+    ]);
+    expect(records).toEqual([
+      { run: run.id, kind: 'begin', time: entry('/a').time, roots: ['/srv/jails/a', '/srv/jails/b\xff'] },
+      { run: run.id, kind: 'end', time: '2026-12-01T05:01:00.000Z' },
+    ]);
+    const [one] = runsIn(entries, records);
+    expect([runsIn(entries, records).length, one!.state, one!.roots, one!.entries.length]).toEqual([1, 'complete', ['/srv/jails/a', '/srv/jails/b\xff'], 2]);
+    expect(markUndone(f, [run.id], 'ops')).toBeNull();
+    const again = readJournal(f);
+    expect(runsIn(again.entries, again.records)[0]!.state).toBe('undone');
+  });
+
+  it('a run without its end record is interrupted; one that changed nothing writes nothing', () => {
+    const f = file();
+    const j = new Journal(f, run);
+    j.append(entry('/a'));
+    j.close(); // no finish: a signal, a kill
+    const { entries, records } = readJournal(f);
+    expect(runsIn(entries, records).map((r) => r.state)).toEqual(['interrupted']);
+    const quiet = file();
+    const k = new Journal(quiet, run);
+    k.finish();
+    k.close();
+    expect(fs.readFileSync(quiet, 'utf8')).toBe('');
+    // Lines from before runs had records: state unknown.
+    const old = file();
+    fs.writeFileSync(old, fs.readFileSync(f, 'utf8').split('\n')[1]! + '\n');
+    const o = readJournal(old);
+    expect(runsIn(o.entries, o.records).map((r) => r.state)).toEqual(['unknown']);
+  });
+
+  it('a torn record is ignored like a torn change, and a record glued after a torn piece reads', () => {
+    const f = file();
+    const j = new Journal(f, run);
+    j.append(entry('/a'));
+    j.close();
+    const text = fs.readFileSync(f, 'utf8');
+    fs.writeFileSync(f, text.slice(0, 20) + text);
+    const got = readJournal(f);
+    expect([got.torn, got.records.length, got.entries.length]).toEqual([1, 1, 1]);
   });
 });
 
@@ -95,14 +153,15 @@ describe('torn lines are never changes', () => {
     const j = new Journal(f, run);
     j.append(entry(p));
     j.close();
-    return fs.readFileSync(f, 'utf8');
+    // The change line alone (the begin record before it is a line of its own).
+    return fs.readFileSync(f, 'utf8').split('\n')[1]! + '\n';
   };
 
   it('a torn tail is ignored and counted', () => {
     const f = file();
     const a = whole('/a');
     fs.writeFileSync(f, a + whole('/b').slice(0, 40));
-    expect(readJournal(f)).toEqual({ entries: [{ ...entry('/a'), run }], torn: 1 });
+    expect(readJournal(f)).toEqual({ entries: [{ ...entry('/a'), run }], torn: 1, records: [] });
   });
 
   it('a whole line that lost only its newline is torn: its write came back short', () => {
@@ -111,7 +170,7 @@ describe('torn lines are never changes', () => {
     expect(readJournal(f).entries.map((e) => e.path)).toEqual(['/a']);
     // Control: with its newline it is a change.
     fs.appendFileSync(f, '\n');
-    expect(readJournal(f)).toEqual({ entries: [{ ...entry('/a'), run }, { ...entry('/b'), run }], torn: 0 });
+    expect(readJournal(f)).toEqual({ entries: [{ ...entry('/a'), run }, { ...entry('/b'), run }], torn: 0, records: [] });
   });
 
   it('a later whole line glued onto a torn piece is read, the piece is not', () => {
@@ -127,7 +186,7 @@ describe('torn lines are never changes', () => {
   it('a path that contains the line start cannot split a line', () => {
     const f = file();
     fs.writeFileSync(f, whole('/x{"path":"/y"}'));
-    expect(readJournal(f)).toEqual({ entries: [{ ...entry('/x{"path":"/y"}'), run }], torn: 0 });
+    expect(readJournal(f)).toEqual({ entries: [{ ...entry('/x{"path":"/y"}'), run }], torn: 0, records: [] });
   });
 
   it('a damaged line in the middle is an error, not silently skipped', () => {

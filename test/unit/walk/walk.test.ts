@@ -37,7 +37,8 @@ describe('the walker', () => {
   it('--exclude matches the relative path, or the name alone for patterns without /', () => {
     const sb = memfsSandbox({ t: tree });
     const res = auditSync({ paths: [`${sb.base}/t`], fs: sb.fs, exclude: ['node_modules', 'logs/*.log', '.hidden/**'] });
-    expect(res.links.map((l) => l.path.slice(sb.base.length + 3))).toEqual(['a b/\u00c3\u00bc', 'a-c', 'a/z', 'dirlink', 'logs/keep']);
+    // The library's paths are ordinary strings: the UTF-8 name reads as itself.
+    expect(res.links.map((l) => l.path.slice(sb.base.length + 3))).toEqual(['a b/\u00fc', 'a-c', 'a/z', 'dirlink', 'logs/keep']);
   });
 
   it('reports a directory it cannot read and goes on', () => {

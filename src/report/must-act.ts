@@ -1,6 +1,6 @@
-import type { Finding } from '../audit/records.js';
+import type { Finding, Summary } from '../audit/records.js';
 import type { AppliedChange } from '../fix/applied-change.js';
-import { SEVERITY_RANK } from '../rules/registry.js';
+import { type Severity, SEVERITY_RANK } from '../rules/registry.js';
 import type { ReportContext } from './reporter.js';
 
 /**
@@ -12,6 +12,17 @@ import type { ReportContext } from './reporter.js';
 export function mustAct(f: Finding, failOn: ReportContext['failOn']): boolean {
   const min = failOn ?? 'error';
   return min !== 'never' && SEVERITY_RANK[f.severity] >= SEVERITY_RANK[min];
+}
+
+/**
+ * Whether the run fails `failOn` (exit code 1): a finding at or above it, or under --fail-on info
+ * a stale allow entry. What --quiet prints is exactly what makes this true.
+ */
+export function fails(summary: Summary, failOn: ReportContext['failOn']): boolean {
+  const min = failOn ?? 'error';
+  if (min === 'never') return false;
+  if (min === 'info' && (summary.stale ?? 0) > 0) return true;
+  return (Object.keys(summary.findings) as Severity[]).some((s) => SEVERITY_RANK[s] >= SEVERITY_RANK[min] && summary.findings[s] > 0);
 }
 
 /** The changes worth a line each, and one line for those another process got in the way of. */
