@@ -44,9 +44,11 @@ export function compactReporter(ctx: ReportContext): Reporter {
       for (const f of ch.findings) out += line(ch.path, f);
       return out;
     },
-    // An allow entry that matched nothing: an info finding of the run (it fails --fail-on info).
-    end(_summary, _changes, extras) {
+    // Two more causes of exit code 1, a line each: a fix put back (it failed to verify), and an
+    // allow entry that matched nothing (an info finding of the run: it fails --fail-on info).
+    end(_summary, changes, extras) {
       let out = '';
+      for (const ch of changes) if (ch.status === 'failed') out += `${name(ch.path)}: error fix-failed: ${oneLine(ch.reason ?? 'did not verify')}\n`;
       if (ctx.quiet && ctx.failOn !== 'info') return out;
       for (const s of extras?.stale ?? []) out += `allow entry #${s.index + 1}: info stale-allow: ${s.message}\n`;
       return out;
