@@ -19,10 +19,10 @@ function reachable(graph: Graph, from: string): Set<string> {
 
 /**
  * The folders of src/, lowest first: a module may import its own folder and the folders below
- * it, never one above (cli -> the library's calls -> run -> report, fix -> audit -> walk ->
+ * it, never one above (cli -> the library's calls -> run -> report, fix -> audit -> image, walk ->
  * config -> rules -> resolve -> core). '' is the top of src/ (index.ts, api.ts).
  */
-const FOLDER_ORDER = ['core', 'resolve', 'rules', 'config', 'walk', 'audit', 'fix', 'report', 'run', '', 'cli'] as const;
+const FOLDER_ORDER = ['core', 'resolve', 'rules', 'config', 'walk', 'image', 'audit', 'fix', 'report', 'run', '', 'cli'] as const;
 
 const folderOf = (m: string): string => (m.includes('/') ? m.slice(0, m.indexOf('/')) : '');
 
