@@ -190,6 +190,8 @@ export class Auditor implements AuditorForPlanner {
       noFix: outcome && !outcome.fix ? outcome.reason : outcome === null ? notTheText(findings) : null,
     };
     if (suppressed.length > 0) rec.suppressed = suppressed;
+    const layer = this.settings.image?.layerOf?.(inside);
+    if (layer !== undefined) rec.layer = { index: layer, digest: this.settings.image!.layers[layer]?.digest ?? null };
     return rec;
   }
 
@@ -210,6 +212,7 @@ export class Auditor implements AuditorForPlanner {
     const shortcut = !gated || this.gate!.rootReachable();
     const host = (rootHost === '' ? jail : shortcut ? hostFromJail(jail, rootHost, path, climbs) : null) ?? resolver.resolveLink(this.host, dir, name, text);
     const facts: LinkFacts = { path, text, inside, insideDir, climbs, root: this.settings.root, jail, host, preset: this.settings.policy.preset };
+    if (this.settings.image) facts.image = true;
     if (gated) facts.reader = this.readerFacts.readerOf(jail);
     if (this.owners && (asReader || this.gate === null)) facts.owners = this.readerFacts.ownersOf(path, jail);
     return facts;

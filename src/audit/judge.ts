@@ -5,6 +5,7 @@ import { deployLayout } from '../rules/deploy-layout.js';
 import { findRule } from '../rules/registry.js';
 import { requirement } from '../rules/requirement.js';
 import { runtimeMount } from '../rules/runtime-mount.js';
+import { layerAmbiguity } from '../rules/layer-ambiguity.js';
 import type { Finding, LinkFacts } from '../rules/types.js';
 import type { CheckRecord } from './records.js';
 import type { Settings } from '../config/settings.js';
@@ -32,14 +33,20 @@ export class Judge {
     const { policy, rootHost } = settings;
     for (const top of settings.scanned) {
       const inside = top.slice(rootHost.length) || '/';
-      const add = (rel: string, judge: PathCheck['judge']): void => {
-        const host = (top === '/' ? '' : top) + '/' + rel;
+      const add = (rel: string, judge: PathCheck['judge'], host = (top === '/' ? '' : top) + '/' + rel): void => {
         const list = this.checks.get(host) ?? [];
         list.push({ top, relative: rel, judge });
         this.checks.set(host, list);
       };
       for (const req of policy.requirements) add(req.path, (r) => requirement.checkPath(req, inside, r));
       if (policy.preset === 'deploy') add('current', (r) => deployLayout.checkCurrent(settings.fs, settings.root, inside, r));
+      // An image's conflicts sit on paths, links or not: on a link they join its findings.
+      const image = settings.image;
+      for (const c of image?.ambiguities ?? []) {
+        const host = rootHost + c.path;
+        if (!isWithin(host, top)) continue;
+        add(host === top ? '.' : host.slice(top === '/' ? 1 : top.length + 1), () => layerAmbiguity.checkPath(c, image!.layers), host);
+      }
     }
   }
 

@@ -1,6 +1,6 @@
 import type { Resolution, Status } from '../resolve/resolver.js';
 import type { Severity } from '../rules/registry.js';
-import type { Finding, TextFinding } from '../rules/types.js';
+import type { Finding, LayerName, TextFinding } from '../rules/types.js';
 import type { StaleAllow, SuppressedFinding } from '../config/policy.js';
 
 /** What an audit hands out: one record per link or unreadable entry, the checks, the summary. */
@@ -27,6 +27,8 @@ export interface LinkRecord {
   noFix: string | null;
   /** Findings an allow entry set aside, with its reason (present only when there are some). */
   suppressed?: SuppressedFinding[];
+  /** --image: the layer that made the link (present only for an image, when known). */
+  layer?: LayerName;
 }
 
 /** A directory (or link) the walk could not read. */

@@ -10,6 +10,7 @@ import type { Progress } from '../run/progress.js';
 import { type CliChoices, planRuns } from '../config/runs.js';
 import { type ScanFlags, type ScanIo, auditRoots } from './audit-roots.js';
 import { settingsFrom } from '../config/settings.js';
+import { openImage } from '../image/open-image.js';
 
 /**
  * The command line's audit as one job: the config read, the runs planned, each jail's settings
@@ -33,10 +34,13 @@ export interface AuditJob {
   output?: string | undefined;
   /** How long --fix waits for another fix or undo of the same roots, in milliseconds. */
   waitMs: number;
+  /** --image (and --image-ref): judge this image's merged root instead of a tree on the disk. */
+  image?: { path: string; ref?: string | undefined } | undefined;
 }
 
 /** Runs the job and returns its exit code; throws UsageError or Busy for the one line the CLI prints. */
 export async function auditJob(job: AuditJob, io: AuditJobIo, progress: Progress | null): Promise<number> {
+  if (job.image) return imageJob(job, job.image, io, progress);
   const plan = planRuns(job.choices, readConfig(job.config, io), io.cwd);
   // Every jail's settings first: a bad one stops the run before any report or change.
   const fs = progress ? progress.meter(io.fs ?? nodeFsPort()) : io.fs;
@@ -50,6 +54,27 @@ export async function auditJob(job: AuditJob, io: AuditJobIo, progress: Progress
   } finally {
     lock?.release();
   }
+}
+
+/**
+ * An image's audit: its merged root read in place (src/image) is the tree and the jail, on one
+ * thread (the port lives in this process). The paths given are inside the image (default /);
+ * the config's rules, allow entries and checks apply, its roots and paths (a host's) do not.
+ */
+async function imageJob(job: AuditJob, given: NonNullable<AuditJob['image']>, io: AuditJobIo, progress: Progress | null): Promise<number> {
+  const path = absoluteFrom(io.cwd, given.path);
+  const image = await openImage(path, given.ref === undefined ? {} : { ref: given.ref });
+  const loaded = readConfig(job.config, io);
+  const config = loaded && { ...loaded, config: { ...loaded.config, root: undefined, roots: undefined, paths: undefined } };
+  const paths = job.choices.paths.length > 0 ? job.choices.paths : ['/'];
+  const plan = planRuns({ ...job.choices, paths, root: '/' }, config, '/');
+  const fs = progress ? progress.meter(image.fs) : image.fs;
+  // Layers by diff ID: the same in every form of the image, so every form gives the same report.
+  const named = image.layers.map((l) => ({ index: l.index, digest: l.diffId ?? l.digest }));
+  const layers = { layers: named, ambiguities: image.ambiguities, layerOf: (p: string) => image.layerOf(p) };
+  const all = plan.runs.map((options) => ({ options, settings: settingsFrom({ ...options, fs, image: layers }) }));
+  const flags = { ...job.flags, failOn: plan.failOn, jobs: '1' };
+  return intoOutput(job.output, io, (output) => auditRoots(all, false, flags, { ...io, fs, cwd: '/' }, progress, output));
 }
 
 /** The config file: the named one, none, or the default one if it exists. */

@@ -18,7 +18,9 @@ const EXAMPLES = `Examples:
   Cron repair job: rewrite broken links, print what changed and what is left, keep a journal for undo:
     */15 * * * * root linkcheck /srv/lighty/var/www/rails --root /srv/lighty --fix --quiet --journal /var/log/linkcheck.journal
   One line per finding, for grep and editors:
-    linkcheck /srv/lighty/var/www/rails --root /srv/lighty --format compact`;
+    linkcheck /srv/lighty/var/www/rails --root /srv/lighty --format compact
+  A container image's links as its container sees them, without extracting it:
+    linkcheck --image app.tar`;
 
 export function afterHelp(): string {
   const width = Math.max(...EXIT_CODES.map(([c]) => String(c).length));

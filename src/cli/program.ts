@@ -54,6 +54,8 @@ interface AuditFlags {
   output?: string;
   wait?: string;
   asUser?: string;
+  image?: string;
+  imageRef?: string;
   /** --rule, by the rule's name as given. */
   rule: Record<string, Level>;
 }
@@ -143,6 +145,8 @@ function auditCommandLine(program: Command): Command {
     .addOption(new Option('--preset <name>', 'checks for a layout: deploy (releases/ shared/ current), rootfs (run-time mounts) or sysroot (read on the host too)').choices(PRESETS))
     .option('--as-user <user>', "judge as the service's user would resolve (a name, uid or uid:gid; needs root for another user): directories it cannot search fail, no-access says which")
     .option('--rule <rule=level>', 'set a rule\'s level: off, info, warning or error, by id or code (repeatable; wins over the config): --rule owner-mismatch=error', ruleLevel, {})
+    .option('--image <path>', 'judge a container image as its container sees it, without extracting it: an OCI layout directory, an OCI or docker-save archive, or a root file system tar (the paths are then inside the image, default /)')
+    .option('--image-ref <ref>', 'with --image: which image, when the input holds several (a name, name:tag, platform or digest)')
     .option('--absolute-paths', 'pretty and compact formats: name links by their host paths, not relative to the scanned path')
     .option('--max-links <n>', `pretty format: problem links listed per rule before one line counts the rest`, count, DEFAULT_LIMITS.links)
     .option('--max-changes <n>', `pretty format: changes listed before one line says where the rest are (the journal has them all)`, count, DEFAULT_LIMITS.changes)
@@ -233,6 +237,7 @@ function oneRoot(value: string, previous: string | undefined): string {
 /** An audit: the arguments checked, then the job (config, runs, lock, report; see audit-job.ts). */
 async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo, given: (option: string) => boolean): Promise<number> {
   checkFixFlags(flags);
+  checkImageFlags(flags);
   if (flags.config === '') throw new UsageError('--config is empty: name the config file');
   if (flags.output === '') throw new UsageError('--output needs a file name');
   const wish = { stderrIsTTY: io.stderrIsTTY === true, env: io.env, quiet: flags.quiet === true, format: flags.format };
@@ -244,6 +249,7 @@ async function auditCommand(paths: string[], flags: AuditFlags, io: CliIo, given
     flags: { ...flags, startedAt: Date.now() },
     output: flags.output,
     waitMs: waitMs(flags.wait),
+    image: flags.image === undefined ? undefined : { path: flags.image, ref: flags.imageRef },
   };
   try {
     return await auditJob(job, io, progress);
@@ -259,6 +265,17 @@ function checkFixFlags(flags: AuditFlags): void {
   // --dry-run previews any --fix command as written: --journal and --wait are taken and left unused.
   if (flags.wait !== undefined && !flags.fix) throw new UsageError('--wait goes with --fix: only a run that changes links takes the lock');
   if (flags.jobs !== '1' && flags.jobs !== '2') throw new UsageError(`--jobs takes 1 or 2, not "${flags.jobs}"`);
+}
+
+/** --image reads an image in place: what needs a tree on a disk, or a jail of its own, is refused before anything is read. */
+function checkImageFlags(flags: AuditFlags): void {
+  if (flags.imageRef !== undefined && flags.image === undefined) throw new UsageError('--image-ref goes with --image: it picks one image of several');
+  if (flags.image === undefined) return;
+  if (flags.image === '') throw new UsageError('--image is empty: name the image (an OCI layout directory, an archive or a root file system tar)');
+  if (flags.root !== undefined) throw new UsageError("--image judges the image's own root: leave out --root (the paths given are inside the image)");
+  if (flags.fix && !flags.dryRun)
+    throw new UsageError('--fix cannot change an image: an image is changed by building it again; --fix --dry-run prints the relative texts to write in the Dockerfile');
+  if (flags.asUser !== undefined) throw new UsageError('--as-user asks the kernel, which needs the tree on a disk: unpack the image (umoci unpack) and judge the tree');
 }
 
 /** What the command line chose; a default it did not override (failOn, fixScope) is left for the config to set. */

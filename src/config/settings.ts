@@ -4,6 +4,7 @@ import { UsageError, errnoOf } from '../core/errors.js';
 import { type FsPort, type Kind, nodeFsPort } from '../core/fs-port.js';
 import { absoluteFrom, basename, dirname, isAbsolute, isWithin } from '../core/paths.js';
 import type { Credentials } from '../resolve/reader.js';
+import type { ImageLayers } from '../rules/types.js';
 import { compilePolicy, type Policy, type PolicyOptions } from './policy.js';
 import { credentialsOf } from './user.js';
 
@@ -33,6 +34,11 @@ export interface AuditOptions extends PolicyOptions {
    * credentials already looked up. Taking another user's credentials needs root.
    */
   asUser?: string | Credentials | undefined;
+  /**
+   * The tree is a container image's merged root (--image, read in place by src/image): the
+   * layer of each link is reported and the layer-ambiguity rule judges what runtimes disagree on.
+   */
+  image?: ImageLayers | undefined;
 }
 
 /** The frozen, validated form of AuditOptions: every default decided in one place. */
@@ -60,6 +66,8 @@ export interface Settings {
   readonly policy: Policy;
   /** Who reads the tree (--as-user); null: the caller, as today. */
   readonly reader: Credentials | null;
+  /** --image: the image's layers (null: a tree on a disk). */
+  readonly image: ImageLayers | null;
 }
 
 export function settingsFrom(options: AuditOptions): Settings {
@@ -102,6 +110,7 @@ export function settingsFrom(options: AuditOptions): Settings {
     fixScope,
     policy: compilePolicy(options),
     reader: options.asUser === undefined ? null : typeof options.asUser === 'string' ? credentialsOf(options.asUser) : options.asUser,
+    image: options.image ?? null,
   });
 }
 

@@ -33,6 +33,7 @@ export function linkJson(rec: LinkRecord): object {
       : null,
     noFix: rec.noFix,
     ...(rec.suppressed ? { suppressed: rec.suppressed.map(suppressedJson) } : {}),
+    ...(rec.layer ? { layer: { index: rec.layer.index, digest: rec.layer.digest } } : {}),
   };
 }
 
@@ -91,7 +92,8 @@ export function linkJsonText(rec: LinkRecord): string {
     ? `{"target":${bytesLit(rec.fix.target)},"intended":${bytesLit(rec.fix.intended)},"safety":"${rec.fix.safety}","why":${textLit(rec.fix.why)}}`
     : 'null';
   const suppressed = rec.suppressed ? `,"suppressed":${JSON.stringify(rec.suppressed.map(suppressedJson))}` : '';
-  return `{"path":${bytesLit(rec.path)},"target":${bytesLit(rec.target)},"inside":${bytesLit(rec.inside)},"chroot":${viewText(rec.chroot)},"host":${viewText(rec.host)},"findings":[${findings}],"fix":${fix},"noFix":${rec.noFix === null ? 'null' : textLit(rec.noFix)}${suppressed}}`;
+  const layer = rec.layer ? `,"layer":{"index":${rec.layer.index},"digest":${rec.layer.digest === null ? 'null' : textLit(rec.layer.digest)}}` : '';
+  return `{"path":${bytesLit(rec.path)},"target":${bytesLit(rec.target)},"inside":${bytesLit(rec.inside)},"chroot":${viewText(rec.chroot)},"host":${viewText(rec.host)},"findings":[${findings}],"fix":${fix},"noFix":${rec.noFix === null ? 'null' : textLit(rec.noFix)}${suppressed}${layer}}`;
 }
 
 export function unreadableJson(u: UnreadableRecord): object {
@@ -105,12 +107,27 @@ export interface ReportHeader {
   asUser?: Credentials | null | undefined;
   /** The run's preset, for the formats a person reads (not in the JSON: the run info has the rules). */
   preset?: string | null | undefined;
+  /** --image: what was read (absent otherwise, and from the JSON). */
+  image?: ImageHeader | null | undefined;
 }
 
-export function headerJson(h: ReportHeader): { schemaVersion: number; root: string; scanned: string[]; asUser?: Credentials } {
-  const head = { schemaVersion: SCHEMA_VERSION, root: toJsonText(h.root), scanned: h.scanned.map(toJsonText) };
-  if (!h.asUser) return head;
-  const { user, uid, gid, groups } = h.asUser;
-  return { ...head, asUser: { user, uid, gid, groups: [...groups] } };
+/**
+ * The image a report judged (--image): the JSON's additive `"image"` member, its layers by diff
+ * ID. Nothing about the form it was read from (a layout, an archive, the path given), so every
+ * form of one image gives the same report. An image has no host view: its root is the report's
+ * root, `/`, where the two views are one (as under --root /).
+ */
+export interface ImageHeader {
+  layers: ReadonlyArray<{ index: number; digest: string | null }>;
+}
+
+export function headerJson(h: ReportHeader): { schemaVersion: number; root: string; scanned: string[]; asUser?: Credentials; image?: ImageHeader } {
+  const head: ReturnType<typeof headerJson> = { schemaVersion: SCHEMA_VERSION, root: toJsonText(h.root), scanned: h.scanned.map(toJsonText) };
+  if (h.asUser) {
+    const { user, uid, gid, groups } = h.asUser;
+    head.asUser = { user, uid, gid, groups: [...groups] };
+  }
+  if (h.image) head.image = { layers: h.image.layers.map((l) => ({ index: l.index, digest: l.digest })) };
+  return head;
 }
 

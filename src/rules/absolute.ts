@@ -27,7 +27,7 @@ export const absolute = {
     if (f.jail.status !== 'ok' && f.host.status === 'ok') return { severity: 'error', args: ['host only', f.jail, f.root] };
     // Without --root the jail is the host: a text that resolves means one place only. It is
     // noted, not flagged, and --fix leaves it alone unless the config raises this rule.
-    if (f.root === '/' && f.jail.status === 'ok') return { severity: 'info', args: ['one view'] };
+    if (f.root === '/' && f.jail.status === 'ok') return { severity: 'info', args: [f.image ? 'in the image' : 'one view'] };
     // A sysroot is read on the host too (a cross linker's --sysroot): working in the jail only is broken.
     if (f.jail.status === 'ok' && f.host.status !== 'ok') return { severity: f.preset === 'sysroot' ? 'error' : undefined, args: ['jail only', f.host] };
     // Without --root there are no two places: it names one, which is not there.
@@ -40,6 +40,8 @@ export const absolute = {
         return `absolute link works on the host but not in the jail (${failure(a[1])} inside ${shown(a[2])}); make it relative`;
       case 'one view':
         return 'absolute link; it resolves, and without --root the jail and the host are the same';
+      case 'in the image':
+        return "absolute link; it resolves in the image, which is its container's root";
       case 'jail only':
         return `absolute link works in the jail only (on the host ${failure(a[1])}); make it relative`;
       case 'two places':
@@ -51,4 +53,4 @@ export const absolute = {
 } satisfies Rule<AbsoluteArgs>;
 
 /** Which way the views differ, and what the message names. */
-type AbsoluteArgs = readonly ['host only', Resolution, string] | readonly ['one view'] | readonly ['jail only', Resolution] | readonly ['two places'] | readonly ['unresolved'];
+type AbsoluteArgs = readonly ['host only', Resolution, string] | readonly ['one view'] | readonly ['in the image'] | readonly ['jail only', Resolution] | readonly ['two places'] | readonly ['unresolved'];

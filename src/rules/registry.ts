@@ -11,11 +11,12 @@ import type { Rule, Severity } from './types.js';
 import { unreadable } from './unreadable.js';
 import { ownerMismatch } from './owner-mismatch.js';
 import { viewMismatch } from './view-mismatch.js';
+import { layerAmbiguity } from './layer-ambiguity.js';
 
 export type { LinkFacts, Rule, Severity } from './types.js';
 
 /** Every rule, in code order. A rule's id and code are never reused once published. */
-export const rules = [absolute, escapesRoot, dangling, loop, viewMismatch, nonCanonical, unreadable, requirement, deployLayout, runtimeMount, noAccess, ownerMismatch] as const satisfies readonly Rule[];
+export const rules = [absolute, escapesRoot, dangling, loop, viewMismatch, nonCanonical, unreadable, requirement, deployLayout, runtimeMount, noAccess, ownerMismatch, layerAmbiguity] as const satisfies readonly Rule[];
 
 /** A rule by id (`absolute`) or code (`LC001`, any case). */
 export function findRule(key: string): Rule | undefined {

@@ -20,6 +20,39 @@ export interface Blocked {
   bits: 'owner' | 'group' | 'others' | 'acl';
 }
 
+/** What container runtimes disagree on in an image's layers, as the image reader found it (see src/image/merge.ts). */
+export interface LayerConflict {
+  kind: 'entry-through-symlink' | 'whiteout-through-symlink' | 'cross-layer-hardlink';
+  /** The path the upper layer wrote, inside the image ('/'-based byte string). */
+  path: string;
+  upper: number;
+  lower: number;
+  /** What happened, in words. */
+  detail: string;
+}
+
+/**
+ * A layer of an image: its index in the manifest and its diff ID (the digest of the uncompressed
+ * layer, as the image config lists it and `docker inspect` shows under RootFS.Layers), which is
+ * the same whether the image is stored as an OCI layout, an archive, gzip or zstd; null when the
+ * image has no config (a root file system tar).
+ */
+export interface LayerName {
+  index: number;
+  digest: string | null;
+}
+
+/**
+ * An image's layers as the audit judges its merged root (--image): which layer made each path,
+ * and what runtimes disagree on. The image reader's result satisfies it.
+ */
+export interface ImageLayers {
+  layers: readonly LayerName[];
+  ambiguities: readonly LayerConflict[];
+  /** The layer that last wrote `path` (inside the image); absent or undefined: not known. */
+  layerOf?(path: string): number | undefined;
+}
+
 /** Everything the rules may look at for one link. Paths are byte strings. */
 export interface LinkFacts {
   /** Host path of the link itself. */
@@ -40,6 +73,8 @@ export interface LinkFacts {
   host: Resolution;
   /** The run's preset (null: none). */
   preset?: Preset | null | undefined;
+  /** --image: the root is an image's merged root (its container's), not a directory on the host. */
+  image?: boolean | undefined;
   /** With --as-user: the reader, and what stops it in the jail view (null: nothing). */
   reader?: { user: string; blocked: Blocked | null } | undefined;
   /** With owner-mismatch on: the owners of the link and of what it resolves to in the jail view (null: it does not resolve). */
@@ -74,6 +109,8 @@ interface RuleDocs {
     options?: {
       require?: string[];
       preset?: Preset;
+      /** Judged as an image's merged root: its layers and what runtimes disagree on in them (see --image). */
+      image?: ImageLayers;
       /** Judged as this user (the example is built on a real disk, as root). */
       asUser?: string;
       /** Modes of entries inside the root (paths as in `exists`). */
@@ -105,7 +142,7 @@ export interface Rule<A extends readonly unknown[] = readonly unknown[]> {
   fix: FixAvailability;
   docs: RuleDocs;
   /** For a rule that only an option switches on: that option (it is not counted in the summary otherwise). */
-  enabledBy?: '--require' | '--preset deploy' | '--preset rootfs' | '--as-user' | '--rule';
+  enabledBy?: '--require' | '--preset deploy' | '--preset rootfs' | '--as-user' | '--rule' | '--image';
   /** The per-link check; absent for a rule judged from options (--require, a preset) in its own methods. */
   check?(facts: LinkFacts): Hit<A> | null;
   /**

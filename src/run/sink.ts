@@ -6,6 +6,8 @@ import type { WalkedEntry, WorkerInput, WorkerResult } from './worker-protocol.j
 import { byteWriter } from '../report/buffered.js';
 import { reporterFor } from '../report/formats/by-name.js';
 import type { Reporter } from '../report/reporter.js';
+import type { ReportHeader } from '../report/json-shape.js';
+import type { Settings } from '../config/settings.js';
 import type { WalkCounts } from '../walk/walk.js';
 
 /** The stages after the source: judge (and plan), then report; fed entries in path order. */
@@ -44,7 +46,7 @@ export function auditSink(auditor: Auditor, reporter: Reporter, job: SinkJob, wr
   const out = (s: string): void => {
     if (job.report) writer.write(s);
   };
-  out(reporter.begin({ root: auditor.settings.root, scanned: auditor.settings.scanned, asUser: auditor.settings.reader, preset: auditor.settings.policy.preset }));
+  out(reporter.begin(headerOf(auditor.settings)));
   return {
     feed(entries) {
       auditor.batch(entries, (ev) => out(reporter.event(ev)));
@@ -92,4 +94,9 @@ export function fdWriter(fd: number, sleep: Int32Array = new Int32Array(new Shar
       }
     }
   };
+}
+
+/** What a report starts with: the run's root and scanned paths, its reader and preset, the image's layers. */
+function headerOf(s: Settings): ReportHeader {
+  return { root: s.root, scanned: s.scanned, asUser: s.reader, preset: s.policy.preset, image: s.image && { layers: s.image.layers } };
 }

@@ -10,7 +10,9 @@ import { compactLine } from './compact.js';
 import { fails, mustAct, splitConcurrent } from '../must-act.js';
 import { limitsOf, moreChangesLine, RuleCap } from '../limits.js';
 import { RuleTable } from '../rule-table.js';
-import type { ReportHeader } from '../json-shape.js';
+import type { ImageHeader, ReportHeader } from '../json-shape.js';
+import { layerShort } from '../../rules/layer-ambiguity.js';
+import type { LayerName } from '../../rules/types.js';
 import type { Reporter, ReportContext } from '../reporter.js';
 import { verdict, type VerdictWords } from '../verdict.js';
 
@@ -52,21 +54,20 @@ export function prettyReporter(ctx: ReportContext): Reporter {
   // --fix --quiet (cron): besides the changes, what is still wrong, a compact line each.
   // --fix --dry-run --quiet previews exactly that: the plan, then what would be left.
   const cron = onlyChanges && (ctx.mode === 'fix' || ctx.mode === 'dry-run');
-  const left = new RuleCap(limits.links);
-  let remaining = '';
-  const remember = (path: string, f: Finding, fixed: boolean): void => {
-    if (cron && !fixed && mustAct(f, ctx.failOn) && left.admit([f])) remaining += compactLine(st.name(path), f);
-  };
+  const left = leftFindings(st, cron, limits.links);
+  const remember = left.remember;
   // --quiet: only what is at or above --fail-on (ESLint's --quiet): what makes the exit code 1.
   const shown = (findings: readonly Finding[]): readonly Finding[] => (ctx.quiet ? findings.filter((f) => mustAct(f, ctx.failOn)) : findings);
   let words: VerdictWords = { jail: false, root: '/', hop: (p) => toDisplay(p), place: st.name };
+  let image = false;
   const forgotten = forgottenRoot(st);
 
   return {
     begin(h) {
       words = jailWords(h.root, ctx.scanLabels, st.name);
       forgotten.begin(h);
-      return '';
+      image = h.image != null;
+      return h.image ? imageLine(st, h.image) : '';
     },
     event(ev) {
       if (ev.type === 'unreadable') {
@@ -85,12 +86,35 @@ export function prettyReporter(ctx: ReportContext): Reporter {
       return linkBlock(st, mine === rec.findings ? rec : { ...rec, findings: [...mine] }, words);
     },
     end(summary, changes) {
-      if (cron) return cronEnding(st, summary, changes, remaining + left.moreLines('findings')) + forgotten.line();
+      const build = image ? dockerfileLines(st, changes) : '';
+      if (cron) return cronEnding(st, left.leaves(summary), changes, left.lines()) + build + forgotten.line();
       // The table when the cap held links back: what fired and how often, the listed and the rest.
       const more = cap.moreLines();
       const out = onlyChanges ? '' : unreadable.join('') + (more ? more + '\n' + (ctx.quiet ? '' : table.text(c.dim)) : '');
-      return out + ending(st, summary, changes, onlyChanges) + forgotten.line();
+      return out + ending(st, summary, changes, onlyChanges) + build + forgotten.line();
     },
+  };
+}
+
+/**
+ * What a --fix --quiet run leaves for a person: a compact line per finding at or above --fail-on
+ * on a link the run did not fix (capped per rule), and, for a dry run, the summary the real run
+ * would end with (the findings its plan leaves).
+ */
+function leftFindings(st: Style, cron: boolean, cap: number) {
+  const ctx = st.ctx;
+  const rules = new RuleCap(cap);
+  let text = '';
+  const after = { findings: { error: 0, warning: 0, info: 0 }, problems: new Set<string>() };
+  return {
+    remember(path: string, f: Finding, fixed: boolean): void {
+      if (fixed) return;
+      after.findings[f.severity]++;
+      after.problems.add(path);
+      if (cron && mustAct(f, ctx.failOn) && rules.admit([f])) text += compactLine(st.name(path), f);
+    },
+    lines: (): string => text + rules.moreLines('findings'),
+    leaves: (summary: Summary): Summary => (ctx.mode === 'dry-run' ? { ...summary, findings: after.findings, problems: after.problems.size, fixable: 0 } : summary),
   };
 }
 
@@ -106,7 +130,8 @@ function forgottenRoot(st: Style): { begin(h: ReportHeader): void; link(rec: Lin
   let why: string | null = null;
   return {
     begin(h) {
-      watch = h.root === '/';
+      // An image's root is its own: there is no other root to forget.
+      watch = h.root === '/' && !h.image;
       scanned = h.scanned.filter((s) => s !== '/');
       if (watch && h.preset === 'deploy') why = 'the deploy preset is on';
     },
@@ -141,7 +166,7 @@ function linkBlock(st: Style, rec: LinkRecord, words: VerdictWords): string {
   const what = verdict(rec, words);
   const target = toDisplay(rec.target);
   const head = [...path].length + 4;
-  const details = `${rulesLine(st, rec.findings)}${fixLine(st, rec)}\n`;
+  const details = `${rulesLine(st, rec.findings, rec.layer)}${fixLine(st, rec)}\n`;
   // Shortened past recognition, the text says nothing: then the verdict takes a line of its own.
   if (ctx.width !== undefined && head + 2 + [...what].length + Math.min(MIN_TEXT, [...target].length) > ctx.width) {
     const text = fitted(target, ctx.width, head);
@@ -151,13 +176,21 @@ function linkBlock(st: Style, rec: LinkRecord, words: VerdictWords): string {
   return `${c.bold(path)} -> ${text}: ${sev[worst](what)}\n${details}`;
 }
 
-function rulesLine(st: Style, findings: readonly Finding[]): string {
+/** What --image judged, one line before the blocks (the same for every form of the image). */
+function imageLine(st: Style, image: ImageHeader): string {
+  const n = image.layers.length;
+  return st.c.dim(`an image of ${n} layer${n === 1 ? '' : 's'}, judged as its container sees the merged root\n\n`);
+}
+
+function rulesLine(st: Style, findings: readonly Finding[], layer?: LayerName): string {
   const { c, sev } = st;
   const groups: string[] = [];
   for (const s of SEVERITIES) {
     const mine = findings.filter((f) => f.severity === s);
     if (mine.length > 0) groups.push(`${sev[s](s)} ${mine.map((f) => `${c.dim(f.code)} ${f.rule}`).join(', ')}`);
   }
+  // An image's link says which layer made it: the place to change it in the Dockerfile.
+  if (layer) groups.push(c.dim(layerShort(layer, layer.index)));
   let out = `  ${groups.join(c.dim(' · '))}\n`;
   // A layout or requirement finding tells a story of its own (which release, which glob): said in full.
   for (const f of findings) if (OWN_STORY.has(f.rule)) out += `  ${c.dim(f.code)} ${f.rule}: ${messageOf(f)}\n`;
@@ -195,6 +228,20 @@ function ending(st: Style, summary: Summary, changes: readonly AppliedChange[], 
   const out = changeLines(changes, onlyChanges, st);
   if (onlyChanges || (st.ctx.quiet && !fails(summary, st.ctx.failOn))) return out;
   return out + summaryLine(summary, st.ctx, st.c) + '\n';
+}
+
+/**
+ * An image is changed by building it again: --fix --dry-run on one ends with the plan as
+ * Dockerfile lines, to add after the layer that writes the links (the same cap as the plan).
+ */
+function dockerfileLines(st: Style, changes: readonly AppliedChange[]): string {
+  const planned = changes.filter((c) => c.status === 'planned');
+  if (planned.length === 0) return '';
+  const q = (s: string): string => `'${toDisplay(s).replace(/'/g, "'\\''")}'`;
+  const cap = limitsOf(st.ctx).changes;
+  let out = '\nIn the Dockerfile, after the layer that writes these links:\n';
+  for (const c of planned.slice(0, cap)) out += `RUN ln -sfn ${q(c.new)} ${q(c.path)}\n`;
+  return out + (planned.length > cap ? `# and ${planned.length - cap} more (--all lists them)\n` : '');
 }
 
 /**

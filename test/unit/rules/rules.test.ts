@@ -96,6 +96,11 @@ interface RuleTable {
 }
 
 const R = '/srv/lighty';
+const LAYERS = [
+  { index: 0, digest: 'sha256:' + 'a'.repeat(64) },
+  { index: 1, digest: null },
+];
+const conflict = (p: string, kind: 'entry-through-symlink' | 'whiteout-through-symlink' | 'cross-layer-hardlink' = 'entry-through-symlink') => ({ kind, path: p, upper: 1, lower: 0, detail: 'the detail' });
 const tables: Record<string, RuleTable> = {
   absolute: {
     valid: [{ links: { 'a/l': '../b' }, exists: ['b/'] }, { links: { 'a/l': 'x//y' } }],
@@ -260,6 +265,24 @@ const tables: Record<string, RuleTable> = {
       { links: { 'site/logo': '../assets/logo' }, exists: ['site/', 'assets/logo'], options: { rules: { 'owner-mismatch': 'warning' }, owners: { 'assets/logo': 33 } }, expect: [['/site/logo', 'warning']] },
     ],
   },
+  'layer-ambiguity': {
+    valid: [
+      // Not an image: nothing to judge.
+      { root: '/', links: { 'lib/x': '../usr/lib/x' }, exists: ['usr/lib/x'] },
+      // An image whose layers agree.
+      { root: '/', links: { 'lib/x': '../usr/lib/x' }, exists: ['usr/lib/x'], options: { image: { layers: LAYERS, ambiguities: [] } } },
+      // A conflict outside the scanned path is not this scan's.
+      { root: '/', scan: 'srv', exists: ['srv/', 'etc/'], links: {}, options: { image: { layers: LAYERS, ambiguities: [conflict('/etc/x')] } } },
+    ],
+    invalid: [
+      // On a link: among its findings.
+      { root: '/', links: { 'lib/x': '../usr/lib/x' }, exists: ['usr/lib/x'], options: { image: { layers: LAYERS, ambiguities: [conflict('/lib/x')] } }, expect: [['/lib/x', 'warning']] },
+      // On a file, and on a path the merged root does not hold (a whiteout's): a check of its own.
+      { root: '/', links: {}, exists: ['bin/hello'], options: { image: { layers: LAYERS, ambiguities: [conflict('/bin/hello'), conflict('/gone/x', 'whiteout-through-symlink')] } }, expect: [['/bin/hello', 'warning'], ['/gone/x', 'warning']] },
+      // Its level is the config's, like any rule's.
+      { root: '/', links: {}, exists: ['bin/hello'], options: { rules: { 'layer-ambiguity': 'error' }, image: { layers: LAYERS, ambiguities: [conflict('/bin/hello', 'cross-layer-hardlink')] } }, expect: [['/bin/hello', 'error']] },
+    ],
+  },
 };
 
 describe.each(Object.entries(tables))('rule %s', (id, table) => {
@@ -308,4 +331,13 @@ describe('the rule registry', () => {
       expect((res.checks ?? []).flatMap((c) => c.findings).filter((f) => f.rule === rule.id)).toHaveLength(0);
     },
   );
+});
+
+describe('layer-ambiguity names both layers', () => {
+  it('upper and lower, by index and the start of the digest, then what happened', () => {
+    const res = auditScene({ root: '/', links: {}, exists: ['bin/hello'], options: { image: { layers: LAYERS, ambiguities: [conflict('/bin/hello', 'cross-layer-hardlink')] } } });
+    const [f] = (res.checks ?? []).flatMap((c) => c.findings);
+    expect(f).toMatchObject({ rule: 'layer-ambiguity', code: 'LC013', severity: 'warning' });
+    expect((f as { message: string }).message).toBe(`/bin/hello is a hard link to a file of a lower layer: layer 1 over layer 0 (sha256:${'a'.repeat(12)}): the detail`);
+  });
 });
