@@ -7,6 +7,8 @@ import { lockDirFor, lockRoots } from './fix/lock.js';
 import { planUndo, planUndoLocked, undoJournal, type UndoResult } from './fix/undo.js';
 import { withMessages } from './rules/messages.js';
 import { runPipeline } from './run/pipeline.js';
+import { imageLayers, openImage } from './image/open-image.js';
+import { resolve as absolute } from 'node:path';
 import { changeAsText, checkAsText, linkAsText, unreadableAsText } from './report/as-text.js';
 import { toJsonText } from './core/bytes.js';
 import type { Reporter } from './report/reporter.js';
@@ -70,6 +72,28 @@ export async function fix(options: FixOptions): Promise<FixResult> {
   }
 }
 
+/** An image's audit: the audit's options but where the tree is, plus the image. */
+export interface ImageAuditOptions extends Omit<AuditOptions, 'paths' | 'root' | 'fs' | 'asUser' | 'image'> {
+  /** An OCI layout directory, an OCI or docker-save archive, or a root file system tar. */
+  image: string;
+  /** Which image, when the input holds several: a name, name:tag, platform or digest (prefix). */
+  imageRef?: string | undefined;
+  /** Paths inside the image; `/` by default. */
+  paths?: string[] | undefined;
+}
+
+/**
+ * Audits a container image's merged root as its container sees it, without extracting it
+ * (--image): the image's root is the jail, each link carries the layer that made it, and
+ * layer-ambiguity judges what runtimes merge differently. Throws UsageError for an input that
+ * is no image or an invalid layer.
+ */
+export async function auditImage(options: ImageAuditOptions): Promise<AuditResult> {
+  const { image: path, imageRef, paths, ...rest } = options;
+  const tree = await openImage(absolute(options.cwd ?? process.cwd(), path), imageRef === undefined ? {} : { ref: imageRef });
+  return audit({ ...rest, paths: paths ?? ['/'], root: '/', cwd: '/', fs: tree.fs, image: imageLayers(tree) });
+}
+
 export interface UndoCallOptions {
   /** The journal a fix wrote. */
   journal: string;
@@ -116,7 +140,10 @@ function collector(settings: Settings): { reporter: Reporter; result: AuditResul
   let stale: StaleAllow[] | undefined;
   const result = { schemaVersion: 1, root: toJsonText(settings.root), scanned: settings.scanned.map(toJsonText), links, unreadable } as AuditResult;
   const reporter: Reporter = {
-    begin: () => '',
+    begin(h) {
+      if (h.image) result.image = { layers: h.image.layers.map((l) => ({ index: l.index, digest: l.digest })) };
+      return '';
+    },
     event(ev: AuditEvent) {
       // Findings are kept as data on the way; a caller reads their words, as the JSON report gives them.
       if (ev.type === 'link') links.push(linkAsText(withMessages(ev.link)));

@@ -4,8 +4,8 @@
  * the byte-string helpers, the errors the calls throw, and the types they take and return.
  * Everything else in src/ is internal and free to change.
  */
-export { audit, fix, undo } from './api.js';
-export type { FixOptions, FixResult, UndoCallOptions } from './api.js';
+export { audit, auditImage, fix, undo } from './api.js';
+export type { FixOptions, FixResult, ImageAuditOptions, UndoCallOptions } from './api.js';
 export { auditStream, auditSync } from './run/pipeline.js';
 export type { AuditEvent, AuditResult, CheckRecord, Finding, LinkRecord, StaleAllow, Summary, SuppressedFinding, UnreadableRecord } from './audit/records.js';
 export type { PlannedFix } from './audit/records.js';

@@ -83,6 +83,8 @@ export interface AuditResult {
   checks?: CheckRecord[];
   /** Allow entries that matched nothing (present when the run has an allow list). */
   stale?: StaleAllow[];
+  /** --image (auditImage): the image's layers by diff ID, as the JSON report's header has them. */
+  image?: { layers: LayerName[] };
   summary: Summary;
 }
 

@@ -10,7 +10,7 @@ import type { Progress } from '../run/progress.js';
 import { type CliChoices, planRuns } from '../config/runs.js';
 import { type ScanFlags, type ScanIo, auditRoots } from './audit-roots.js';
 import { settingsFrom } from '../config/settings.js';
-import { openImage } from '../image/open-image.js';
+import { imageLayers, openImage } from '../image/open-image.js';
 
 /**
  * The command line's audit as one job: the config read, the runs planned, each jail's settings
@@ -69,10 +69,7 @@ async function imageJob(job: AuditJob, given: NonNullable<AuditJob['image']>, io
   const paths = job.choices.paths.length > 0 ? job.choices.paths : ['/'];
   const plan = planRuns({ ...job.choices, paths, root: '/' }, config, '/');
   const fs = progress ? progress.meter(image.fs) : image.fs;
-  // Layers by diff ID: the same in every form of the image, so every form gives the same report.
-  const named = image.layers.map((l) => ({ index: l.index, digest: l.diffId ?? l.digest }));
-  const layers = { layers: named, ambiguities: image.ambiguities, layerOf: (p: string) => image.layerOf(p) };
-  const all = plan.runs.map((options) => ({ options, settings: settingsFrom({ ...options, fs, image: layers }) }));
+  const all = plan.runs.map((options) => ({ options, settings: settingsFrom({ ...options, fs, image: imageLayers(image) }) }));
   const flags = { ...job.flags, failOn: plan.failOn, jobs: '1' };
   return intoOutput(job.output, io, (output) => auditRoots(all, false, flags, { ...io, fs, cwd: '/' }, progress, output));
 }

@@ -1,4 +1,5 @@
 import type { Kind } from '../core/fs-port.js';
+import type { EntryMeta } from './merged-tree.js';
 import type { ByteSource } from './byte-source.js';
 import { DamagedData, ImageError, invalidEntry } from './image-error.js';
 import { type TarEntry, tarEntries, TarFormatError } from './tar-entries.js';
@@ -13,16 +14,7 @@ export type LayerOp =
   | { op: 'opaque'; dir: string[] }
   | { op: 'add'; path: string[]; entry: AddedEntry };
 
-export interface AddedEntry {
-  kind: Kind;
-  /** Permission bits with the file type bits, as lstat's st_mode. */
-  mode: number;
-  uid: number;
-  gid: number;
-  mtimeNs: bigint;
-  atimeNs: bigint;
-  /** A symlink's text. */
-  text: string;
+export interface AddedEntry extends EntryMeta {
   /** A hard link's target, as clean components from the image root; null for anything else. */
   hardlinkTo: string[] | null;
 }

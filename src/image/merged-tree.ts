@@ -5,8 +5,8 @@ import type { Kind } from '../core/fs-port.js';
  * directory. Hard links share an Inode (as on a disk: one inode, many names), so lstat gives
  * them one inode number; each name keeps the layer that last wrote it.
  */
-export interface Inode {
-  ino: bigint;
+/** What an entry is, as a layer writes it and as the merged root keeps it. */
+export interface EntryMeta {
   kind: Kind;
   /** st_mode: type bits and permission bits. */
   mode: number;
@@ -16,6 +16,10 @@ export interface Inode {
   atimeNs: bigint;
   /** A symlink's text (a byte string); '' for anything else. */
   text: string;
+}
+
+export interface Inode extends EntryMeta {
+  ino: bigint;
 }
 
 export interface TreeNode {

@@ -3,6 +3,7 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { FsPort } from '../core/fs-port.js';
+import type { ImageLayers } from '../rules/types.js';
 import { type Compression, compressionOf, openTar } from './decompress.js';
 import { imageFsPort } from './image-fs.js';
 import { layerLabel } from './image-error.js';
@@ -44,6 +45,19 @@ export interface ImageTree {
 export interface OpenImageOptions {
   /** Which image, when the input holds several: a name, a platform or a digest (prefix). */
   ref?: string;
+}
+
+/**
+ * The image as the audit takes it (AuditOptions.image): its layers named by diff ID, which every
+ * form of the image shares (the blob digest when the config lists none), what runtimes disagree
+ * on, and which layer made a path.
+ */
+export function imageLayers(tree: ImageTree): ImageLayers {
+  return {
+    layers: tree.layers.map((l) => ({ index: l.index, digest: l.diffId ?? l.digest })),
+    ambiguities: tree.ambiguities,
+    layerOf: (p) => tree.layerOf(p),
+  };
 }
 
 /** What was found at the path: where its files are and which images it holds. */

@@ -132,3 +132,19 @@ describe('what an image report says', () => {
     expect(fs.readdirSync(one, { recursive: true, encoding: 'utf8' }).sort()).toEqual(before);
   });
 });
+
+describe('the library: auditImage', () => {
+  it('answers what --image --format json says', async () => {
+    const { auditImage } = await import('../../src/index.js');
+    const lib = await auditImage({ image: one });
+    const { doc } = await json(['--image', one]);
+    expect(lib.image).toEqual(doc.image);
+    expect(lib.summary).toEqual(doc.summary);
+    expect(lib.links.map((l) => [l.path, l.layer, l.findings.map((f) => f.message)])).toEqual(doc.links.map((l: any) => [l.path, l.layer, l.findings.map((f: any) => f.message)]));
+    expect(lib.checks?.map((c) => c.path)).toEqual(doc.checks.map((c: any) => c.path));
+    // A path inside the image, and a ref that picks one of several.
+    const sub = await auditImage({ image: two, imageRef: 'app:1', paths: ['/srv'] });
+    expect(sub.links.map((l) => l.path)).toEqual(['/srv/data']);
+    await expect(auditImage({ image: two })).rejects.toThrow(/--image-ref/);
+  });
+});
