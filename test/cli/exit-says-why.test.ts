@@ -1,6 +1,7 @@
 /**
  * No exit 1 without a word: for every cause of exit code 1 (a finding at or above --fail-on, a
- * stale allow entry under --fail-on info, a fix that failed and was put back), every format, with
+ * failed check on a path that is not a link, a stale allow entry under --fail-on info, a fix
+ * that failed and was put back), every format, with
  * and without --quiet, audit, --fix and --fix --dry-run (where the cause can occur), the output
  * names the cause. The link tree is built anew for each run, so
  * --fix meets the same tree every time.
@@ -27,6 +28,8 @@ const CAUSES = {
     config: null,
     names: /deploy-layout|LC009/,
   },
+  // On a path that is not a link: every format has a place for it too.
+  'a failed --require on a path that is not there': { tree: { a: { releases: {} } }, args: ['--require', 'current'], config: null, names: /requirement|LC008/ },
   'a stale allow entry under --fail-on info': {
     tree: { a: { ok: { link: '../a' } } },
     args: ['--fail-on', 'info'],
@@ -44,6 +47,16 @@ const CAUSES = {
     fs: lyingOnce,
   },
 } as const;
+
+/** What a SARIF viewer shows of a log: its results and the tool's notifications (not the rules' documentation, not properties). */
+function sarifSays(log: string): unknown {
+  type Invocation = { toolExecutionNotifications?: unknown[]; toolConfigurationNotifications?: unknown[] };
+  const doc = JSON.parse(log) as { runs: Array<{ results: unknown[]; invocations?: Invocation[] }> };
+  return doc.runs.map((run) => ({
+    results: run.results,
+    notifications: (run.invocations ?? []).map((i) => [i.toolExecutionNotifications ?? [], i.toolConfigurationNotifications ?? []]),
+  }));
+}
 
 const MODES = { audit: [], fix: ['--fix'], 'dry-run': ['--fix', '--dry-run'] } as const;
 
@@ -82,6 +95,8 @@ describe('every exit 1 says why', () => {
               expect(r.code, r.stderr).toBe(1);
               expect(r.stdout + r.stderr, 'an exit 1 with no word').not.toBe('');
               expect(r.stdout + r.stderr).toMatch(c.names);
+              // SARIF names every rule in its driver: the cause must be in what the run says of itself.
+              if (format === 'sarif') expect(JSON.stringify(sarifSays(r.stdout))).toMatch(c.names);
             } finally {
               sb.cleanup();
             }

@@ -1,8 +1,9 @@
 import { messageOf } from '../../rules/messages.js';
 import { createHash } from 'node:crypto';
 import type * as Sarif from 'sarif';
-import type { Finding, LinkRecord } from '../../audit/records.js';
-import { toJsonText } from '../../core/bytes.js';
+import type { Finding, LinkRecord, StaleAllow } from '../../audit/records.js';
+import type { AppliedChange } from '../../fix/applied-change.js';
+import { toDisplay, toJsonText } from '../../core/bytes.js';
 import { changeJson } from '../change-json.js';
 import type { ReportHeader } from '../json-shape.js';
 import type { Clock, Reporter, ReportContext, RuleDoc } from '../reporter.js';
@@ -36,16 +37,42 @@ export function sarifReporter(ctx: ReportContext, clock: Clock): Reporter {
       for (const f of ev.link.findings) out += line(f, ev.link.path, linkProperties(ev.link));
       return out;
     },
-    end(summary, changes) {
+    // A failed check on a path that is not a link (--require, a preset, an image's layers): a result like any other.
+    check(c) {
+      let out = '';
+      for (const f of c.findings) out += line(f, c.path, { fix: null, noFix: null });
+      return out;
+    },
+    end(summary, changes, extras) {
       const invocation: Sarif.Invocation = {
         executionSuccessful: true,
         startTimeUtc: new Date(ctx.run.startedAt).toISOString(),
         endTimeUtc: new Date(clock()).toISOString(),
+        ...notifications(changes, extras?.stale),
         properties: { summary, changes: changes.map(changeJson) },
       };
       return `${first ? '' : '\n'}],\n"invocations":[${JSON.stringify(invocation)}]}]}\n`;
     },
   };
+}
+
+/**
+ * The two causes of exit code 1 that are no finding, where a SARIF viewer shows them: a fix that
+ * failed and was put back (a tool execution notification), an allow entry that matched nothing
+ * (a tool configuration notification). Absent when there are none, so other logs are unchanged.
+ */
+function notifications(changes: readonly AppliedChange[], stale: readonly StaleAllow[] | undefined): Partial<Sarif.Invocation> {
+  const out: Partial<Sarif.Invocation> = {};
+  const failed = changes.filter((c) => c.status === 'failed');
+  if (failed.length > 0)
+    out.toolExecutionNotifications = failed.map((c) => ({
+      level: 'error',
+      descriptor: { id: 'fix-failed' },
+      message: { text: `the fix of ${toDisplay(c.path)} failed and was put back: ${c.reason ?? 'it did not verify'}` },
+    }));
+  if (stale && stale.length > 0)
+    out.toolConfigurationNotifications = stale.map((s) => ({ level: 'note', descriptor: { id: 'stale-allow' }, message: { text: `allow entry #${s.index + 1}: ${s.message}` } }));
+  return out;
 }
 
 /** Where results sit: the root (a fingerprint's path is taken inside it) and each scanned path as a URI base. */
@@ -128,6 +155,7 @@ function linkProperties(rec: LinkRecord): Record<string, unknown> {
       ? { target: toJsonText(rec.fix.target), intended: toJsonText(rec.fix.intended), safety: rec.fix.safety, why: rec.fix.why }
       : null,
     noFix: rec.noFix,
+    ...(rec.layer ? { layer: { index: rec.layer.index, digest: rec.layer.digest } } : {}),
   };
 }
 
