@@ -59,13 +59,14 @@ export async function auditJob(job: AuditJob, io: AuditJobIo, progress: Progress
 /**
  * An image's audit: its merged root read in place (src/image) is the tree and the jail, on one
  * thread (the port lives in this process). The paths given are inside the image (default /);
- * the config's rules, allow entries and checks apply, its roots and paths (a host's) do not.
+ * the config's rules, allow entries and checks apply, its roots, paths and reader (a host's) do not.
  */
 async function imageJob(job: AuditJob, given: NonNullable<AuditJob['image']>, io: AuditJobIo, progress: Progress | null): Promise<number> {
   const path = absoluteFrom(io.cwd, given.path);
   const image = await openImage(path, given.ref === undefined ? {} : { ref: given.ref });
   const loaded = readConfig(job.config, io);
-  const config = loaded && { ...loaded, config: { ...loaded.config, root: undefined, roots: undefined, paths: undefined } };
+  // A host's config: its jails, paths and reader are not the image's.
+  const config = loaded && { ...loaded, config: { ...loaded.config, root: undefined, roots: undefined, paths: undefined, asUser: undefined } };
   const paths = job.choices.paths.length > 0 ? job.choices.paths : ['/'];
   const plan = planRuns({ ...job.choices, paths, root: '/' }, config, '/');
   const fs = progress ? progress.meter(image.fs) : image.fs;

@@ -115,6 +115,18 @@ describe('what an image report says', () => {
     expect(base.doc.links.map((l: any) => l.path)).not.toContain('/srv/data');
   });
 
+  it("a host's config: its rules apply, its jails, paths and reader do not", async () => {
+    const config = path.join(tmp.dir, 'host.json');
+    fs.writeFileSync(config, JSON.stringify({ root: '/srv/lighty', paths: ['var/www'], asUser: 'nobody', rules: { absolute: 'error' } }));
+    const { code, doc } = await json(['--image', one, '--config', config]);
+    const plain = await json(['--image', one, '--no-config']);
+    expect(code).toBe(1);
+    expect(doc.scanned).toEqual(['/']);
+    expect(doc.links.map((l: any) => l.path)).toEqual(plain.doc.links.map((l: any) => l.path));
+    // The config's level for absolute is taken: info became error.
+    expect(doc.links.find((l: any) => l.path === '/bin/sh').findings.map((f: any) => f.severity)).toEqual(['error']);
+  });
+
   it('pretty names the image and each problem link\'s layer', async () => {
     const r = await cli(['--image', one]);
     expect(r.stdout.split('\n')[0]).toBe('an image of 2 layers, judged as its container sees the merged root');
