@@ -346,10 +346,18 @@ interface Answer {
   host: ViewAnswer;
 }
 
+/** The library's answers, as byte strings (its results are ordinary strings, \udcXX for other bytes, as the JSON report). */
 function viaLibrary(jail: string, asUser: string): Answer[] {
   const r = auditSync({ paths: [jail], root: jail, asUser });
-  const v = (x: Resolution): ViewAnswer => ({ status: x.status, errno: x.errno, resolved: x.resolved, failedAt: x.failedAt, hops: x.hops.map((h) => `${show(h.path)} -> ${show(h.text)}`) });
-  return r.links.map((l) => ({ path: l.path, target: l.target, chroot: v(l.chroot), host: v(l.host) }));
+  const b = (s: string | null): string | null => (s === null ? null : jsonToBytes(s));
+  const v = (x: Resolution): ViewAnswer => ({
+    status: x.status,
+    errno: x.errno,
+    resolved: b(x.resolved),
+    failedAt: b(x.failedAt),
+    hops: x.hops.map((h) => `${show(jsonToBytes(h.path))} -> ${show(jsonToBytes(h.text))}`),
+  });
+  return r.links.map((l) => ({ path: jsonToBytes(l.path), target: jsonToBytes(l.target), chroot: v(l.chroot), host: v(l.host) }));
 }
 
 interface JsonView {

@@ -26,13 +26,15 @@ interface CliLink {
   findings: { rule: string }[];
 }
 
+/** The library's answers, as byte strings (its results are ordinary strings, \udcXX for other bytes, as the JSON report). */
 export function viaLibrary(scan: string, root: string | undefined): Seen[] {
   const r = auditSync(root === undefined ? { paths: [scan] } : { paths: [scan], root });
+  const b = (s: string | null): string | null => (s === null ? null : jsonToBytes(s));
   return r.links.map((l) => ({
-    path: l.path,
-    target: l.target,
-    chroot: { status: l.chroot.status, resolved: l.chroot.resolved },
-    host: { status: l.host.status, resolved: l.host.resolved },
+    path: jsonToBytes(l.path),
+    target: jsonToBytes(l.target),
+    chroot: { status: l.chroot.status, resolved: b(l.chroot.resolved) },
+    host: { status: l.host.status, resolved: b(l.host.resolved) },
     rules: new Set(l.findings.map((f) => f.rule)),
   }));
 }
