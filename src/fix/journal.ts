@@ -208,6 +208,8 @@ export interface JournalContents {
   torn: number;
   /** The runs' begin, end and undone records, oldest first. */
   records: RunRecord[];
+  /** The run of the last change or begin record: the newest run, even one that has begun and changed nothing yet. */
+  lastRun?: string | undefined;
 }
 
 /**
@@ -233,6 +235,7 @@ export function readJournal(file: string): JournalContents {
   }
   const entries: JournalEntry[] = [];
   const records: RunRecord[] = [];
+  let lastRun: string | undefined;
   const lines = text.split('\n');
   // What follows the last newline was never ended: all of it is torn.
   const unended = lines.pop()!;
@@ -242,10 +245,17 @@ export function readJournal(file: string): JournalContents {
     const parts = pieces(line);
     torn += parts.length - 1;
     const whole = parts[parts.length - 1]!;
-    if (whole.startsWith('{"run":')) records.push(parseRecord(file, i + 1, whole));
-    else entries.push(parseLine(file, i + 1, whole));
+    if (whole.startsWith('{"run":')) {
+      const rec = parseRecord(file, i + 1, whole);
+      records.push(rec);
+      if (rec.kind === 'begin') lastRun = rec.run;
+    } else {
+      const entry = parseLine(file, i + 1, whole);
+      entries.push(entry);
+      lastRun = entry.run?.id ?? LEGACY_RUN;
+    }
   });
-  return { entries, torn, records };
+  return { entries, torn, records, lastRun };
 }
 
 function pieces(line: string): string[] {

@@ -34,26 +34,36 @@ export interface UndoPlan {
   torn: number;
   /** The roots the entries were fixed under, sorted ('/' for lines that did not record one). */
   roots: string[];
+  /** Runs the journal already marks undone: an undo that goes over them again adds no record. */
+  undone: string[];
 }
 
 function journalPath(options: Pick<UndoOptions, 'journal' | 'cwd'>): string {
   return absoluteFrom(options.cwd ?? process.cwd(), options.journal);
 }
 
-/** Reads the journal and picks the entries to undo: all, the last run's, or one run's. */
+/**
+ * Reads the journal and picks the entries to undo: all, the last run's, or one run's. The roots
+ * to lock are those the entries name and those the chosen runs' begin records list: a run that
+ * has begun and not yet journaled a change (its lock held) is waited for, not passed by.
+ */
 export function planUndo(options: UndoOptions): UndoPlan {
   const file = journalPath(options);
-  const { entries, torn, records } = readJournal(file);
+  const { entries, torn, records, lastRun } = readJournal(file);
   let chosen = entries;
+  let ids: string[] | null = null;
   if (options.run !== undefined || options.last) {
     const runs = runsIn(entries, records);
-    const id = options.run ?? (entries.length > 0 ? (entries[entries.length - 1]!.run?.id ?? LEGACY_RUN) : undefined);
+    const id = options.run ?? lastRun;
     const run = runs.find((r) => r.id === id);
-    if (options.run !== undefined && !run) throw new UsageError(`no run ${options.run} in the journal ${file}: "linkcheck undo ${file} --list" lists its runs`);
+    if (options.run !== undefined && !run && !records.some((r) => r.run === id)) throw new UsageError(`no run ${options.run} in the journal ${file}: "linkcheck undo ${file} --list" lists its runs`);
     chosen = run?.entries ?? [];
+    ids = id === undefined ? [] : [id];
   }
-  const roots = [...new Set(chosen.map((e) => e.run?.root || '/'))].sort();
-  return { file, entries: [...chosen].reverse(), torn, roots };
+  const begun = records.filter((r) => r.kind === 'begin' && (ids === null || ids.includes(r.run))).flatMap((r) => r.roots ?? []);
+  const roots = [...new Set([...chosen.map((e) => e.run?.root || '/'), ...begun])].sort();
+  const undone = [...new Set(records.filter((r) => r.kind === 'undone').map((r) => r.run))];
+  return { file, entries: [...chosen].reverse(), torn, roots, undone };
 }
 
 /**
@@ -165,7 +175,7 @@ export function undoJournal(options: UndoOptions, plan: UndoPlan = planUndo(opti
 
 /** Marks the plan's runs undone in the journal; a line when the journal cannot take the record. */
 function markRuns(plan: UndoPlan): string[] {
-  const runs = [...new Set(plan.entries.map((e) => e.run?.id ?? LEGACY_RUN))];
+  const runs = [...new Set(plan.entries.map((e) => e.run?.id ?? LEGACY_RUN))].filter((r) => !plan.undone.includes(r));
   const errno = markUndone(plan.file, runs, currentUser());
   if (!errno) return [];
   const them = runs.length === 1 ? ['the run', 'it'] : ['the runs', 'them'];

@@ -70,7 +70,9 @@ function journalPaths(file: string): Set<string> {
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     try {
-      out.add((JSON.parse(line) as { path: string }).path);
+      // Change lines only: a run's begin and end records name no path.
+      const { path } = JSON.parse(line) as { path?: unknown };
+      if (typeof path === 'string') out.add(path);
     } catch (err) {
       if (i !== lines.length - 1) throw err;
     }

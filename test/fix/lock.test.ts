@@ -58,12 +58,13 @@ function fixedCount(): number {
   return n;
 }
 
+/** The journal's change lines (a run's begin and end records left out). */
 function journalLines(j: string): { path: string; run: string }[] {
   if (!fs.existsSync(j)) return [];
   return fs
     .readFileSync(j, 'utf8')
     .split('\n')
-    .filter(Boolean)
+    .filter((l) => l.startsWith('{"path":'))
     .map((l) => JSON.parse(l) as { path: string; run: string });
 }
 
@@ -97,7 +98,7 @@ describe('two --fix runs started together', () => {
     for (let k = 0; k < 2; k++) {
       reset();
       const j = `${base}/journal${round++}`;
-      const args = [tree, '--root', R, '--fix', '--quiet', '--journal', j];
+      const args = [tree, '--root', R, '--fix', '--quiet', '--all', '--journal', j];
       const [a, b] = [start(args), start(args)];
       const [ra, rb] = await Promise.all([a.done, b.done]);
       const [won, lost] = ra.code === 0 ? [ra, rb] : [rb, ra];
@@ -123,7 +124,7 @@ describe('two --fix runs started together', () => {
   it('with --wait, the second waits for the first and then has nothing to do', async () => {
     reset();
     const j = `${base}/journal${round++}`;
-    const args = [tree, '--root', R, '--fix', '--quiet', '--journal', j, '--wait', '60'];
+    const args = [tree, '--root', R, '--fix', '--quiet', '--all', '--journal', j, '--wait', '60'];
     const [ra, rb] = await Promise.all([start(args).done, start(args).done]);
     expect([ra.code, rb.code], `${ra.stderr}\n${rb.stderr}`).toEqual([0, 0]);
     const outs = [ra.stdout, rb.stdout].sort((x, y) => x.length - y.length);
@@ -169,7 +170,7 @@ describe('two --fix runs started together', () => {
       const audit = await start([tree, '--root', R, '--format', 'json']).done;
       expect(audit.code, audit.stderr).toBe(1); // host-absolute links dangle in the jail: errors, not busy
       expect(JSON.parse(audit.stdout).summary.links).toBe(DIRS * PER_DIR);
-      const plan = await start([tree, '--root', R, '--fix', '--dry-run', '--quiet']).done;
+      const plan = await start([tree, '--root', R, '--fix', '--dry-run', '--quiet', '--all']).done;
       expect(plan.code, plan.stderr).toBe(1);
       expect(plan.stdout.split('\n').filter((l) => l.startsWith('would fix '))).toHaveLength(DIRS * PER_DIR);
       // Control: a real fix does meet the lock.

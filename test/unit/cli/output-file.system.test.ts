@@ -93,11 +93,12 @@ describe('OutputFile', () => {
 describe('--output', () => {
   it.each(['pretty', 'json', 'ndjson'])('%s: the file holds what stdout would, byte for byte, with -j 1 and -j 2', (format) => {
     const d = dirOf();
-    const plain = run([app, '--root', R, '--format', format, '-j', '1']);
+    // --all: the whole pretty report, big enough to be written in many pieces.
+    const plain = run([app, '--root', R, '--format', format, '-j', '1', '--all']);
     expect(plain.code).toBe(1);
     expect(plain.stdout.length).toBeGreaterThan(10_000);
     for (const jobs of ['1', '2']) {
-      const r = run([app, '--root', R, '--format', format, '-j', jobs, '--output', `${d}/report`]);
+      const r = run([app, '--root', R, '--format', format, '-j', jobs, '--all', '--output', `${d}/report`]);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stdout).toBe('');
       expect(fs.readFileSync(`${d}/report`, 'utf8'), `-j ${jobs}`).toBe(plain.stdout);

@@ -161,7 +161,7 @@ describe('torn lines are never changes', () => {
     const f = file();
     const a = whole('/a');
     fs.writeFileSync(f, a + whole('/b').slice(0, 40));
-    expect(readJournal(f)).toEqual({ entries: [{ ...entry('/a'), run }], torn: 1, records: [] });
+    expect(readJournal(f)).toEqual({ entries: [{ ...entry('/a'), run }], torn: 1, records: [], lastRun: run.id });
   });
 
   it('a whole line that lost only its newline is torn: its write came back short', () => {
@@ -170,7 +170,7 @@ describe('torn lines are never changes', () => {
     expect(readJournal(f).entries.map((e) => e.path)).toEqual(['/a']);
     // Control: with its newline it is a change.
     fs.appendFileSync(f, '\n');
-    expect(readJournal(f)).toEqual({ entries: [{ ...entry('/a'), run }, { ...entry('/b'), run }], torn: 0, records: [] });
+    expect(readJournal(f)).toEqual({ entries: [{ ...entry('/a'), run }, { ...entry('/b'), run }], torn: 0, records: [], lastRun: run.id });
   });
 
   it('a later whole line glued onto a torn piece is read, the piece is not', () => {
@@ -186,7 +186,7 @@ describe('torn lines are never changes', () => {
   it('a path that contains the line start cannot split a line', () => {
     const f = file();
     fs.writeFileSync(f, whole('/x{"path":"/y"}'));
-    expect(readJournal(f)).toEqual({ entries: [{ ...entry('/x{"path":"/y"}'), run }], torn: 0, records: [] });
+    expect(readJournal(f)).toEqual({ entries: [{ ...entry('/x{"path":"/y"}'), run }], torn: 0, records: [], lastRun: run.id });
   });
 
   it('a damaged line in the middle is an error, not silently skipped', () => {

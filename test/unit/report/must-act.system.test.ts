@@ -77,12 +77,19 @@ describe('--fix --quiet', () => {
       for (let i = 0; i < 2000; i++) fs.symlinkSync(i % 100 === 0 ? `/nowhere/${i}` : `${R}/data/a`, `${dir}/l${i}`);
     };
     make();
-    const one = quietFix(dir, ['-j', '1']);
+    const one = quietFix(dir, ['-j', '1', '--all']);
     make();
-    const two = quietFix(dir, ['-j', '2']);
+    const two = quietFix(dir, ['-j', '2', '--all']);
     expect(two.stdout).toBe(one.stdout);
     expect(one.stdout.split('\n').filter((l) => l.startsWith('fixed '))).toHaveLength(1980);
     expect(one.stdout.split('\n').filter((l) => / error LC003 /.test(l))).toHaveLength(20);
+    // And capped, as cron gets it by default: the same on both, 20 changes and where the rest are.
+    make();
+    const capped = quietFix(dir, ['-j', '1']);
+    make();
+    expect(quietFix(dir, ['-j', '2']).stdout).toBe(capped.stdout);
+    expect(capped.stdout.split('\n').filter((l) => l.startsWith('fixed '))).toHaveLength(20);
+    expect(capped.stdout).toMatch(/^and 1,960 more \(no --journal was given: --all or --format json lists every change\)$/m);
     fs.rmSync(dir, { recursive: true });
   });
 });

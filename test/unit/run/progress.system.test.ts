@@ -206,7 +206,7 @@ describe('on a real terminal (script from util-linux gives the run a pseudo-term
   };
 
   run.each(['1', '2'])('-j %s: the line appears, is redrawn in place and is gone at the end', (j) => {
-    const raw = underTerminal([root, '--root', root, '--fail-on', 'never', '-j', j], { LINKCHECK_PROGRESS_DELAY: '0' });
+    const raw = underTerminal([root, '--root', root, '--fail-on', 'never', '--all', '-j', j], { LINKCHECK_PROGRESS_DELAY: '0' });
     expect(raw).toMatch(/\rlinkcheck: [\d,]+ entries walked, [\d,]+ links judged \([\d,]+ entries\/s\)/);
     const shown = screen(raw);
     expect(shown.some((l) => l.includes('entries walked'))).toBe(false);
