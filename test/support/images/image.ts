@@ -237,14 +237,8 @@ export function builderHash(): string {
   return sha256(['tar.ts', 'image.ts'].map((f) => fs.readFileSync(`${HERE}/${f}`, 'utf8')).join('\0'));
 }
 
-interface CacheRecord {
-  ref: string;
-  forms: Partial<Record<FormName, string>>;
-  layers: LayerDigests[];
-  digests: Partial<Record<FormName, string>>;
-  umociError: string | null;
-  buildSeconds: number;
-}
+/** What the cache keeps of a built image: all of it but the spec and where the cache entry is. */
+type CacheRecord = Omit<BuiltImage, 'spec' | 'dir'>;
 
 /** Removes the entries of `name` under other keys (an older description, builder or tool), unless one is being built. */
 function pruneStale(name: string, keep: string): void {
