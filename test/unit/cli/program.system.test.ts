@@ -150,7 +150,10 @@ describe('reports', () => {
 
   it('rules and explain', async () => {
     const list = await runCliInProcess(['rules']);
-    for (const id of ['absolute', 'escapes-root', 'dangling', 'loop', 'view-mismatch', 'non-canonical', 'unreadable']) expect(list.stdout).toContain(id);
+    for (const id of ['absolute', 'escapes-root', 'dangling', 'loop', 'view-mismatch', 'non-canonical', 'unreadable', 'layer-ambiguity']) expect(list.stdout).toContain(id);
+    // One column each: the severity starts at the same place on every row, the longest id's too.
+    const rows = list.stdout.split('\n').filter((l) => /^LC\d{3} /.test(l));
+    expect(new Set(rows.map((l) => l.search(/ (error|warning|info) /))).size).toBe(1);
     const byId = await runCliInProcess(['explain', 'dangling']);
     const byCode = await runCliInProcess(['explain', 'lc003']);
     expect(byId.code).toBe(0);
