@@ -90,7 +90,7 @@ export async function openImage(path: string, opts: OpenImageOptions = {}): Prom
 
 async function inLayoutDir(dir: string): Promise<Found> {
   if (!existsSync(nodePath.join(dir, 'oci-layout')) && !existsSync(nodePath.join(dir, 'index.json')))
-    throw new UsageError(`${dir} is a directory but not an OCI image layout (it has no oci-layout file)`);
+    throw new UsageError(`${dir} is a directory but not an OCI image layout (it has no oci-layout file): for an unpacked root file system, run linkcheck ${dir} --root ${dir}`);
   const store = directoryStore(dir);
   return { kind: 'oci-layout', store, choices: await ociManifests(store, dir) };
 }
