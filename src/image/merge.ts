@@ -1,4 +1,5 @@
 import { toDisplay } from '../core/bytes.js';
+import type { LayerConflict } from '../rules/types.js';
 import { invalidEntry } from './image-error.js';
 import type { AddedEntry, LayerOp } from './layer-entries.js';
 import { type Inode, pathOfSteps, type TreeNode, walkTree } from './merged-tree.js';
@@ -16,17 +17,8 @@ import { type Inode, pathOfSteps, type TreeNode, walkTree } from './merged-tree.
  *   Here it is that file; unpacking the layer on its own cannot link to it (docker fails), and on
  *   overlayfs the two names stop sharing an inode once either is copied up.
  */
-export type AmbiguityKind = 'entry-through-symlink' | 'whiteout-through-symlink' | 'cross-layer-hardlink';
-
-export interface Ambiguity {
-  kind: AmbiguityKind;
-  /** The path the upper layer wrote ('/'-based byte string); the first of them when several pass one link. */
-  path: string;
-  upper: number;
-  lower: number;
-  /** In words, for a person: paths shown with toDisplay. */
-  detail: string;
-}
+export type Ambiguity = LayerConflict;
+type AmbiguityKind = LayerConflict['kind'];
 
 const NO_TIME = 0n;
 const show = (p: string): string => `'${toDisplay(p)}'`;

@@ -20,10 +20,10 @@ export interface Blocked {
   bits: 'owner' | 'group' | 'others' | 'acl';
 }
 
-/** What container runtimes disagree on in an image's layers, as the image reader found it (see src/image/merge.ts). */
+/** What container runtimes disagree on in an image's layers, as the image reader found it (the kinds: src/image/merge.ts). */
 export interface LayerConflict {
   kind: 'entry-through-symlink' | 'whiteout-through-symlink' | 'cross-layer-hardlink';
-  /** The path the upper layer wrote, inside the image ('/'-based byte string). */
+  /** The path the upper layer wrote, inside the image ('/'-based byte string); the first of them when several pass one link. */
   path: string;
   upper: number;
   lower: number;

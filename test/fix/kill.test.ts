@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../support/build.js';
 import { diffSnapshots, links, removeDir, snapshot, TEMP_RE, tempDir, tempLinks } from '../support/disk.js';
 import { BIN } from '../support/repo.js';
+import { journalChanges } from '../support/journal.js';
 
 const DIRS = 30;
 const PER_DIR = 100;
@@ -64,20 +65,7 @@ function fixRun(args: string[], journal: string, stop: (elapsed: number, applyin
 
 /** Journal entries' paths (none when there is no journal yet); a torn last line (killed mid-write) is ignored, as undo does. */
 function journalPaths(file: string): Set<string> {
-  const out = new Set<string>();
-  if (!fs.existsSync(file)) return out; // killed before it opened the journal
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    try {
-      // Change lines only: a run's begin and end records name no path.
-      const { path } = JSON.parse(line) as { path?: unknown };
-      if (typeof path === 'string') out.add(path);
-    } catch (err) {
-      if (i !== lines.length - 1) throw err;
-    }
-  });
-  return out;
+  return new Set(journalChanges(file).map((c) => c.path));
 }
 
 describe('--fix killed at random moments', () => {

@@ -12,6 +12,7 @@ import { acquireLock } from '../../src/fix/lock.js';
 import { ensureBuilt } from '../support/build.js';
 import { links, removeDir, tempDir, tempLinks } from '../support/disk.js';
 import { BIN } from '../support/repo.js';
+import { journalChanges } from '../support/journal.js';
 
 const DIRS = 30;
 const PER_DIR = 100;
@@ -58,15 +59,6 @@ function fixedCount(): number {
   return n;
 }
 
-/** The journal's change lines (a run's begin and end records left out). */
-function journalLines(j: string): { path: string; run: string }[] {
-  if (!fs.existsSync(j)) return [];
-  return fs
-    .readFileSync(j, 'utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('{"path":'))
-    .map((l) => JSON.parse(l) as { path: string; run: string });
-}
 
 /** A fresh tree and a --fix run on it, once it is applying (its journal has a line): the lock is held. */
 async function applying(): Promise<{ j: string; first: ReturnType<typeof start> }> {
@@ -110,7 +102,7 @@ describe('two --fix runs started together', () => {
       expect(lost.stderr).toMatch(new RegExp(`^linkcheck: a --fix run \\(pid \\d+ on .*\\) is already working on the root ${R}: nothing changed; .*--wait`));
       expect(won.stdout.split('\n').filter((l) => l.startsWith('fixed '))).toHaveLength(DIRS * PER_DIR);
       expect(won.stdout).not.toMatch(/skipped|changed during the run/);
-      const lines = journalLines(j);
+      const lines = journalChanges(j);
       expect(lines).toHaveLength(DIRS * PER_DIR);
       expect(new Set(lines.map((l) => l.path)).size).toBe(DIRS * PER_DIR);
       expect(new Set(lines.map((l) => l.run)).size).toBe(1);
@@ -131,7 +123,7 @@ describe('two --fix runs started together', () => {
     // The later run found every link fixed: cron gets no mail from it.
     expect(outs[0]).toBe('');
     expect(outs[1]!.split('\n').filter((l) => l.startsWith('fixed '))).toHaveLength(DIRS * PER_DIR);
-    expect(journalLines(j)).toHaveLength(DIRS * PER_DIR);
+    expect(journalChanges(j)).toHaveLength(DIRS * PER_DIR);
     expect(fixedCount()).toBe(DIRS * PER_DIR);
   }, 120_000);
 
@@ -160,7 +152,7 @@ describe('two --fix runs started together', () => {
     expect(undo.code, undo.stderr).toBe(75);
     expect(undo.stderr).toMatch(/already working on the root/);
     expect(r1.code, r1.stderr).toBe(0);
-    expect(journalLines(j)).toHaveLength(DIRS * PER_DIR);
+    expect(journalChanges(j)).toHaveLength(DIRS * PER_DIR);
   }, 120_000);
 
   it('an audit and --fix --dry-run take no lock: they run while it is held', async () => {
@@ -214,7 +206,7 @@ describe('a lock holder killed with SIGKILL', () => {
     // Each change has its line, across both runs. The killed run may have journaled its last
     // change and died before the rename: that one line names a change that never happened
     // (undo then finds the old text there and skips it), and the next run made it.
-    const lines = journalLines(j);
+    const lines = journalChanges(j);
     expect(new Set(lines.map((l) => l.path)).size).toBe(DIRS * PER_DIR);
     const killedRun = lines[0]!.run;
     const extra = lines.length - DIRS * PER_DIR;

@@ -15,6 +15,7 @@ import { ensureBuilt } from '../support/build.js';
 import { type SpawnResult, spawnCli } from '../support/cli.js';
 import { jail, links, removeDir, sleep } from '../support/disk.js';
 import { BIN, REPO } from '../support/repo.js';
+import { type JournalChange, journalChanges } from '../support/journal.js';
 
 const N = 20_000;
 const CAP_LINKS = 10;
@@ -32,21 +33,6 @@ const lines = (s: string): string[] => (s === '' ? [] : s.replace(/\n$/, '').spl
 const thousands = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 const freshJournal = (): string => `${base}/journal-${journals++}`;
 
-interface Change {
-  path: string;
-  old: string;
-  new: string;
-}
-/** The change lines of a journal (complete lines only: a torn tail is not a change). */
-function changesIn(j: string): Change[] {
-  if (!fs.existsSync(j)) return [];
-  const text = fs.readFileSync(j, 'utf8');
-  return text
-    .slice(0, text.lastIndexOf('\n') + 1)
-    .split('\n')
-    .filter((l) => l.startsWith('{"path":'))
-    .map((l) => JSON.parse(l) as Change);
-}
 
 interface Report {
   links: Array<{ path: string; findings: Array<{ rule: string; code: string; severity: 'error' | 'warning' | 'info' }>; fix: object | null }>;
@@ -70,7 +56,7 @@ function tree(name: string, n: number, text: (i: number) => string): string {
 const deployed = (name: string, n = N): string => tree(name, n, (i) => `${R}/data/f${i}`);
 
 /** `fixed l7: /host/path -> ../data/f7`, as the pretty format names a journal's change. */
-const fixedLine = (dir: string, c: Change): string => `fixed ${path.relative(dir, c.path)}: ${c.old} -> ${c.new}`;
+const fixedLine = (dir: string, c: JournalChange): string => `fixed ${path.relative(dir, c.path)}: ${c.old} -> ${c.new}`;
 
 /** `undo J --list`: the rows under the header, split on runs of spaces. */
 function runs(j: string): string[][] {
@@ -97,7 +83,7 @@ describe('--fix --quiet --journal J over 20,000 fixable links', () => {
     const r = cli([dir, '--root', R, '--no-config', '--fix', '--quiet', '--journal', j]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
-    const changes = changesIn(j);
+    const changes = journalChanges(j);
     expect(changes).toHaveLength(N);
     const out = lines(r.stdout);
     expect(out.length).toBeLessThanOrEqual(CAP_CHANGES + 2);
@@ -213,7 +199,7 @@ describe('the cron line with --dry-run', () => {
     const real = cli(args);
     expect(real.code, real.stderr).toBe(1); // gone and loop are left
     expect(real.stderr).toBe('');
-    const changes = changesIn(j);
+    const changes = journalChanges(j);
     expect(changes).toHaveLength(fixable);
 
     const verb = (out: string, v: string): string[] => lines(out).filter((l) => l.startsWith(`${v} `));
@@ -280,7 +266,7 @@ describe('an interrupted --fix --quiet --journal J', () => {
     const deadline = Date.now() + 120_000;
     let sentAt = -1;
     while (!exited && Date.now() < deadline) {
-      const n = changesIn(j).length;
+      const n = journalChanges(j).length;
       if (n >= after) {
         sentAt = n;
         child.kill(signal);
@@ -302,7 +288,7 @@ describe('an interrupted --fix --quiet --journal J', () => {
       const j = freshJournal();
       const r = await interrupt(j, signal, format === 'pretty' ? [] : ['--format', format], CAP_CHANGES + 5);
       expect(r.code, r.stderr).toBe(130);
-      const changes = changesIn(j);
+      const changes = journalChanges(j);
       expect(changes.length).toBeGreaterThanOrEqual(r.sentAt);
       expect(changes.length, 'the signal landed before the run finished').toBeLessThan(N);
 

@@ -34,6 +34,12 @@ interface Style {
   name: (hostPath: string) => string;
 }
 
+/** How the run's context writes: its colours, and how it names paths. */
+function styleOf(ctx: ReportContext): Style {
+  const c = createColors(ctx.color);
+  return { ctx, c, sev: { error: c.red, warning: c.yellow, info: c.blue }, name: pathNamer(ctx.scanLabels) };
+}
+
 /**
  * For people: one block per problem link, paths relative to the scanned path (ESLint's stylish,
  * Ruff's concise): a headline that says what breaks in the jail's words, one line naming the
@@ -42,8 +48,8 @@ interface Style {
  * cannot fake a line or recolour the terminal.
  */
 export function prettyReporter(ctx: ReportContext): Reporter {
-  const c = createColors(ctx.color);
-  const st: Style = { ctx, c, sev: { error: c.red, warning: c.yellow, info: c.blue }, name: pathNamer(ctx.scanLabels) };
+  const st = styleOf(ctx);
+  const c = st.c;
   const limits = limitsOf(ctx);
   // Problem links listed per rule; the rest counted (--all lifts the cap).
   const cap = new RuleCap(limits.links);
@@ -54,8 +60,7 @@ export function prettyReporter(ctx: ReportContext): Reporter {
   // --fix --quiet (cron): besides the changes, what is still wrong, a compact line each.
   // --fix --dry-run --quiet previews exactly that: the plan, then what would be left.
   const cron = onlyChanges && (ctx.mode === 'fix' || ctx.mode === 'dry-run');
-  const left = leftFindings(st, cron, limits.links);
-  const remember = left.remember;
+  const left = cron ? leftFindings(st, limits.links) : null;
   // --quiet: only what is at or above --fail-on (ESLint's --quiet): what makes the exit code 1.
   const shown = (findings: readonly Finding[]): readonly Finding[] => (ctx.quiet ? findings.filter((f) => mustAct(f, ctx.failOn)) : findings);
   let words: VerdictWords = { jail: false, root: '/', hop: (p) => toDisplay(p), place: st.name };
@@ -71,7 +76,7 @@ export function prettyReporter(ctx: ReportContext): Reporter {
     },
     event(ev) {
       if (ev.type === 'unreadable') {
-        remember(ev.entry.path, ev.entry.finding, false);
+        left?.add(ev.entry.path, [ev.entry.finding], { fixed: false, link: false });
         table.add([ev.entry.finding]);
         if (shown([ev.entry.finding]).length > 0 && cap.admit([ev.entry.finding])) unreadable.push(unreadableBlock(st, ev.entry));
         return '';
@@ -79,7 +84,7 @@ export function prettyReporter(ctx: ReportContext): Reporter {
       const rec = ev.link;
       forgotten.link(rec);
       // A dry run's plan would fix the link: the real run would not have its findings left.
-      for (const f of rec.findings) remember(rec.path, f, ctx.mode === 'dry-run' && rec.fix !== null);
+      left?.add(rec.path, rec.findings, { fixed: ctx.mode === 'dry-run' && rec.fix !== null, link: true });
       table.add(rec.findings);
       const mine = shown(rec.findings);
       if (mine.length === 0 || onlyChanges || !cap.admit(mine)) return '';
@@ -87,7 +92,7 @@ export function prettyReporter(ctx: ReportContext): Reporter {
     },
     end(summary, changes) {
       const build = image ? dockerfileLines(st, changes) : '';
-      if (cron) return cronEnding(st, left.leaves(summary), changes, left.lines()) + build + forgotten.line();
+      if (left) return cronEnding(st, left.leaves(summary), changes, left.lines()) + build + forgotten.line();
       // The table when the cap held links back: what fired and how often, the listed and the rest.
       const more = cap.moreLines();
       const out = onlyChanges ? '' : unreadable.join('') + (more ? more + '\n' + (ctx.quiet ? '' : table.text(c.dim)) : '');
@@ -101,20 +106,24 @@ export function prettyReporter(ctx: ReportContext): Reporter {
  * on a link the run did not fix (capped per rule), and, for a dry run, the summary the real run
  * would end with (the findings its plan leaves).
  */
-function leftFindings(st: Style, cron: boolean, cap: number) {
+function leftFindings(st: Style, cap: number) {
   const ctx = st.ctx;
   const rules = new RuleCap(cap);
   let text = '';
-  const after = { findings: { error: 0, warning: 0, info: 0 }, problems: new Set<string>() };
+  const findings = { error: 0, warning: 0, info: 0 };
+  let problems = 0;
   return {
-    remember(path: string, f: Finding, fixed: boolean): void {
-      if (fixed) return;
-      after.findings[f.severity]++;
-      after.problems.add(path);
-      if (cron && mustAct(f, ctx.failOn) && rules.admit([f])) text += compactLine(st.name(path), f);
+    /** One link's findings (or an unreadable entry's); `fixed`: a dry run's plan fixes the link. */
+    add(path: string, list: readonly Finding[], how: { fixed: boolean; link: boolean }): void {
+      if (how.fixed || list.length === 0) return;
+      if (how.link) problems++;
+      for (const f of list) {
+        findings[f.severity]++;
+        if (mustAct(f, ctx.failOn) && rules.admit([f])) text += compactLine(st.name(path), f);
+      }
     },
     lines: (): string => text + rules.moreLines('findings'),
-    leaves: (summary: Summary): Summary => (ctx.mode === 'dry-run' ? { ...summary, findings: after.findings, problems: after.problems.size, fixable: 0 } : summary),
+    leaves: (summary: Summary): Summary => (ctx.mode === 'dry-run' ? { ...summary, findings, problems, fixable: 0 } : summary),
   };
 }
 
@@ -280,9 +289,7 @@ function changeLines(changes: readonly AppliedChange[], onlyChanges: boolean, st
 
 /** An interrupted --fix: what it changed before it stopped, with the same cap (the journal has them all). */
 export function interruptedChanges(changes: readonly AppliedChange[], ctx: ReportContext): string {
-  const c = createColors(ctx.color);
-  const st: Style = { ctx, c, sev: { error: c.red, warning: c.yellow, info: c.blue }, name: pathNamer(ctx.scanLabels) };
-  return changeLines(changes, true, st);
+  return changeLines(changes, true, styleOf(ctx));
 }
 
 const plural = (n: number, one: string, many = one + 's'): string => `${n} ${n === 1 ? one : many}`;
