@@ -11,6 +11,7 @@ import { imageLayers, openImage } from './image/open-image.js';
 import { resolve as absolute } from 'node:path';
 import { changeAsText, checkAsText, linkAsText, unreadableAsText } from './report/as-text.js';
 import { toJsonText } from './core/bytes.js';
+import { headerJson } from './report/json-shape.js';
 import type { Reporter } from './report/reporter.js';
 import { type AuditOptions, type Settings, settingsFrom } from './config/settings.js';
 
@@ -141,7 +142,9 @@ function collector(settings: Settings): { reporter: Reporter; result: AuditResul
   const result = { schemaVersion: 1, root: toJsonText(settings.root), scanned: settings.scanned.map(toJsonText), links, unreadable } as AuditResult;
   const reporter: Reporter = {
     begin(h) {
-      if (h.image) result.image = { layers: h.image.layers.map((l) => ({ index: l.index, digest: l.digest })) };
+      // The image's layers as the JSON report's header gives them.
+      const image = headerJson(h).image;
+      if (image) result.image = { layers: [...image.layers] };
       return '';
     },
     event(ev: AuditEvent) {

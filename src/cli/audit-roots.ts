@@ -143,8 +143,9 @@ async function scanRoot(options: RootRun, settings: Settings, flags: ScanFlags, 
     });
   } catch (err) {
     if (!(err instanceof Interrupted)) throw err;
-    // What changed before the stop, with the report's cap: on stdout for the formats a person
-    // reads (the report itself is never written), on stderr where stdout must stay a document.
+    // What changed before the stop, with the report's cap: on stdout for the pretty format (the
+    // report itself is never written), on stderr for the others, whose stdout is a document or
+    // one finding a line.
     const listing = interruptedChanges(err.changes, { ...ctx, color: ctx.color && !to.output });
     if (flags.format === 'pretty' && !to.output) io.stdout(listing);
     else io.stderr(listing);
