@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import * as nodePath from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { FsPort } from '../core/fs-port.js';
@@ -124,27 +125,64 @@ async function inFile(file: string, handle: FileHandle): Promise<Found> {
   return { kind: 'rootfs-tar', store: single(), choices: [whole] };
 }
 
-/** The chosen image's layers, applied in order. */
+/**
+ * Layers read at once. A layer's decompression runs in libuv's thread pool, so on several cores
+ * the layers of a compressed image inflate side by side; they are still applied in order. Each
+ * layer read ahead holds its entries' metadata until its turn.
+ */
+const LAYERS_AT_ONCE = Math.max(1, Math.min(4, availableParallelism()));
+
+interface LayerRead {
+  compression: Compression;
+  ops: LayerOp[];
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
+  p.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+
+async function readLayer(store: ImageStore, path: string, label: string): Promise<LayerRead> {
+  const blob = await store.open(path);
+  try {
+    const { compression, source } = await openTar(blob.range);
+    return { compression, ops: await readLayerOps(source, label) };
+  } finally {
+    await blob.done();
+  }
+}
+
+/** The chosen image's layers, read a few at a time and applied in order. */
 async function merge(found: Found, ref: string | undefined, what: string): Promise<ImageTree> {
   if (found.kind === 'rootfs-tar' && ref !== undefined) throw new UsageError(`--image-ref ${ref}: ${what} is a root file system tar, with no manifests to choose from`);
   const chosen = selectManifest(found.choices, ref, what);
   const tree = new MergedTree();
   const layers: ImageLayer[] = [];
   const ids = await diffIds(found.store, chosen, what);
-  for (const [index, l] of chosen.layers.entries()) {
-    const label = layerLabel(index, l.digest);
-    const blob = await found.store.open(l.path);
-    let ops: LayerOp[];
-    try {
-      const { compression, source } = await openTar(blob.range);
+  const labels = chosen.layers.map((l, index) => layerLabel(index, l.digest));
+  const reads: Array<Promise<Settled<LayerRead>>> = [];
+  const start = (index: number): void => {
+    if (index < chosen.layers.length) reads[index] = settle(readLayer(found.store, chosen.layers[index]!.path, labels[index]!));
+  };
+  for (let i = 0; i < LAYERS_AT_ONCE; i++) start(i);
+  try {
+    for (const [index, l] of chosen.layers.entries()) {
+      const read = await reads[index]!;
+      if (!read.ok) throw read.error;
+      start(index + LAYERS_AT_ONCE);
+      const { compression, ops } = read.value;
       layers.push({ index, digest: l.digest, diffId: ids[index] ?? null, compression });
-      ops = await readLayerOps(source, label);
-    } finally {
-      await blob.done();
+      if (found.kind === 'rootfs-tar' && looksLikeImageArchive(ops))
+        throw new UsageError(`${what} is a compressed image archive: decompress it first (linkcheck reads an image archive in place, by random access)`);
+      tree.apply(index, labels[index]!, ops);
     }
-    if (found.kind === 'rootfs-tar' && looksLikeImageArchive(ops))
-      throw new UsageError(`${what} is a compressed image archive: decompress it first (linkcheck reads an image archive in place, by random access)`);
-    tree.apply(index, label, ops);
+  } catch (err) {
+    // The lowest layer's error is the one reported, whichever failed first; the reads still
+    // running finish before the caller closes the file they read.
+    await Promise.all(reads);
+    throw err;
   }
   const root = tree.root;
   return {

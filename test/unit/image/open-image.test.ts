@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -318,6 +318,16 @@ describe('what is not an image, or not a valid one', () => {
     const err = await openImage(writeFiles(place('bad'), img.files)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ImageError);
     expect((err as Error).message).toBe(`invalid layer 1 (${sha256(gzipSync(bad))}): entry 'x/../../etc/shadow': a '..' component`);
+  });
+
+  it('layers are read several at a time, and the lowest invalid layer is the one reported even when a higher one fails first', async () => {
+    // Layer 0 is slow to read (8 MiB of random content to inflate before its bad entry); layer 1
+    // is invalid at once. Read side by side, layer 1 fails first; the error names layer 0.
+    const slow = gzipSync(rawTar([{ name: 'big', content: randomBytes(8 << 20) }, { name: 'etc/.wh.' }]));
+    const fast = gzipSync(rawTar([{ name: 'a/../b' }]));
+    const img = ociLayoutFiles([{ layers: [slow, fast] }]);
+    const err = await openImage(writeFiles(place('two-bad'), img.files)).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(`invalid layer 0 (${sha256(slow)}): entry 'etc/.wh.': a whiteout ('.wh.') with no name after it`);
   });
 
   it('a layer blob the manifest names but the layout lacks', async () => {
