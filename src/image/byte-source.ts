@@ -8,7 +8,8 @@ import type { FileHandle } from 'node:fs/promises';
 export interface ByteSource {
   /** The next `n` bytes, or fewer when the data ends first (none at the end); valid until the next read (copy what must outlive it). */
   read(n: number): Promise<Buffer>;
-  skip(n: number): Promise<void>;
+  /** Skips `n` bytes (fewer when the data ends first); says how many it skipped, so a reader can tell data that is cut short. */
+  skip(n: number): Promise<number>;
   /** Bytes read or skipped so far. */
   readonly position: number;
   /** Stops a stream early (the tar ended before the compressed data did); a file range has nothing to stop. */
@@ -56,7 +57,9 @@ export function rangeSource(range: FileRange): ByteSource {
       return out;
     },
     async skip(n) {
-      pos = Math.min(pos + n, range.length);
+      const k = Math.max(0, Math.min(n, range.length - pos));
+      pos += k;
+      return k;
     },
     async close() {},
   };
@@ -116,12 +119,14 @@ export function chunkSource(chunks: AsyncIterable<Uint8Array>): ByteSource {
     },
     async skip(n) {
       // Dropped chunk by chunk: a large file's contents never sit in memory at once.
-      for (let left = n; left > 0 && !(ended && queued === 0); ) {
+      let left = Math.max(0, n);
+      while (left > 0 && !(ended && queued === 0)) {
         await fill(1);
         const k = Math.min(left, queued);
         take(k, false);
         left -= k;
       }
+      return Math.max(0, n) - left;
     },
     async close() {
       queue = [];

@@ -43,40 +43,69 @@ const NS = 1_000_000_000n;
 const NO_PAX: ReadonlyMap<string, string> = new Map();
 const pad = (n: number): number => (BLOCK - (n % BLOCK)) % BLOCK;
 
-/** Everything that amends the next real entry: long names and PAX records, local and global. */
+/** Everything that amends the next real entry: long names and PAX records. */
 interface Pending {
   longName: string | null;
   longLink: string | null;
   pax: Map<string, string> | null;
-  global: Map<string, string>;
 }
 
-/** A header plus what amends it, as one entry. */
+/** A PAX number (decimal, as Go's strconv.ParseInt reads it), else the header's; out of range is an error. */
+function paxNumber(pax: ReadonlyMap<string, string>, key: string, fallback: number): number {
+  const v = pax.get(key);
+  if (v === undefined || v === '') return fallback;
+  const n = /^[+-]?\d{1,19}$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n)) throw new Error(`the PAX record ${key}=${v} is not a number linkcheck can read`);
+  return n;
+}
+
+/** A PAX time, else the header's; a value that is not a time is an error, as in Go. */
+function paxTime(pax: ReadonlyMap<string, string>, key: string, fallback: bigint): bigint {
+  const v = pax.get(key);
+  if (v === undefined || v === '') return fallback;
+  const ns = paxTimeNs(v);
+  if (ns === null) throw new Error(`the PAX record ${key}=${v} is not a time`);
+  return ns;
+}
+
+/**
+ * A header plus what amends it, as one entry, in the order Go's archive/tar applies them (the
+ * reader containerd, docker and umoci unpack with): PAX records first, an empty value keeping the
+ * header's field; then GNU long names over them; then a pre-POSIX type '\0' with a trailing
+ * slash is a directory. GNU.sparse.name counts only in a PAX sparse entry. Global PAX records
+ * amend nothing (docker and containerd ignore them; umoci refuses the layer).
+ */
 function entryOf(h: RawHeader, p: Pending, offset: number): TarEntry {
-  const pax = p.global.size === 0 ? (p.pax ?? NO_PAX) : new Map([...p.global, ...(p.pax ?? [])]);
-  const num = (key: string, fallback: number): number => {
+  const pax = p.pax ?? NO_PAX;
+  const text = (key: string, fallback: string): string => {
     const v = pax.get(key);
-    return v !== undefined && /^\d+$/.test(v) ? Number(v) : fallback;
+    return v === undefined || v === '' ? fallback : v;
   };
-  const mtimeNs = paxTimeNs(pax.get('mtime') ?? '') ?? BigInt(h.mtime) * NS;
-  const type = h.type as EntryType;
-  const size = num('size', h.size);
+  const sparse = ['GNU.sparse.major', 'GNU.sparse.minor', 'GNU.sparse.map'].some((k) => (pax.get(k) ?? '') !== '');
+  let name = text('path', h.name);
+  if (sparse) name = text('GNU.sparse.name', name);
+  if (p.longName !== null && p.longName !== '') name = p.longName;
+  const linkname = p.longLink !== null && p.longLink !== '' ? p.longLink : text('linkpath', h.linkname);
+  const type: EntryType = h.flag === '\0' && name.endsWith('/') ? 'dir' : (h.type as EntryType);
+  const mtimeNs = paxTime(pax, 'mtime', BigInt(h.mtime) * NS);
+  const size = HEADER_ONLY.has(type) ? 0 : paxNumber(pax, 'size', h.size);
+  if (size < 0) throw new Error(`a negative size (${size})`);
   return {
     type,
-    // GNU's PAX sparse format hides the real name in its own record.
-    name: pax.get('GNU.sparse.name') ?? pax.get('path') ?? p.longName ?? h.name,
-    linkname: pax.get('linkpath') ?? p.longLink ?? h.linkname,
+    name,
+    linkname,
     mode: h.mode & 0o7777,
-    uid: num('uid', h.uid),
-    gid: num('gid', h.gid),
-    size: HEADER_ONLY.has(type) ? 0 : size,
+    uid: paxNumber(pax, 'uid', h.uid),
+    gid: paxNumber(pax, 'gid', h.gid),
+    size,
     offset,
     mtimeNs,
-    atimeNs: paxTimeNs(pax.get('atime') ?? '') ?? (h.atime !== null ? BigInt(h.atime) * NS : mtimeNs),
+    atimeNs: paxTime(pax, 'atime', h.atime !== null ? BigInt(h.atime) * NS : mtimeNs),
   };
 }
 
 async function readMeta(src: ByteSource, h: RawHeader): Promise<Buffer> {
+  if (h.size < 0) throw new TarFormatError(`a ${h.type} record of a negative size at offset ${src.position - BLOCK}`);
   if (h.size > MAX_META) throw new TarFormatError(`a ${h.type} record of ${h.size} bytes at offset ${src.position - BLOCK}`);
   const data = await src.read(h.size);
   if (data.length < h.size) throw new TarFormatError('the archive ends inside a header record');
@@ -84,23 +113,32 @@ async function readMeta(src: ByteSource, h: RawHeader): Promise<Buffer> {
   return data;
 }
 
+/** What a parser makes of a header's data; what it refuses is bad tar data at that header. */
+function parsed<T>(parse: () => T, at: number): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new TarFormatError(`${(err as Error).message} (header at offset ${at})`, at);
+  }
+}
+
 /** Folds a long-name or PAX record into `p`; false when `h` is a real entry. */
-async function amend(src: ByteSource, h: RawHeader, p: Pending): Promise<boolean> {
+async function amend(src: ByteSource, h: RawHeader, p: Pending, at: number): Promise<boolean> {
+  if (h.type !== 'gnu-long-name' && h.type !== 'gnu-long-link' && h.type !== 'pax' && h.type !== 'pax-global') return false;
+  const data = await readMeta(src, h);
   switch (h.type) {
     case 'gnu-long-name':
-      p.longName = field0(await readMeta(src, h));
+      p.longName = field0(data);
       return true;
     case 'gnu-long-link':
-      p.longLink = field0(await readMeta(src, h));
+      p.longLink = field0(data);
       return true;
     case 'pax':
-      p.pax = parsePax(await readMeta(src, h));
+      p.pax = parsed(() => parsePax(data), at);
       return true;
     case 'pax-global':
-      parsePax(await readMeta(src, h), p.global);
+      parsed(() => parsePax(data), at);
       return true;
-    default:
-      return false;
   }
 }
 
@@ -115,29 +153,27 @@ const field0 = (b: Buffer): string => {
  * Two zero blocks, or the end of the data, end the archive.
  */
 export async function* tarEntries(src: ByteSource): AsyncGenerator<TarEntry> {
-  const p: Pending = { longName: null, longLink: null, pax: null, global: new Map() };
+  const p: Pending = { longName: null, longLink: null, pax: null };
   let zeros = 0;
   for (;;) {
     const at = src.position;
     const block = await src.read(BLOCK);
     if (block.length === 0) return;
     if (block.length < BLOCK) throw new TarFormatError(`the archive ends inside a header at offset ${at}`, at);
-    let h: RawHeader | null;
-    try {
-      h = parseHeader(block);
-    } catch (err) {
-      throw new TarFormatError(`${(err as Error).message} (header at offset ${at})`, at);
-    }
+    const h = parsed(() => parseHeader(block), at);
     if (h === null) {
       if (++zeros === 2) return;
       continue;
     }
     zeros = 0;
-    if (await amend(src, h, p)) continue;
+    if (await amend(src, h, p, at)) continue;
     if (h.type === 'unsupported') throw new TarFormatError(`entry type '${h.flag}' is not supported (header at offset ${at})`);
-    const entry = entryOf(h, p, src.position);
+    const entry = parsed(() => entryOf(h, p, src.position), at);
     p.longName = p.longLink = p.pax = null;
     yield entry;
-    await src.skip(entry.size + pad(entry.size));
+    // Contents cut short are a damaged layer, not an end: the entries after them are unknown. A
+    // missing pad after the last contents is an end, as Go's reader takes it.
+    if ((await src.skip(entry.size)) < entry.size) throw new TarFormatError(`the archive ends inside the contents of '${entry.name}' (header at offset ${at})`, at);
+    await src.skip(pad(entry.size));
   }
 }

@@ -62,28 +62,33 @@ function field(b: Buffer, at: number, len: number): string {
 }
 
 /**
- * A numeric field: octal text (padded with spaces or NULs), or GNU base-256 when the first byte
- * has its top bit set (sizes over 8 GiB, negative times, large ids).
+ * A numeric field, read as Go's archive/tar reads it (containerd, umoci and docker unpack layers
+ * with it, so a field it reads differently would let an archive show linkcheck other entries than
+ * the runtime): octal text with spaces and NULs trimmed from both ends and cut at the first NUL
+ * left, or GNU base-256 when the first byte has its top bit set (sizes over 8 GiB, negative
+ * times, large ids): bit 0x40 of that byte is the sign, its low bits count. Throws where Go
+ * reports ErrHeader.
  */
 export function numberField(b: Buffer, at: number, len: number): number {
-  if ((b[at]! & 0x80) !== 0) {
-    // 0x80 then a big-endian magnitude, or 0xff then two's complement (read as its complement).
-    const negative = b[at] === 0xff;
-    let v = 0;
-    for (let i = at + 1; i < at + len; i++) v = v * 256 + (negative ? 0xff - b[i]! : b[i]!);
-    return negative ? -(v + 1) : v;
-  }
-  // Octal digits, maybe after spaces, up to a space or NUL (read by hand: six fields a header).
-  let i = at;
   const end = at + len;
-  while (i < end && b[i] === 0x20) i++;
+  if ((b[at]! & 0x80) !== 0) {
+    const inv = (b[at]! & 0x40) !== 0 ? 0xff : 0;
+    let v = BigInt((b[at]! ^ inv) & 0x7f);
+    for (let i = at + 1; i < end; i++) v = (v << 8n) | BigInt(b[i]! ^ inv);
+    const n = inv === 0 ? v : -v - 1n;
+    if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) throw new Error('a base-256 number out of range');
+    return Number(n);
+  }
+  let i = at;
+  let last = end;
+  while (i < last && (b[i] === 0x20 || b[i] === 0)) i++;
+  while (last > i && (b[last - 1] === 0x20 || b[last - 1] === 0)) last--;
   let v = 0;
-  for (; i < end && b[i] !== 0 && b[i] !== 0x20; i++) {
+  for (; i < last && b[i] !== 0; i++) {
     const d = b[i]! - 0x30;
     if (d < 0 || d > 7) throw new Error(`not an octal number: '${field(b, at, len).trim()}'`);
     v = v * 8 + d;
   }
-  for (; i < end && b[i] !== 0; i++) if (b[i] !== 0x20) throw new Error(`not an octal number: '${field(b, at, len).trim()}'`);
   return v;
 }
 
@@ -112,7 +117,7 @@ export function parseHeader(b: Buffer): RawHeader | null {
   const magic = b.toString('latin1', 257, 263);
   const flag = String.fromCharCode(b[156]!);
   let name = field(b, 0, 100);
-  let type: HeaderType = FLAGS[flag] ?? 'unsupported';
+  const type: HeaderType = FLAGS[flag] ?? 'unsupported';
   let atime: number | null = null;
   if (magic === 'ustar\0') {
     const prefix = field(b, 345, 155);
@@ -121,8 +126,6 @@ export function parseHeader(b: Buffer): RawHeader | null {
     const a = numberField(b, 345, 12);
     if (a !== 0) atime = a;
   }
-  // Pre-POSIX tars mark a directory by its trailing slash alone.
-  if (type === 'file' && name.endsWith('/')) type = 'dir';
   return {
     type,
     flag,
@@ -139,19 +142,24 @@ export function parseHeader(b: Buffer): RawHeader | null {
 
 /**
  * A PAX extended header's records (`"%d %s=%s\n"`), keys and values as byte strings. A record
- * that does not parse ends the list, as in GNU tar.
+ * that does not parse, or a NUL where POSIX allows none, is an error, as in Go's archive/tar (the
+ * runtimes' reader: they refuse such a layer).
  */
 export function parsePax(data: Buffer, into: Map<string, string> = new Map()): Map<string, string> {
   let at = 0;
   while (at < data.length) {
     const space = data.indexOf(0x20, at);
-    if (space < 0) break;
-    const len = Number(data.toString('latin1', at, space));
-    if (!Number.isInteger(len) || len <= space - at || at + len > data.length || data[at + len - 1] !== 0x0a) break;
+    const len = space < 0 ? NaN : Number(data.toString('latin1', at, space));
+    if (!/^\d+$/.test(data.toString('latin1', at, space < 0 ? at : space)) || len <= space - at || at + len > data.length || data[at + len - 1] !== 0x0a)
+      throw new Error(`a PAX record that does not parse at byte ${at}`);
     const record = data.toString('latin1', space + 1, at + len - 1);
     const eq = record.indexOf('=');
-    if (eq <= 0) break;
-    into.set(record.slice(0, eq), record.slice(eq + 1));
+    if (eq <= 0) throw new Error(`a PAX record without a key at byte ${at}`);
+    const key = record.slice(0, eq);
+    const value = record.slice(eq + 1);
+    const nulIn = ['path', 'linkpath', 'uname', 'gname'].includes(key) ? value : key;
+    if (nulIn.includes('\0')) throw new Error(`a NUL in the PAX record '${key.replace(/\0/g, '\\0')}'`);
+    into.set(key, value);
     at += len;
   }
   return into;

@@ -15,7 +15,8 @@ export async function* zstdBlocks(src: ByteSource): AsyncGenerator<Buffer> {
     if (magic.length === 0) return;
     const m = need(magic, 4).readUInt32LE(0);
     if (m >>> 4 === 0x184d2a5) {
-      await src.skip(need(await src.read(4), 4).readUInt32LE(0));
+      const n = need(await src.read(4), 4).readUInt32LE(0);
+      if ((await src.skip(n)) < n) throw new DamagedData('zstd data cut short');
       continue;
     }
     if (m !== 0xfd2fb528) throw new DamagedData(`not zstd data (magic ${m.toString(16)})`);
