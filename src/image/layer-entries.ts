@@ -1,6 +1,7 @@
 import type { Kind } from '../core/fs-port.js';
 import type { EntryMeta } from './merged-tree.js';
 import type { ByteSource } from './byte-source.js';
+import { toDisplay } from '../core/bytes.js';
 import { DamagedData, ImageError, invalidEntry } from './image-error.js';
 import { type TarEntry, tarEntries, TarFormatError } from './tar-entries.js';
 
@@ -36,11 +37,11 @@ const KIND: Record<TarEntry['type'], Kind> = { file: 'file', link: 'file', symli
  * components dropped. A `..` component makes the layer invalid: the spec's changeset has none,
  * and applying one would write outside the path it names.
  */
-export function cleanName(name: string, layer: string): string[] {
+export function cleanName(name: string, layer: string, entry = name): string[] {
   const out: string[] = [];
   for (const c of name.split('/')) {
     if (c === '' || c === '.') continue;
-    if (c === '..') throw invalidEntry(layer, name, "a '..' component");
+    if (c === '..') throw invalidEntry(layer, entry, entry === name ? "a '..' component" : `a hard link to '${toDisplay(name)}', a name with a '..' component`);
     out.push(c);
   }
   return out;
@@ -57,9 +58,14 @@ function opOf(e: TarEntry, layer: string): LayerOp | null {
     const dir = path.slice(0, -1);
     if (base === OPAQUE) return { op: 'opaque', dir };
     if (base === WH) throw invalidEntry(layer, e.name, "a whiteout ('.wh.') with no name after it");
-    return { op: 'whiteout', dir, name: base.slice(WH.length) };
+    const name = base.slice(WH.length);
+    // umoci and containerd cannot apply these either: there is no such child to remove.
+    if (name === '.' || name === '..') throw invalidEntry(layer, e.name, `a whiteout of '${name}'`);
+    return { op: 'whiteout', dir, name };
   }
-  const hardlinkTo = e.type === 'link' ? cleanName(e.linkname, layer) : null;
+  // Linux cannot make a symlink with no text (symlink(2) says ENOENT): no runtime can unpack it.
+  if (e.type === 'symlink' && e.linkname === '') throw invalidEntry(layer, e.name, 'a symlink with an empty text, which no runtime can create');
+  const hardlinkTo = e.type === 'link' ? cleanName(e.linkname, layer, e.name) : null;
   return {
     op: 'add',
     path,

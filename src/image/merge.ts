@@ -38,6 +38,8 @@ export class MergedTree {
   private nextIno = 1n;
   /** entry- and whiteout-through-symlink, one per link per layer: a count instead of one per entry. */
   private throughLink = new Map<string, { amb: Ambiguity; count: number; why: string }>();
+  /** What the current layer's whiteouts removed, by the directory it was in, with the whiteout's place in the layer. */
+  private removed = new Map<TreeNode, Map<string, Removed>>();
 
   constructor() {
     this.root = { inode: this.inode('dir', 0o040755), layer: 0, children: new Map() };
@@ -47,7 +49,7 @@ export class MergedTree {
   apply(index: number, label: string, ops: readonly LayerOp[]): void {
     this.throughLink.clear();
     this.whiteouts(index, ops);
-    for (const op of ops) if (op.op === 'add') this.add(index, label, op.path, op.entry);
+    for (const [at, op] of ops.entries()) if (op.op === 'add') this.add(index, label, op.path, op.entry, at);
     for (const { amb, count, why } of this.throughLink.values()) {
       amb.detail = why + (count > 1 ? ` (${count} entries of layer ${index} pass through it)` : '');
       this.ambiguities.push(amb);
@@ -59,28 +61,44 @@ export class MergedTree {
     return { ino: this.nextIno++, kind, mode, uid: t.uid, gid: t.gid, mtimeNs: t.mtimeNs, atimeNs: t.atimeNs, text: t.text };
   }
 
-  /** Every whiteout of the layer, resolved against the lower layers first, then removed. */
+  /**
+   * Every whiteout of the layer, resolved against the lower layers first, then removed. What it
+   * removed stays findable for this layer's hard links (see hardlinkTarget).
+   */
   private whiteouts(index: number, ops: readonly LayerOp[]): void {
-    const removals: Array<{ dir: TreeNode; name: string | null }> = [];
-    for (const op of ops) {
+    const removals: Array<{ dir: TreeNode; name: string | null; at: number }> = [];
+    const ownLinks = new Map<string, string>();
+    for (const op of ops) if (op.op === 'add' && op.entry.kind === 'link') ownLinks.set(op.path.join('/'), op.entry.text);
+    for (const [at, op] of ops.entries()) {
       if (op.op === 'add') continue;
       const name = op.op === 'whiteout' ? op.name : null;
       const written = '/' + [...op.dir, ...(name === null ? [] : [name])].join('/');
+      this.noteOwnLink(index, written, op.dir, ownLinks);
       const links: Passed[] = [];
       const steps = walkTree(this.root, op.dir, { followLast: true, lexicalMissing: false, onLink: (link, at) => links.push({ link, at }) });
       // A whiteout under a missing or non-directory parent removes nothing (but a link on its way is still noted).
       const dir = typeof steps === 'string' ? null : steps[steps.length - 1]!.node;
       const landed = typeof steps === 'string' ? null : joinPath(pathOfSteps(steps), name);
       this.noteThrough('whiteout-through-symlink', index, written, landed, links);
-      if (dir?.children) removals.push({ dir, name });
+      if (dir?.children) removals.push({ dir, name, at });
     }
+    this.removed = new Map();
     for (const r of removals) {
-      if (r.name === null) r.dir.children!.clear();
-      else r.dir.children!.delete(r.name);
+      const gone = this.removed.get(r.dir) ?? new Map<string, Removed>();
+      this.removed.set(r.dir, gone);
+      if (r.name === null) {
+        for (const [n, node] of r.dir.children!) gone.set(n, { node, at: r.at });
+        r.dir.children!.clear();
+      } else {
+        const node = r.dir.children!.get(r.name);
+        if (node) gone.set(r.name, { node, at: r.at });
+        r.dir.children!.delete(r.name);
+      }
     }
   }
 
-  private add(index: number, label: string, path: string[], e: AddedEntry): void {
+  /** Adds one entry; `at` is its place in the layer's archive order. */
+  private add(index: number, label: string, path: string[], e: AddedEntry, at: number): void {
     const written = '/' + path.join('/');
     if (path.length === 0) {
       if (e.kind !== 'dir') throw invalidEntry(label, written, 'the root can only be a directory');
@@ -90,7 +108,7 @@ export class MergedTree {
     const name = path[path.length - 1]!;
     const existing = parent.children!.get(name);
     if (e.hardlinkTo !== null) {
-      parent.children!.set(name, { inode: this.hardlinkTarget(index, label, written, e.hardlinkTo), layer: index, children: null });
+      parent.children!.set(name, { inode: this.hardlinkTarget(index, label, written, e.hardlinkTo, at), layer: index, children: null });
     } else if (e.kind === 'dir' && existing?.children) {
       this.updateDir(existing, index, e);
     } else {
@@ -125,10 +143,21 @@ export class MergedTree {
     return dir;
   }
 
-  /** The inode a hard link names: it must exist now, in a lower layer or earlier in this one. */
-  private hardlinkTarget(index: number, label: string, written: string, to: string[]): Inode {
+  /**
+   * The inode a hard link names: it must exist now, in a lower layer or earlier in this one. A
+   * lower file this layer's whiteouts removed still counts when the whiteout comes after the link
+   * in the archive: the spec applies whiteouts first, but umoci and containerd apply a layer in
+   * archive order, so `ln a b && rm a` in one RUN unpacks, and b is that file.
+   */
+  private hardlinkTarget(index: number, label: string, written: string, to: string[], at: number): Inode {
     const steps = walkTree(this.root, to, { followLast: false, lexicalMissing: false });
-    const target = typeof steps === 'string' ? null : steps[steps.length - 1]!.node;
+    let target = typeof steps === 'string' ? null : steps[steps.length - 1]!.node;
+    if (target === null && to.length > 0) {
+      const up = walkTree(this.root, to.slice(0, -1), { followLast: true, lexicalMissing: false });
+      const dir = typeof up === 'string' ? null : up[up.length - 1]!.node;
+      const gone = dir ? this.removed.get(dir)?.get(to[to.length - 1]!) : undefined;
+      if (gone !== undefined && gone.at > at) target = gone.node;
+    }
     const named = show('/' + to.join('/'));
     if (target === null) throw invalidEntry(label, written, `a hard link to ${named}, which does not exist at that point`);
     if (target.children !== null) throw invalidEntry(label, written, `a hard link to ${named}, a directory`);
@@ -143,6 +172,31 @@ export class MergedTree {
           `layer ${index} on its own into an overlayfs directory (docker) cannot link to it, and on overlayfs the names part once either is copied up`,
       });
     return target.inode;
+  }
+
+  /**
+   * A whiteout under a path this same layer writes as a symlink. The spec applies the layer's
+   * whiteouts to the lower layers before its entries, as linkcheck does; umoci and containerd
+   * apply the layer in archive order, so a whiteout after the link follows it and removes the
+   * link target's child instead.
+   */
+  private noteOwnLink(index: number, written: string, dir: readonly string[], ownLinks: ReadonlyMap<string, string>): void {
+    for (let i = 1; i <= dir.length; i++) {
+      const at = dir.slice(0, i).join('/');
+      const text = ownLinks.get(at);
+      if (text === undefined) continue;
+      const key = `own\0${at}`;
+      const seen = this.throughLink.get(key);
+      if (seen) {
+        seen.count++;
+        return;
+      }
+      const why =
+        `${show('/' + at)} is also a symlink (${show(text)}) of this layer: the whiteout applies to the lower layers first, as the image spec says ` +
+        `and linkcheck does; umoci and containerd apply a layer in archive order, so a whiteout after the link follows it and removes the link target's child`;
+      this.throughLink.set(key, { amb: { kind: 'whiteout-through-symlink', path: written, upper: index, lower: index, detail: '' }, count: 1, why });
+      return;
+    }
   }
 
   /** Notes the first lower layer's symlink passed on the way to an entry or whiteout of layer `index`. */
@@ -164,6 +218,12 @@ export class MergedTree {
       `${whiteout ? 'holding only the whiteout' : 'instead'}, which hides the link`;
     this.throughLink.set(key, { amb: { kind, path: written, upper: index, lower: link.layer, detail: '' }, count: 1, why });
   }
+}
+
+/** A node a whiteout removed, and the whiteout's place in its layer. */
+interface Removed {
+  node: TreeNode;
+  at: number;
 }
 
 /** A symlink met on a walk, and its path. */

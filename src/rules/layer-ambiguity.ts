@@ -22,7 +22,7 @@ export const layerAmbiguity = {
   enabledBy: '--image',
   docs: {
     what:
-      'With --image: an entry an upper layer writes under a path that is a symlink in a lower layer, a whiteout placed under such a symlink, or a hard link to a file a lower layer created. The message names both layers.',
+      'With --image: an entry an upper layer writes under a path that is a symlink in a lower layer, a whiteout placed under such a symlink (or under a symlink its own layer writes), or a hard link to a file a lower layer created. The message names both layers.',
     why:
       'The image spec does not say what these mean, and runtimes disagree: umoci, tar and podman\'s vfs driver follow the lower layer\'s link (the entry lands at its target), while overlayfs (podman\'s and docker\'s overlay drivers) makes a real directory that hides the link; a cross-layer hard link cannot be unpacked layer by layer, and stops sharing its inode on overlayfs once copied up. The same image gives two root file systems.',
     example: {
@@ -49,11 +49,9 @@ export const layerAmbiguity = {
   checkPath(c: LayerConflict, layers: readonly LayerName[]): TextFinding {
     const upper = layerShort(layers[c.upper], c.upper);
     const lower = layerShort(layers[c.lower], c.lower);
-    return {
-      rule: 'layer-ambiguity',
-      code: 'LC013',
-      severity: 'warning',
-      message: `${shown(c.path)} is ${WHAT[c.kind]}: ${upper} over ${lower}: ${c.detail}`,
-    };
+    // A whiteout under a symlink of its own layer: one layer, whose order runtimes read differently.
+    const message =
+      c.upper === c.lower ? `${shown(c.path)} is a whiteout under a symlink of its own layer: ${upper}: ${c.detail}` : `${shown(c.path)} is ${WHAT[c.kind]}: ${upper} over ${lower}: ${c.detail}`;
+    return { rule: 'layer-ambiguity', code: 'LC013', severity: 'warning', message };
   },
 } satisfies Rule & { checkPath: unknown };

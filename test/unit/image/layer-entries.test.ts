@@ -80,6 +80,12 @@ describe("a layer's changes", () => {
     await expect(ops([{ name: 'h', type: 'link', linkname: '../etc/shadow' }])).rejects.toThrow(ImageError);
   });
 
+  it("reject what no runtime can apply: a whiteout of '.' or '..', a symlink with an empty text", async () => {
+    await expect(ops([{ name: 'etc/.wh..' }])).rejects.toThrow("entry 'etc/.wh..': a whiteout of '.'");
+    await expect(ops([{ name: 'etc/.wh...' }])).rejects.toThrow("entry 'etc/.wh...': a whiteout of '..'");
+    await expect(ops([{ name: 'e/s', type: 'symlink', linkname: '' }])).rejects.toThrow("entry 'e/s': a symlink with an empty text, which no runtime can create");
+  });
+
   it('make bad tar data and damaged compressed data an ImageError naming the layer', async () => {
     const bad = rawTar([{ name: 'a' }]);
     bad[0] = 0x7a;

@@ -133,6 +133,18 @@ describe('hard links, bound when their layer is read', () => {
     await expect(merged([dir('d'), hard('h', 'd')])).rejects.toThrow(/a hard link to '\/d', a directory/);
     await expect(merged([file('x')], [file('.wh.x'), hard('h', 'x')])).rejects.toThrow(/which does not exist/);
   });
+
+  it('to a lower file this layer whites out after the link (`ln a b && rm a`): that file, as umoci and containerd apply the layer in archive order', async () => {
+    const { fs, tree } = await merged([dir('e'), sym('e/s', 'target')], [hard('e/b', 'e/s'), file('e/.wh.s')]);
+    expect(list(fs)).toEqual(['/e/', '/e/b -> target']);
+    expect(tree.ambiguities.map((a) => a.kind)).toEqual(['cross-layer-hardlink']);
+  });
+
+  it('names the entry, not its target, when the target has a .. component', async () => {
+    await expect(merged([dir('etc'), file('etc/passwd'), hard('etc/g', 'etc/../etc/passwd')])).rejects.toThrow(
+      "invalid layer 0: entry 'etc/g': a hard link to 'etc/../etc/passwd', a name with a '..' component",
+    );
+  });
 });
 
 describe('ambiguities: what runtimes disagree on', () => {
@@ -169,6 +181,18 @@ describe('ambiguities: what runtimes disagree on', () => {
     ]);
     expect(tree.ambiguities[0]!.detail).toContain("the whiteout removes '/data/old'");
     expect(tree.ambiguities[0]!.detail).toContain('a directory holding only the whiteout');
+  });
+
+  it('b: a whiteout under a symlink its own layer writes is noted: runtimes apply the layer in archive order and follow the link', async () => {
+    // umoci: l -> d first, then l/.wh.x follows it and removes /d/x; the spec (and linkcheck) apply
+    // the whiteout to the lower /l/x first. Either way /tox and /tolx differ: noted.
+    const lower = [dir('d'), file('d/x'), dir('l'), file('l/x'), sym('tox', '/d/x')];
+    const { fs, tree } = await merged(lower, [sym('l', 'd'), file('l/.wh.x')]);
+    expect(list(fs)).toEqual(['/d/', '/d/x', '/l -> d', '/tox -> /d/x']);
+    expect(tree.ambiguities.map(({ kind, path, upper, lower: low }) => ({ kind, path, upper, lower: low }))).toEqual([{ kind: 'whiteout-through-symlink', path: '/l/x', upper: 1, lower: 1 }]);
+    expect(tree.ambiguities[0]!.detail).toContain("'/l' is also a symlink ('d') of this layer");
+    // A whiteout elsewhere in that layer is not noted.
+    expect((await merged(lower, [sym('l', 'd'), file('.wh.tox')])).tree.ambiguities).toEqual([]);
   });
 
   it('c: a hard link to a file a lower layer made is that file, and is noted; one to its own layer is not', async () => {
