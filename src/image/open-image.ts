@@ -76,8 +76,13 @@ interface Found {
 export async function openImage(path: string, opts: OpenImageOptions = {}): Promise<ImageTree> {
   let isDir: boolean;
   try {
-    isDir = (await stat(path)).isDirectory();
+    const st = await stat(path);
+    // A pipe or a device would be read by random access that it cannot give (or block forever).
+    if (!st.isDirectory() && !st.isFile()) throw new UsageError(`${path} is neither a file nor a directory: give an image archive, an OCI layout or a root file system tar`);
+    if (st.isFile() && st.size === 0) throw new UsageError(`${path} is empty: it is not an image`);
+    isDir = st.isDirectory();
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError(`cannot read the image ${path} (${(err as { code?: string }).code ?? (err as Error).message})`);
   }
   if (isDir) return merge(await inLayoutDir(path), opts.ref, path);
@@ -161,7 +166,8 @@ async function merge(found: Found, ref: string | undefined, what: string): Promi
   const tree = new MergedTree();
   const layers: ImageLayer[] = [];
   const ids = await diffIds(found.store, chosen, what);
-  const labels = chosen.layers.map((l, index) => layerLabel(index, l.digest));
+  // Named by diff ID where the config gives one, as the reports name layers: the same in every form of the image.
+  const labels = chosen.layers.map((l, index) => layerLabel(index, ids[index] ?? l.digest));
   const reads: Array<Promise<Settled<LayerRead>>> = [];
   const start = (index: number): void => {
     if (index < chosen.layers.length) reads[index] = settle(readLayer(found.store, chosen.layers[index]!.path, labels[index]!));

@@ -170,6 +170,13 @@ describe.skipIf(gate.skip)(`linkcheck --image on real images, judged by umoci, p
       expect(mentions.some((m) => lines[0]!.includes(m)), `names the entry (${mentions.join(' or ')}): ${lines[0]}`).toBe(true);
       expect(inputDigest(img.forms[form]!)).toBe(img.digests[form]);
     });
+
+    it('the same line in every form: the layer is named by diff ID, as the reports name it', () => {
+      const img = buildImage(spec);
+      const lines = LAYERED_FORMS.map((form) => runOnImage(img.forms[form]!).stderr.trim());
+      expect(new Set(lines).size, lines.join('\n')).toBe(1);
+      expect(lines[0]).toMatch(/ \(sha256:[0-9a-f]{64}\)/);
+    });
   });
 
   it('(f) --fix with --image exits 2 with one line, and writes nothing', () => {
