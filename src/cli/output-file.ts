@@ -24,13 +24,32 @@ function writeAllSync(fd: number, data: Buffer): void {
  * as it was, and `abandon` (a failed run) removes the temporary file. A symlink at `path` is
  * replaced, never followed: a report written as root must not land where someone else points it.
  * The new file keeps the mode (and, for root, the owner) of the file it replaces.
+ *
+ * A character device or a pipe at `path` (`--output /dev/null`, `--output /dev/stderr`'s
+ * target, a FIFO a collector reads) is written in place: renaming over it would put a regular file
+ * where the device was, which as root breaks /dev/null for the whole machine.
  */
 export class OutputFile {
   readonly fd: number;
-  private readonly tmp: string;
+  private readonly tmp: string | null;
   private open = true;
 
   constructor(readonly path: string) {
+    let was: ReturnType<typeof lstatSync>;
+    try {
+      was = lstatSync(path, { throwIfNoEntry: false });
+    } catch (err) {
+      throw new OutputError(errnoOf(err));
+    }
+    if (was?.isCharacterDevice() || was?.isFIFO()) {
+      this.tmp = null;
+      try {
+        this.fd = openSync(path, 'w');
+      } catch (err) {
+        throw new OutputError(errnoOf(err));
+      }
+      return;
+    }
     const slash = path.lastIndexOf('/');
     const dir = slash <= 0 ? (slash === 0 ? '/' : '.') : path.slice(0, slash);
     this.tmp = `${dir === '/' ? '' : dir}/.${path.slice(slash + 1)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -40,7 +59,6 @@ export class OutputFile {
       throw new OutputError(errnoOf(err));
     }
     try {
-      const was = lstatSync(path, { throwIfNoEntry: false });
       if (was?.isFile()) {
         fchmodSync(this.fd, was.mode & 0o7777);
         if (process.geteuid?.() === 0) fchownSync(this.fd, was.uid, was.gid);
@@ -56,6 +74,7 @@ export class OutputFile {
 
   /** fsync, rename over the path, fsync the directory: the report is now the file at `path`. */
   commit(): void {
+    if (this.tmp === null) return this.close();
     try {
       fsyncSync(this.fd);
       closeSync(this.fd);
@@ -78,6 +97,16 @@ export class OutputFile {
     }
   }
 
+  /** A device or pipe written in place: closed, and what was written is gone to its reader. */
+  private close(): void {
+    this.open = false;
+    try {
+      closeSync(this.fd);
+    } catch (err) {
+      throw new OutputError(errnoOf(err));
+    }
+  }
+
   /** Removes the temporary file: the previous report stays as it was. */
   abandon(): void {
     if (this.open) {
@@ -88,6 +117,7 @@ export class OutputFile {
         // already closed
       }
     }
+    if (this.tmp === null) return;
     try {
       unlinkSync(this.tmp);
     } catch {

@@ -106,6 +106,38 @@ describe('--output', () => {
     }
   });
 
+  it('a pipe at the path is written in place and stays a pipe (a collector reading a FIFO)', async () => {
+    const d = dirOf();
+    const fifo = `${d}/fifo`;
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const reader = spawn('sh', ['-c', `cat "${fifo}" > "${d}/got"`]);
+    const done = new Promise<number | null>((resolve) => reader.on('exit', resolve));
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const c = spawn(process.execPath, [BIN, app, '--root', R, '--format', 'json', '--output', fifo]);
+      let stderr = '';
+      c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      c.on('exit', (code) => resolve({ code, stderr }));
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(await done).toBe(0);
+    expect(fs.lstatSync(fifo).isFIFO()).toBe(true);
+    expect(JSON.parse(fs.readFileSync(`${d}/got`, 'utf8')).schemaVersion).toBe(1);
+    expect(fs.readdirSync(d).sort()).toEqual(['fifo', 'got']);
+  });
+
+  it('a character device at the path (--output /dev/null) is written in place, never replaced by a file', (ctx) => {
+    // mknod needs root; outside CI a non-root run skips, saying so.
+    if (process.geteuid?.() !== 0 && process.env['CI'] !== 'true') return ctx.skip('mknod of a character device needs root');
+    const d = dirOf();
+    const dev = `${d}/null`;
+    expect(spawnSync('mknod', ['-m', '666', dev, 'c', '1', '3']).status).toBe(0);
+    const r = run([app, '--root', R, '--format', 'json', '--output', dev]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(fs.lstatSync(dev).isCharacterDevice()).toBe(true);
+    expect(fs.readdirSync(d)).toEqual(['null']);
+  });
+
   it('a relative path is taken from the working directory; a missing directory is exit 2 before anything runs', () => {
     const d = dirOf();
     const r = spawnCli([app, '--root', R, '--format', 'json', '--output', 'rel.json'], { cwd: d });
