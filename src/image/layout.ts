@@ -33,7 +33,8 @@ async function readJson(store: ImageStore, path: string, what: string): Promise<
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new ImageError(`${what}: ${path} is not JSON (${(err as Error).message})`);
+    // The parser quotes the text it choked on, newlines and all: an error is one line.
+    throw new ImageError(`${what}: ${path} is not JSON (${(err as Error).message.replace(/\s+/g, ' ')})`);
   }
 }
 
@@ -44,8 +45,8 @@ function digestOf(d: Json, what: string): string {
   return d['digest'];
 }
 
-function platformOf(d: Json): string | null {
-  const p = d['platform'];
+/** `os/architecture[/variant]` from an index descriptor's `platform` or an image config, which use the same keys. */
+function platformOf(p: unknown): string | null {
   if (!isObject(p) || typeof p['os'] !== 'string' || typeof p['architecture'] !== 'string') return null;
   return [p['os'], p['architecture'], ...(typeof p['variant'] === 'string' && p['variant'] !== '' ? [p['variant']] : [])].join('/');
 }
@@ -75,7 +76,27 @@ export async function ociManifests(store: ImageStore, what: string): Promise<Man
   const walk: IndexWalk = { store, what, out: [], absent: 0 };
   await walkIndex(walk, await readJson(store, 'index.json', what), 'index.json', [], []);
   if (walk.out.length === 0 && walk.absent > 0) throw new ImageError(`${what}: none of the manifests the index lists is there (${walk.absent} missing)`);
-  return walk.out;
+  return mergedByDigest(walk.out);
+}
+
+/**
+ * One manifest listed twice (tagged `latest` and `1.0`) is one image: one choice, names united.
+ * A legacy docker entry has no digest to tell; it stays as it is.
+ */
+function mergedByDigest(choices: ManifestChoice[]): ManifestChoice[] {
+  const out: ManifestChoice[] = [];
+  const at = new Map<string, number>();
+  for (const c of choices) {
+    const i = c.digest === null ? undefined : at.get(c.digest);
+    if (i === undefined) {
+      if (c.digest !== null) at.set(c.digest, out.length);
+      out.push(c);
+      continue;
+    }
+    const first = out[i]!;
+    out[i] = { ...first, names: [...new Set([...first.names, ...c.names])], platform: first.platform ?? c.platform };
+  }
+  return out;
 }
 
 /** One index's descriptors: images into `walk.out`, indexes walked; `names` and `seen` come from the indexes above. */
@@ -99,7 +120,7 @@ async function walkIndex(walk: IndexWalk, index: unknown, where: string, names: 
       continue;
     }
     const m = imageManifest(body, digest, what);
-    if (m !== null) walk.out.push({ ...m, digest, names: [...new Set(own)], platform: platformOf(d) });
+    if (m !== null) walk.out.push({ ...m, digest, names: [...new Set(own)], platform: platformOf(d['platform']) });
   }
 }
 
@@ -170,8 +191,9 @@ export function describeChoice(c: ManifestChoice): string {
 
 /**
  * The image `ref` names: a name (ref.name annotation, containerd name, docker RepoTag) or a
- * platform (`linux/arm64`) exactly, else a digest (`sha256:...`) or a unique prefix of one
- * (the manifest's, or the config's: the image ID). Without `ref` the image must hold one.
+ * platform (`linux/arm64`) exactly, else a docker name as docker reads it (`t` for
+ * `docker.io/library/t:latest`), else a digest (`sha256:...`) or a unique prefix of one (the
+ * manifest's, or the config's: the image ID). Without `ref` the image must hold one.
  */
 export function selectManifest(choices: ManifestChoice[], ref: string | undefined, what: string): ManifestChoice {
   const list = (cs: ManifestChoice[]): string => cs.map(describeChoice).join(', ');
@@ -181,6 +203,7 @@ export function selectManifest(choices: ManifestChoice[], ref: string | undefine
     throw new UsageError(`the image has ${choices.length} manifests: ${list(choices)}; pick one with --image-ref`);
   }
   let matches = choices.filter((c) => c.names.includes(ref) || c.platform === ref);
+  if (matches.length === 0) matches = choices.filter((c) => namesAsDocker(c, ref));
   if (matches.length === 0) matches = choices.filter((c) => isDigestPrefix(ref, c.digest) || isDigestPrefix(ref, c.configDigest));
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) throw new UsageError(`no manifest of the image matches --image-ref ${ref}; it has: ${list(choices)}`);
@@ -192,4 +215,48 @@ function isDigestPrefix(ref: string, digest: string | null): boolean {
   if (digest === null) return false;
   if (ref.includes(':')) return ref.length > ref.indexOf(':') + 1 && digest.startsWith(ref);
   return /^[a-f0-9]{4,}$/.test(ref) && digest.slice(digest.indexOf(':') + 1).startsWith(ref);
+}
+
+/**
+ * selectManifest, with the platform an index leaves out of a descriptor taken from the image's
+ * config. Configs are read only when `ref` looks like a platform and names no image, so a choice
+ * by name or digest in a big index reads none.
+ */
+export async function chooseManifest(store: ImageStore, choices: ManifestChoice[], ref: string | undefined, what: string): Promise<ManifestChoice> {
+  const byName = (c: ManifestChoice): boolean => ref !== undefined && (c.names.includes(ref) || namesAsDocker(c, ref));
+  if (ref === undefined || !PLATFORM.test(ref) || choices.every((c) => c.platform !== null) || choices.some(byName)) return selectManifest(choices, ref, what);
+  const known: ManifestChoice[] = [];
+  for (const c of choices) {
+    const config = c.platform !== null || c.configPath === null || !store.has(c.configPath) ? null : await readJson(store, c.configPath, what);
+    known.push(config === null ? c : { ...c, platform: platformOf(config) });
+  }
+  return selectManifest(known, ref, what);
+}
+
+/** `linux/amd64`, `linux/arm64/v8`: what a platform looks like (so does `library/t`, which a name match settles first). */
+const PLATFORM = /^[a-z0-9_.-]+\/[a-z0-9_.-]+(\/[a-z0-9_.-]+)?$/;
+
+/**
+ * Where docker looks for a name that says no registry, and podman's prefix for a local image:
+ * `docker.io/library/t:latest`, `library/t` and `t` are one image, as are `localhost/t` and `t`.
+ * The longer prefix comes first.
+ */
+const IMPLIED_PREFIXES = ['docker.io/library/', 'index.docker.io/library/', 'docker.io/', 'index.docker.io/', 'localhost/', 'library/'];
+
+/** A reference as docker reads it: `:latest` when it has no tag or digest, the implied prefix dropped. */
+function normalReference(ref: string): string {
+  const last = ref.slice(ref.lastIndexOf('/') + 1);
+  const tagged = last.includes(':') || last.includes('@') ? ref : `${ref}:latest`;
+  const prefix = IMPLIED_PREFIXES.find((p) => tagged.startsWith(p));
+  return prefix === undefined ? tagged : tagged.slice(prefix.length);
+}
+
+/**
+ * Whether one of the choice's docker-style names (a RepoTag, a containerd name: anything with a
+ * `/` or `:`) is `ref` as docker reads both. A bare tag (`latest`, `1.0`: what a ref.name
+ * annotation usually is) is matched exactly only, never taken for a repository of that name.
+ */
+function namesAsDocker(c: ManifestChoice, ref: string): boolean {
+  const wanted = normalReference(ref);
+  return c.names.some((n) => /[/:]/.test(n) && normalReference(n) === wanted);
 }

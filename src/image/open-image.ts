@@ -10,9 +10,10 @@ import { imageFsPort } from './image-fs.js';
 import { layerLabel } from './image-error.js';
 import { directoryStore, type ImageStore, tarStore } from './image-store.js';
 import { type LayerOp, readLayerOps } from './layer-entries.js';
-import { diffIds, dockerManifests, type ManifestChoice, ociManifests, selectManifest, withRepoTags } from './layout.js';
+import { chooseManifest, diffIds, dockerManifests, type ManifestChoice, ociManifests, withRepoTags } from './layout.js';
 import { type Ambiguity, MergedTree } from './merge.js';
 import { pathComponents, walkTree } from './merged-tree.js';
+import { readAhead } from './read-ahead.js';
 import { indexOuterTar } from './outer-tar.js';
 
 /** @public (the CLI's `--image` reports it) */
@@ -131,23 +132,18 @@ async function inFile(file: string, handle: FileHandle): Promise<Found> {
 }
 
 /**
- * Layers read at once. A layer's decompression runs in libuv's thread pool, so on several cores
- * the layers of a compressed image inflate side by side; they are still applied in order. Each
- * layer read ahead holds its entries' metadata until its turn.
+ * Layers read at once, and how far past the layer being applied reading may go. A layer's
+ * decompression runs in libuv's thread pool, so on several cores the layers of a compressed image
+ * inflate side by side; they are still applied in order. Each layer read ahead holds its entries'
+ * metadata until its turn.
  */
 const LAYERS_AT_ONCE = Math.max(1, Math.min(4, availableParallelism()));
+const LAYERS_AHEAD = 8;
 
 interface LayerRead {
   compression: Compression;
   ops: LayerOp[];
 }
-
-type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
-const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
-  p.then(
-    (value) => ({ ok: true, value }),
-    (error: unknown) => ({ ok: false, error }),
-  );
 
 async function readLayer(store: ImageStore, path: string, label: string): Promise<LayerRead> {
   const blob = await store.open(path);
@@ -162,22 +158,17 @@ async function readLayer(store: ImageStore, path: string, label: string): Promis
 /** The chosen image's layers, read a few at a time and applied in order. */
 async function merge(found: Found, ref: string | undefined, what: string): Promise<ImageTree> {
   if (found.kind === 'rootfs-tar' && ref !== undefined) throw new UsageError(`--image-ref ${ref}: ${what} is a root file system tar, with no manifests to choose from`);
-  const chosen = selectManifest(found.choices, ref, what);
+  const chosen = await chooseManifest(found.store, found.choices, ref, what);
   const tree = new MergedTree();
   const layers: ImageLayer[] = [];
   const ids = await diffIds(found.store, chosen, what);
   // Named by diff ID where the config gives one, as the reports name layers: the same in every form of the image.
   const labels = chosen.layers.map((l, index) => layerLabel(index, ids[index] ?? l.digest));
-  const reads: Array<Promise<Settled<LayerRead>>> = [];
-  const start = (index: number): void => {
-    if (index < chosen.layers.length) reads[index] = settle(readLayer(found.store, chosen.layers[index]!.path, labels[index]!));
-  };
-  for (let i = 0; i < LAYERS_AT_ONCE; i++) start(i);
+  const reads = readAhead(chosen.layers.length, (i) => readLayer(found.store, chosen.layers[i]!.path, labels[i]!), LAYERS_AT_ONCE, LAYERS_AHEAD);
   try {
     for (const [index, l] of chosen.layers.entries()) {
-      const read = await reads[index]!;
+      const read = await reads.take(index);
       if (!read.ok) throw read.error;
-      start(index + LAYERS_AT_ONCE);
       const { compression, ops } = read.value;
       layers.push({ index, digest: l.digest, diffId: ids[index] ?? null, compression });
       if (found.kind === 'rootfs-tar' && looksLikeImageArchive(ops))
@@ -187,7 +178,7 @@ async function merge(found: Found, ref: string | undefined, what: string): Promi
   } catch (err) {
     // The lowest layer's error is the one reported, whichever failed first; the reads still
     // running finish before the caller closes the file they read.
-    await Promise.all(reads);
+    await reads.stop();
     throw err;
   }
   const root = tree.root;

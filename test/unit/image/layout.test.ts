@@ -4,7 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/core/errors.js';
 import { ImageError } from '../../../src/image/image-error.js';
 import { blobPath, directoryStore } from '../../../src/image/image-store.js';
-import { describeChoice, diffIds, dockerManifests, type ManifestChoice, ociManifests, selectManifest, withRepoTags } from '../../../src/image/layout.js';
+import { chooseManifest, describeChoice, diffIds, dockerManifests, type ManifestChoice, ociManifests, selectManifest, withRepoTags } from '../../../src/image/layout.js';
+import type { ImageStore } from '../../../src/image/image-store.js';
 import { type ImageSpec, ociLayoutFiles, rawTar, sha256, tempDir, writeFiles } from './image-builder.js';
 
 const tmp = tempDir();
@@ -58,6 +59,52 @@ describe('choosing a manifest', () => {
     expect(() => selectManifest(three, 'nginx', 'img')).toThrow(/^no manifest of the image matches --image-ref nginx; it has: latest linux\/amd64/);
     expect(() => selectManifest(three, 'sha256:', 'img')).toThrow(/no manifest/);
     expect(() => selectManifest(three, '111', 'img')).toThrow(/no manifest/);
+  });
+
+  it('takes docker names as users type them (t for docker.io/library/t:latest); an exact name wins, a bare tag matches only exactly', () => {
+    const hub = choice({ digest: D1, names: ['docker.io/library/t:latest'] });
+    const local = choice({ digest: D2, names: ['localhost/linkcheck-test-minbase:latest'] });
+    const tagged = choice({ digest: D3, names: ['1.0'] });
+    const two = [hub, local, tagged];
+    for (const ref of ['t', 't:latest', 'library/t', 'docker.io/library/t', 'docker.io/library/t:latest', 'index.docker.io/library/t']) expect(selectManifest(two, ref, 'img')).toBe(hub);
+    for (const ref of ['linkcheck-test-minbase', 'linkcheck-test-minbase:latest', 'localhost/linkcheck-test-minbase']) expect(selectManifest(two, ref, 'img')).toBe(local);
+    expect(selectManifest(two, '1.0', 'img')).toBe(tagged);
+    for (const ref of ['t:1.0', 'library/1.0', '1.0:latest', 'minbase']) expect(() => selectManifest(two, ref, 'img')).toThrow(/^no manifest of the image matches/);
+    // Two images whose names both mean t:latest: only the exact name tells them apart.
+    const other = choice({ digest: D3, names: ['localhost/t:latest'] });
+    expect(() => selectManifest([hub, other], 't', 'img')).toThrow(UsageError);
+    expect(() => selectManifest([hub, other], 't:latest', 'img')).toThrow(/^--image-ref t:latest matches 2 manifests: docker.io\/library\/t:latest sha256:111111111111, localhost\/t:latest sha256:111111111111; pick one/);
+    expect(selectManifest([hub, other], 'localhost/t:latest', 'img')).toBe(other);
+  });
+
+  it('by platform from the image config when the index does not say, reading configs only for a platform', async () => {
+    const { choices, dir } = await choicesOf(
+      [
+        { layers: [layer('amd')], platform: { os: 'linux', architecture: 'amd64' }, refName: 'a' },
+        { layers: [layer('arm')], platform: { os: 'linux', architecture: 'arm64' }, refName: 'b' },
+      ],
+      {},
+      (files) => {
+        const idx = JSON.parse(files.get('index.json')!.toString());
+        for (const d of idx.manifests) delete d.platform;
+        files.set('index.json', Buffer.from(JSON.stringify(idx)));
+        // The second config says its variant, as arm64 images do.
+        const m = JSON.parse(files.get(blobPath(idx.manifests[1].digest, 'x'))!.toString());
+        const p = blobPath(m.config.digest, 'x');
+        files.set(p, Buffer.from(JSON.stringify({ ...JSON.parse(files.get(p)!.toString()), variant: 'v8' })));
+      },
+    );
+    const read: string[] = [];
+    const inner = directoryStore(dir);
+    const store: ImageStore = { ...inner, readText: (p) => (read.push(p), inner.readText(p)) };
+    expect(choices.map((c) => c.platform)).toEqual([null, null]);
+    expect(await chooseManifest(store, choices, 'b', dir)).toBe(choices[1]);
+    expect(await chooseManifest(store, choices, choices[0]!.digest!, dir)).toBe(choices[0]);
+    expect(read).toEqual([]);
+    expect((await chooseManifest(store, choices, 'linux/amd64', dir)).digest).toBe(choices[0]!.digest);
+    expect((await chooseManifest(store, choices, 'linux/arm64/v8', dir)).digest).toBe(choices[1]!.digest);
+    await expect(chooseManifest(store, choices, 'linux/arm64', dir)).rejects.toThrow(/^no manifest of the image matches --image-ref linux\/arm64; it has: a linux\/amd64 sha256:\w{12}, b linux\/arm64\/v8/);
+    expect(read).toHaveLength(6);
   });
 
   it('is an ImageError when there is nothing to choose', () => {
@@ -120,6 +167,29 @@ describe('an OCI index', () => {
       rewrite(2, (m) => ((m['config'] as Record<string, string>)['mediaType'] = 'application/spdx+json'));
     });
     expect(choices).toHaveLength(1);
+  });
+
+  it('counts one manifest listed under two names as one image, chosen by either name or its digest', async () => {
+    const { choices, manifests } = await choicesOf([{ layers: [layer('a')], refName: 'latest' }, { layers: [layer('b')], refName: 'other' }], {}, (files) => {
+      const idx = JSON.parse(files.get('index.json')!.toString());
+      idx.manifests.push({ ...idx.manifests[0], annotations: { 'org.opencontainers.image.ref.name': '1.0' } });
+      files.set('index.json', Buffer.from(JSON.stringify(idx)));
+    });
+    expect(choices.map((c) => c.names)).toEqual([['latest', '1.0'], ['other']]);
+    for (const ref of ['latest', '1.0', manifests[0]!]) expect(selectManifest(choices, ref, 'img')).toBe(choices[0]);
+    const one = await choicesOf([{ layers: [layer('a')], refName: 'latest' }], {}, (files) => {
+      const idx = JSON.parse(files.get('index.json')!.toString());
+      idx.manifests.push({ ...idx.manifests[0], annotations: { 'org.opencontainers.image.ref.name': '1.0' } });
+      files.set('index.json', Buffer.from(JSON.stringify(idx)));
+    });
+    expect(selectManifest(one.choices, undefined, 'img').names).toEqual(['latest', '1.0']);
+  });
+
+  it('says a parse error on one line', async () => {
+    const err = await choicesOf([{ layers: [] }], {}, (f) => f.set('index.json', Buffer.from('nope\n'))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ImageError);
+    expect((err as Error).message).toMatch(/index.json is not JSON \(Unexpected token .*"nope " is not valid JSON\)$/);
+    expect((err as Error).message).not.toMatch(/\n/);
   });
 
   it('is an ImageError when broken: not JSON, a bad digest, a cycle of indexes, all manifests absent', async () => {

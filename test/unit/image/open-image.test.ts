@@ -293,6 +293,13 @@ describe('choosing among several images (--image-ref)', () => {
     expect(arm.manifest).toBe(nested.manifests[1]);
   });
 
+  it('by platform from the image config when the index names none (as umoci and skopeo write it)', async () => {
+    const img = ociLayoutFiles([{ layers: [rawTar([{ name: 'fine' }])] }]);
+    const tree = await openImage(writeFiles(place('platform-in-config'), img.files), { ref: 'linux/amd64' });
+    expect(tree.manifest).toBe(img.manifests[0]);
+    await expect(openImage(writeFiles(place('platform-other'), img.files), { ref: 'linux/arm64' })).rejects.toThrow(/no manifest of the image matches --image-ref linux\/arm64/);
+  });
+
   it('a root file system tar has nothing to choose from', async () => {
     await expect(openImage(place('plain.tar', layer('x')), { ref: 'x' })).rejects.toThrow(/is a root file system tar, with no manifests to choose from/);
   });
