@@ -90,9 +90,22 @@ export interface ImageAuditOptions extends Omit<AuditOptions, 'paths' | 'root' |
  * is no image or an invalid layer.
  */
 export async function auditImage(options: ImageAuditOptions): Promise<AuditResult> {
+  refuseHostOptions(options);
   const { image: path, imageRef, paths, ...rest } = options;
   const tree = await openImage(absolute(options.cwd ?? process.cwd(), path), imageRef === undefined ? {} : { ref: imageRef });
   return audit({ ...rest, paths: paths ?? ['/'], root: '/', cwd: '/', fs: tree.fs, image: imageLayers(tree) });
+}
+
+/**
+ * What --image refuses, refused here too before anything is read: the type leaves these out,
+ * but a JavaScript caller is not stopped by a type, and asUser would ask the host's kernel about
+ * the image's paths.
+ */
+function refuseHostOptions(options: ImageAuditOptions): void {
+  const given = options as Partial<Pick<AuditOptions, 'root' | 'fs' | 'asUser'>>;
+  if (given.asUser !== undefined) throw new UsageError('asUser asks the kernel, which needs the tree on a disk: unpack the image (umoci unpack) and audit the tree');
+  if (given.root !== undefined) throw new UsageError("auditImage judges the image's own root: leave out root (the paths given are inside the image)");
+  if (given.fs !== undefined) throw new UsageError('auditImage reads the image itself: leave out fs (the image is read from the disk at its path)');
 }
 
 export interface UndoCallOptions {
