@@ -8,11 +8,11 @@ import type { Reporter, ReportContext } from './reporter.js';
 /**
  * For the formats a person reads: failed checks on paths that are not links (one line each, in
  * the `path: severity code rule: message` form), then, before the format's own end, one line per
- * allow entry that set findings aside (how many, and its reason) and one per stale entry. A
- * format that renders these itself (a `check` method) is returned as it is.
+ * allow entry that set findings aside (how many, and its reason) and one per stale entry. The
+ * inner format's own `check`, if it has one, still sees each record (the pretty format counts
+ * them in its per-rule table).
  */
 export function withConfigLines(inner: Reporter, ctx: ReportContext): Reporter {
-  if (inner.check) return inner;
   const c = createColors(ctx.color);
   const used = new Map<number, { count: number; reason: string }>();
   const note = (list: readonly SuppressedFinding[] | undefined): void => {
@@ -35,7 +35,7 @@ export function withConfigLines(inner: Reporter, ctx: ReportContext): Reporter {
       note(ch.suppressed);
       // --quiet: only what makes the exit code 1.
       for (const f of ch.findings) if (!ctx.quiet || mustAct(f, ctx.failOn)) checks += line(ch.path, f);
-      return '';
+      return inner.check?.(ch) ?? '';
     },
     end(summary, changes, extras) {
       let out = checks === '' ? '' : checks + '\n';

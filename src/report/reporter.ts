@@ -67,7 +67,7 @@ export interface Reporter {
   event(ev: AuditEvent): string;
   /**
    * A failed --require or preset check on a path that is not a link (after the last event).
-   * Formats without it get theirs from report/checks.ts.
+   * The pretty format's lines for them are written by report/config-lines.ts.
    */
   check?(c: CheckRecord): string;
   /** `changes`: what --fix did (empty otherwise); `extras`: what a config added to the run. */

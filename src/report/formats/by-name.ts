@@ -6,6 +6,7 @@ import { prometheusReporter } from './prometheus.js';
 import type { Clock, Reporter, ReportContext } from '../reporter.js';
 import { sarifReporter } from './sarif.js';
 import { withConfigLines } from '../config-lines.js';
+import { heldOpening } from '../held-opening.js';
 
 export const FORMATS = ['pretty', 'json', 'ndjson', 'compact', 'sarif', 'prometheus'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -17,5 +18,6 @@ export function reporterFor(format: Format, ctx: ReportContext, clock: Clock = D
   if (format === 'compact') return compactReporter(ctx);
   if (format === 'sarif') return sarifReporter(ctx, clock);
   if (format === 'prometheus') return prometheusReporter(ctx, clock);
-  return withConfigLines(prettyReporter(ctx), ctx);
+  const pretty = withConfigLines(prettyReporter(ctx), ctx);
+  return ctx.quiet ? heldOpening(pretty) : pretty;
 }

@@ -1,7 +1,7 @@
 import { messageOf } from '../../rules/messages.js';
 import { createColors } from 'picocolors';
 import type { Finding, LinkRecord, Summary, UnreadableRecord } from '../../audit/records.js';
-import { toDisplay } from '../../core/bytes.js';
+import { toDisplay, toJsonText } from '../../core/bytes.js';
 import type { AppliedChange } from '../../fix/applied-change.js';
 import { hostOf, isAbsolute, isWithin } from '../../core/paths.js';
 import type { Severity } from '../../rules/registry.js';
@@ -89,6 +89,12 @@ export function prettyReporter(ctx: ReportContext): Reporter {
       const mine = shown(rec.findings);
       if (mine.length === 0 || onlyChanges || !cap.admit(mine)) return '';
       return linkBlock(st, mine === rec.findings ? rec : { ...rec, findings: [...mine] }, words);
+    },
+    // A failed check on a path that is not a link is counted in the summary, so in the table too;
+    // its line is written by withConfigLines (report/config-lines.ts).
+    check(ch) {
+      table.add(ch.findings);
+      return '';
     },
     end(summary, changes) {
       const build = image ? dockerfileLines(st, changes) : '';
@@ -185,7 +191,7 @@ function linkBlock(st: Style, rec: LinkRecord, words: VerdictWords): string {
   return `${c.bold(path)} -> ${text}: ${sev[worst](what)}\n${details}`;
 }
 
-/** What --image judged, one line before the blocks (the same for every form of the image). */
+/** What --image judged, one line before the blocks (the same for every form of the image; under --quiet, only before something else: see held-opening.ts). */
 function imageLine(st: Style, image: ImageHeader): string {
   const n = image.layers.length;
   return st.c.dim(`an image of ${n} layer${n === 1 ? '' : 's'}, judged as its container sees the merged root\n\n`);
@@ -246,11 +252,36 @@ function ending(st: Style, summary: Summary, changes: readonly AppliedChange[], 
 function dockerfileLines(st: Style, changes: readonly AppliedChange[]): string {
   const planned = changes.filter((c) => c.status === 'planned');
   if (planned.length === 0) return '';
-  const q = (s: string): string => `'${toDisplay(s).replace(/'/g, "'\\''")}'`;
   const cap = limitsOf(st.ctx).changes;
   let out = '\nIn the Dockerfile, after the layer that writes these links:\n';
-  for (const c of planned.slice(0, cap)) out += `RUN ln -sfn ${q(c.new)} ${q(c.path)}\n`;
+  for (const c of planned.slice(0, cap)) out += dockerfileLine(c.new, c.path);
   return out + (planned.length > cap ? `# and ${planned.length - cap} more (--all lists them)\n` : '');
+}
+
+/**
+ * `ln -sfn -- text path` in the exec form, `RUN ["ln", "-sfn", "--", "text", "path"]`: its
+ * strings are JSON's, read with JSON's escapes, so the exact name survives a newline, a quote or
+ * a backslash (the shell form would need sh quoting of the exact bytes), and after `--` a text
+ * that starts with `-` is not taken for an option. A Dockerfile is UTF-8 text: a name
+ * that is not (its bytes as lone surrogates, see toJsonText) gets a comment saying so instead.
+ */
+function dockerfileLine(text: string, path: string): string {
+  const [t, p] = [toJsonText(text), toJsonText(path)];
+  if (NOT_UTF8.test(t) || NOT_UTF8.test(p)) {
+    return `# ${toDisplay(path)} -> ${toDisplay(text)}: not UTF-8, which a Dockerfile cannot hold; make this link from a script the build copies in and runs\n`;
+  }
+  return `RUN [${['ln', '-sfn', '--', t, p].map(jsonString).join(', ')}]\n`;
+}
+
+const NOT_UTF8 = /[\udc80-\udcff]/;
+
+/**
+ * A JSON string literal that a terminal shows as it is: JSON.stringify escapes C0 controls; the
+ * characters it leaves raw that could recolour or reorder a line (DEL, C1, bidi controls, line
+ * separators) are written as `\uXXXX` too, which JSON reads back as the same characters.
+ */
+function jsonString(s: string): string {
+  return JSON.stringify(s).replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 /**

@@ -29,6 +29,12 @@ export function prometheusReporter(ctx: ReportContext, clock: Clock): Reporter {
       else for (const f of ev.link.findings) count(f.code, f.severity);
       return '';
     },
+    // A failed check on a path that is not a link (--require, a preset, an image's layer-ambiguity)
+    // is in the summary's counts: so it is in the metric's.
+    check(c) {
+      for (const f of c.findings) count(f.code, f.severity);
+      return '';
+    },
     end(summary, changes) {
       const now = clock();
       const out: string[] = [];
