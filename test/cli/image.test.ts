@@ -139,8 +139,8 @@ describe('what an image report says', () => {
     const r = await cli(['--image', one, '--fix', '--dry-run', '--fail-on', 'never', '--rule', 'absolute=warning']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("would fix bin/sh: /bin/busybox -> busybox");
-    expect(r.stdout).toContain("In the Dockerfile, after the layer that writes these links:\nRUN ln -sfn 'busybox' '/bin/sh'\n");
-    expect(r.stdout).toContain("RUN ln -sfn '../usr/lib/libc.so' '/etc/libc'\n");
+    expect(r.stdout).toContain('In the Dockerfile, after the layer that writes these links:\nRUN ["ln", "-sfn", "--", "busybox", "/bin/sh"]\n');
+    expect(r.stdout).toContain('RUN ["ln", "-sfn", "--", "../usr/lib/libc.so", "/etc/libc"]\n');
     expect(fs.readdirSync(one, { recursive: true, encoding: 'utf8' }).sort()).toEqual(before);
   });
 });
