@@ -3,8 +3,9 @@ import { findRule, rules } from '../rules/registry.js';
 import type { Rule } from '../rules/types.js';
 
 export function listRules(): string {
+  // The name column is as wide as the longest name, and two spaces part every column.
   const width = Math.max(...rules.map((r) => r.id.length));
-  const rows = (rules as readonly Rule[]).map((r) => `${r.code}  ${r.id.padEnd(width)} ${r.severity.padEnd(8)} ${r.fix === 'rewrite' ? 'fixable' : '       '}  ${r.title}`);
+  const rows = (rules as readonly Rule[]).map((r) => `${r.code}  ${r.id.padEnd(width)}  ${r.severity.padEnd(8)} ${r.fix === 'rewrite' ? 'fixable' : '       '}  ${r.title}`);
   return `${rows.join('\n')}\n\nRun "linkcheck explain <id|code>" for what a rule flags, why it matters and how --fix deals with it.\n`;
 }
 
