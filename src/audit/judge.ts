@@ -45,7 +45,9 @@ export class Judge {
       for (const c of image?.ambiguities ?? []) {
         const host = rootHost + c.path;
         if (!isWithin(host, top)) continue;
-        add(host === top ? '.' : host.slice(top === '/' ? 1 : top.length + 1), () => layerAmbiguity.checkPath(c, image!.layers), host);
+        const rel = host === top ? '.' : host.slice(top === '/' ? 1 : top.length + 1);
+        if (rel !== '.' && excluded(settings.exclude, rel)) continue;
+        add(rel, () => layerAmbiguity.checkPath(c, image!.layers), host);
       }
     }
   }
@@ -124,4 +126,16 @@ export class Judge {
   stale(): StaleAllow[] {
     return this.policy.stale(this.settings.scanned.map((s) => s.slice(this.settings.rootHost.length) || '/'));
   }
+}
+
+/**
+ * Whether --exclude leaves out `rel` (relative to its scanned path): the walk never enters an
+ * excluded directory, so a path under one is out too. Its own kind is not known here: excluded
+ * as either counts.
+ */
+function excluded(exclude: Settings['exclude'], rel: string): boolean {
+  if (!exclude) return false;
+  const parts = rel.split('/');
+  for (let i = 1; i < parts.length; i++) if (exclude(parts.slice(0, i).join('/'), true)) return true;
+  return exclude(rel, false) || exclude(rel, true);
 }

@@ -104,6 +104,11 @@ describe('what an image report says', () => {
     // A path outside the scanned subtree does not carry it.
     const sub = await json(['--image', one, '/srv']);
     expect(JSON.stringify(sub.doc)).not.toContain('layer-ambiguity');
+    // Nor does an excluded one, or one under an excluded directory (the walk never enters it).
+    for (const pattern of ['lib', 'lib/extra']) {
+      const ex = await json(['--image', one, '--exclude', pattern]);
+      expect(JSON.stringify(ex.doc), pattern).not.toContain('layer-ambiguity');
+    }
   });
 
   it('--image-ref picks one of several; the same image gives the same report', async () => {
