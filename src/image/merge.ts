@@ -79,7 +79,7 @@ export class MergedTree {
       // A whiteout under a missing or non-directory parent removes nothing (but a link on its way is still noted).
       const dir = typeof steps === 'string' ? null : steps[steps.length - 1]!.node;
       const landed = typeof steps === 'string' ? null : joinPath(pathOfSteps(steps), name);
-      this.noteThrough('whiteout-through-symlink', index, written, landed, links);
+      this.noteThrough('whiteout-through-symlink', index, written, landed, links, name === null);
       if (dir?.children) removals.push({ dir, name, at });
     }
     this.removed = new Map();
@@ -200,7 +200,7 @@ export class MergedTree {
   }
 
   /** Notes the first lower layer's symlink passed on the way to an entry or whiteout of layer `index`. */
-  private noteThrough(kind: AmbiguityKind, index: number, written: string, landed: string | null, links: Passed[]): void {
+  private noteThrough(kind: AmbiguityKind, index: number, written: string, landed: string | null, links: Passed[], opaque = false): void {
     const first = links.find((p) => p.link.layer < index);
     if (first === undefined) return;
     const key = `${kind}\0${first.at}`;
@@ -211,7 +211,7 @@ export class MergedTree {
     }
     const { link, at } = first;
     const whiteout = kind === 'whiteout-through-symlink';
-    const lands = landed === null ? 'finds nothing there' : `${whiteout ? 'removes' : 'lands at'} ${show(landed)}`;
+    const lands = landed === null ? 'finds nothing there' : `${opaque ? 'empties' : whiteout ? 'removes' : 'lands at'} ${show(landed)}`;
     const why =
       `${show(at)} is a symlink (${show(link.inode.text)}) from layer ${link.layer}: followed, as tar and umoci do, ` +
       `the ${whiteout ? 'whiteout' : 'entry'} ${lands}; unpacked on overlayfs (docker) it makes ${show(at)} a directory ` +

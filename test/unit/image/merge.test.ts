@@ -181,6 +181,8 @@ describe('ambiguities: what runtimes disagree on', () => {
     ]);
     expect(tree.ambiguities[0]!.detail).toContain("the whiteout removes '/data/old'");
     expect(tree.ambiguities[0]!.detail).toContain('a directory holding only the whiteout');
+    // The opaque whiteout empties the directory the link points to; it does not remove it.
+    expect(tree.ambiguities[1]!.detail).toContain("the whiteout empties '/data'");
   });
 
   it('b: a whiteout under a symlink its own layer writes is noted: runtimes apply the layer in archive order and follow the link', async () => {
