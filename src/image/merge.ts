@@ -37,7 +37,7 @@ export class MergedTree {
   readonly ambiguities: Ambiguity[] = [];
   private nextIno = 1n;
   /** entry- and whiteout-through-symlink, one per link per layer: a count instead of one per entry. */
-  private throughLink = new Map<string, { amb: Ambiguity; count: number; why: string }>();
+  private throughLink = new Map<string, { amb: Ambiguity; count: number; why: string | (() => string) }>();
   /** What the current layer's whiteouts removed, by the directory it was in, with the whiteout's place in the layer. */
   private removed = new Map<TreeNode, Map<string, Removed>>();
 
@@ -51,7 +51,7 @@ export class MergedTree {
     this.whiteouts(index, ops);
     for (const [at, op] of ops.entries()) if (op.op === 'add') this.add(index, label, op.path, op.entry, at);
     for (const { amb, count, why } of this.throughLink.values()) {
-      amb.detail = why + (count > 1 ? ` (${count} entries of layer ${index} pass through it)` : '');
+      amb.detail = (typeof why === 'string' ? why : why()) + (count > 1 ? ` (${count} entries of layer ${index} pass through it)` : '');
       this.ambiguities.push(amb);
     }
   }
@@ -67,15 +67,16 @@ export class MergedTree {
    */
   private whiteouts(index: number, ops: readonly LayerOp[]): void {
     const removals: Array<{ dir: TreeNode; name: string | null; at: number }> = [];
-    const ownLinks = new Map<string, string>();
-    for (const op of ops) if (op.op === 'add' && op.entry.kind === 'link') ownLinks.set(op.path.join('/'), op.entry.text);
+    // The layer's own symlinks, by path, with their place in the archive (the first of a name: the earliest a whiteout can follow).
+    const ownLinks = new Map<string, OwnLink>();
+    for (const [at, op] of ops.entries()) if (op.op === 'add' && op.entry.kind === 'link' && !ownLinks.has(op.path.join('/'))) ownLinks.set(op.path.join('/'), { text: op.entry.text, at });
     for (const [at, op] of ops.entries()) {
       if (op.op === 'add') continue;
       const name = op.op === 'whiteout' ? op.name : null;
       const written = '/' + [...op.dir, ...(name === null ? [] : [name])].join('/');
-      this.noteOwnLink(index, written, op.dir, ownLinks);
+      this.noteOwnLink(index, written, op.dir, name, at, ownLinks);
       const links: Passed[] = [];
-      const steps = walkTree(this.root, op.dir, { followLast: true, lexicalMissing: false, onLink: (link, at) => links.push({ link, at }) });
+      const steps = walkTree(this.root, op.dir, { followLast: true, lexicalMissing: false, unpacker: true, onLink: (link, at) => links.push({ link, at }) });
       // A whiteout under a missing or non-directory parent removes nothing (but a link on its way is still noted).
       const dir = typeof steps === 'string' ? null : steps[steps.length - 1]!.node;
       const landed = typeof steps === 'string' ? null : joinPath(pathOfSteps(steps), name);
@@ -104,7 +105,8 @@ export class MergedTree {
       if (e.kind !== 'dir') throw invalidEntry(label, written, 'the root can only be a directory');
       return this.updateDir(this.root, index, e);
     }
-    const parent = this.parentFor(index, label, path);
+    const parent = this.parentFor(index, label, path, at);
+    if (parent === null) return;
     const name = path[path.length - 1]!;
     const existing = parent.children!.get(name);
     if (e.hardlinkTo !== null) {
@@ -122,15 +124,22 @@ export class MergedTree {
     node.layer = index;
   }
 
-  /** The directory an entry goes into: symlinks on the way followed inside the root, missing names made. */
-  private parentFor(index: number, label: string, path: string[]): TreeNode {
+  /**
+   * The directory an entry goes into: symlinks on the way followed inside the root, missing names
+   * made. Null when the spec's order leaves it nowhere to go (a loop, a file on its path) but
+   * archive order, in which runtimes apply a layer, does: the entry is left out and noted.
+   */
+  private parentFor(index: number, label: string, path: string[], at: number): TreeNode | null {
     const written = '/' + path.join('/');
     const links: Passed[] = [];
-    const steps = walkTree(this.root, path.slice(0, -1), { followLast: true, lexicalMissing: true, onLink: (link, at) => links.push({ link, at }) });
-    if (steps === 'ELOOP') throw invalidEntry(label, written, 'its path loops through symlinks');
-    if (steps === 'ENOENT') throw invalidEntry(label, written, 'a symlink on its path is empty');
-    if (steps === 'ENOTDIR' || steps[steps.length - 1]!.node?.children === null) throw invalidEntry(label, written, 'a name on its path is not a directory');
+    const steps = walkTree(this.root, path.slice(0, -1), { followLast: true, lexicalMissing: true, unpacker: true, onLink: (link, at) => links.push({ link, at }) });
+    const why = steps === 'ELOOP' ? 'its path loops through symlinks' : steps === 'ENOENT' ? 'a symlink on its path is empty' : steps === 'ENOTDIR' || steps[steps.length - 1]!.node?.children === null ? 'a name on its path is not a directory' : null;
+    if (why !== null || typeof steps === 'string') {
+      if (this.noteArchiveOrder(index, written, path, null, at)) return null;
+      throw invalidEntry(label, written, why ?? 'a name on its path is not a directory');
+    }
     this.noteThrough('entry-through-symlink', index, written, joinPath(pathOfSteps(steps), path[path.length - 1]!), links);
+    this.noteArchiveOrder(index, written, path, joinPath(pathOfSteps(steps), path[path.length - 1]!), at);
     let dir = this.root;
     for (let i = 1; i < steps.length; i++) {
       let node = steps[i]!.node;
@@ -150,14 +159,11 @@ export class MergedTree {
    * archive order, so `ln a b && rm a` in one RUN unpacks, and b is that file.
    */
   private hardlinkTarget(index: number, label: string, written: string, to: string[], at: number): Inode {
-    const steps = walkTree(this.root, to, { followLast: false, lexicalMissing: false });
-    let target = typeof steps === 'string' ? null : steps[steps.length - 1]!.node;
-    if (target === null && to.length > 0) {
-      const up = walkTree(this.root, to.slice(0, -1), { followLast: true, lexicalMissing: false });
-      const dir = typeof up === 'string' ? null : up[up.length - 1]!.node;
-      const gone = dir ? this.removed.get(dir)?.get(to[to.length - 1]!) : undefined;
-      if (gone !== undefined && gone.at > at) target = gone.node;
-    }
+    // Looked up as archive order has it (what a later whiteout of the layer removes is still
+    // there), else as the spec's order has it (the layer may have written it since).
+    const child = (dir: TreeNode, name: string): TreeNode | undefined => this.removedAfter(dir, name, at) ?? dir.children?.get(name);
+    const found = (steps: ReturnType<typeof walkTree>): TreeNode | null => (typeof steps === 'string' ? null : steps[steps.length - 1]!.node);
+    const target = found(walkTree(this.root, to, { followLast: false, lexicalMissing: false, unpacker: true, child })) ?? found(walkTree(this.root, to, { followLast: false, lexicalMissing: false, unpacker: true }));
     const named = show('/' + to.join('/'));
     if (target === null) throw invalidEntry(label, written, `a hard link to ${named}, which does not exist at that point`);
     if (target.children !== null) throw invalidEntry(label, written, `a hard link to ${named}, a directory`);
@@ -180,23 +186,69 @@ export class MergedTree {
    * apply the layer in archive order, so a whiteout after the link follows it and removes the
    * link target's child instead.
    */
-  private noteOwnLink(index: number, written: string, dir: readonly string[], ownLinks: ReadonlyMap<string, string>): void {
+  private noteOwnLink(index: number, written: string, dir: readonly string[], name: string | null, at: number, ownLinks: ReadonlyMap<string, OwnLink>): void {
     for (let i = 1; i <= dir.length; i++) {
-      const at = dir.slice(0, i).join('/');
-      const text = ownLinks.get(at);
-      if (text === undefined) continue;
-      const key = `own\0${at}`;
+      const where = dir.slice(0, i).join('/');
+      const link = ownLinks.get(where);
+      // A link written after the whiteout is not there yet when archive order reaches it.
+      if (link === undefined || link.at > at) continue;
+      const key = `own\0${where}`;
       const seen = this.throughLink.get(key);
       if (seen) {
         seen.count++;
         return;
       }
-      const why =
-        `${show('/' + at)} is also a symlink (${show(text)}) of this layer: the whiteout applies to the lower layers first, as the image spec says ` +
-        `and linkcheck does; umoci and containerd apply a layer in archive order, so a whiteout after the link follows it and removes the link target's child`;
+      // Where archive order takes the whiteout: through the layer's links, once they are written
+      // (so asked when the layer is applied).
+      const why = (): string => {
+        const steps = walkTree(this.root, dir, { followLast: true, lexicalMissing: true, unpacker: true });
+        const lands = typeof steps === 'string' ? '' : ` (${name === null ? 'it empties' : 'it removes'} ${show(joinPath(pathOfSteps(steps), name))})`;
+        return (
+          `${show('/' + where)} is also a symlink (${show(link.text)}) of this layer: the whiteout applies to the lower layers first, as the image spec says ` +
+          `and linkcheck does; umoci and containerd apply a layer in archive order, so a whiteout after the link follows it${lands}`
+        );
+      };
       this.throughLink.set(key, { amb: { kind: 'whiteout-through-symlink', path: written, upper: index, lower: index, detail: '' }, count: 1, why });
       return;
     }
+  }
+
+
+  /**
+   * What a whiteout of this layer that comes after the entry at `at` in the archive removed: the
+   * spec applies it before the entry, as linkcheck does; umoci and containerd apply a layer in
+   * archive order, so for them it was still there.
+   */
+  private removedAfter(dir: TreeNode, name: string, at: number): TreeNode | undefined {
+    const gone = this.removed.get(dir)?.get(name);
+    return gone !== undefined && gone.at > at ? gone.node : undefined;
+  }
+
+  /**
+   * An entry whose parent path goes elsewhere when the layer's later whiteouts have not happened
+   * yet (archive order: umoci, containerd) than when they have (the spec's order, linkcheck's):
+   * a lower symlink or directory that a whiteout after the entry removes.
+   */
+  private noteArchiveOrder(index: number, written: string, path: readonly string[], landed: string | null, at: number): boolean {
+    if (this.removed.size === 0) return false;
+    const links: Passed[] = [];
+    const child = (dir: TreeNode, name: string): TreeNode | undefined => this.removedAfter(dir, name, at) ?? dir.children?.get(name);
+    const steps = walkTree(this.root, path.slice(0, -1), { followLast: true, lexicalMissing: true, unpacker: true, child, onLink: (link, p) => links.push({ link, at: p }) });
+    const there = typeof steps === 'string' || steps[steps.length - 1]!.node?.children === null ? null : joinPath(pathOfSteps(steps), path[path.length - 1]!);
+    if (there === landed) return false;
+    const key = `order\0${written}`;
+    const seen = this.throughLink.get(key);
+    if (seen) {
+      seen.count++;
+      return true;
+    }
+    const lower = links.find((l) => l.link.layer < index)?.link.layer ?? index;
+    const why =
+      `a whiteout later in layer ${index} removes a name on its path: the spec applies the whiteout first, as linkcheck does, and the entry ` +
+      `${landed === null ? 'has nowhere to go (linkcheck leaves it out)' : `lands at ${show(landed)}`}; umoci and containerd apply a layer in archive order, ` +
+      `and it lands ${there === null ? 'nowhere (they refuse the layer)' : `at ${show(there)}`}`;
+    this.throughLink.set(key, { amb: { kind: 'entry-through-symlink', path: written, upper: index, lower, detail: '' }, count: 1, why });
+    return true;
   }
 
   /** Notes the first lower layer's symlink passed on the way to an entry or whiteout of layer `index`. */
@@ -218,6 +270,12 @@ export class MergedTree {
       `${whiteout ? 'holding only the whiteout' : 'instead'}, which hides the link`;
     this.throughLink.set(key, { amb: { kind, path: written, upper: index, lower: link.layer, detail: '' }, count: 1, why });
   }
+}
+
+/** A symlink a layer writes, and its place in the layer. */
+interface OwnLink {
+  text: string;
+  at: number;
 }
 
 /** A node a whiteout removed, and the whiteout's place in its layer. */

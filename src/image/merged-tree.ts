@@ -32,6 +32,8 @@ export interface TreeNode {
 
 /** Linux's limit on symlinks followed in one lookup. */
 const MAX_HOPS = 40;
+/** filepath-securejoin's (umoci's, through it): an unpacker's walk may follow more. */
+const UNPACKER_HOPS = 255;
 
 export type WalkError = 'ENOENT' | 'ENOTDIR' | 'ELOOP';
 
@@ -50,6 +52,15 @@ export interface WalkOptions {
    * filepath-securejoin) finds where an entry goes.
    */
   lexicalMissing: boolean;
+  /**
+   * Walk as filepath-securejoin does (umoci finds where an entry goes with it): `..` is applied
+   * lexically, whatever the name before it is; a name under a file is carried on as missing
+   * (a path that keeps a file before its end is then ENOTDIR: nothing can be made under it);
+   * 255 symlinks. Without it the walk is the kernel's.
+   */
+  unpacker?: boolean;
+  /** Looks a name up in a directory (default: its children); the merge uses it to see what a later whiteout of the layer removed. */
+  child?: (dir: TreeNode, name: string) => TreeNode | undefined;
   /** Called for each symlink followed, with its path ('/'-based). */
   onLink?: (link: TreeNode, path: string) => void;
 }
@@ -77,7 +88,7 @@ export function walkTree(root: TreeNode, comps: readonly string[], opts: WalkOpt
     const top = stack[stack.length - 1]!;
     if (c === '' || c === '.' || c === '..') {
       // `x/.` and `x/..` demand that x be a directory, as the kernel does.
-      if (c !== '' && notDir(top)) return 'ENOTDIR';
+      if (c !== '' && !opts.unpacker && notDir(top)) return 'ENOTDIR';
       if (c === '..' && stack.length > 1) stack.pop();
       continue;
     }
@@ -85,15 +96,20 @@ export function walkTree(root: TreeNode, comps: readonly string[], opts: WalkOpt
       stack.push({ name: c, node: null });
       continue;
     }
-    if (top.node.children === null) return 'ENOTDIR';
-    const child = top.node.children.get(c);
+    if (top.node.children === null) {
+      if (!opts.unpacker) return 'ENOTDIR';
+      stack.push({ name: c, node: null });
+      continue;
+    }
+    const child = opts.child ? opts.child(top.node, c) : top.node.children.get(c);
     if (child === undefined) {
-      if (!opts.lexicalMissing) return 'ENOENT';
+      // securejoin carries a missing name on (a later `..` may undo it); what it ends on must exist.
+      if (!opts.lexicalMissing && !opts.unpacker) return 'ENOENT';
       stack.push({ name: c, node: null });
       continue;
     }
     if (child.inode.kind === 'link' && (todo.length > 0 || opts.followLast)) {
-      if (++hops > MAX_HOPS) return 'ELOOP';
+      if (++hops > (opts.unpacker ? UNPACKER_HOPS : MAX_HOPS)) return 'ELOOP';
       if (child.inode.text === '') return 'ENOENT';
       opts.onLink?.(child, pathOfSteps([...stack, { name: c, node: child }]));
       if (child.inode.text.startsWith('/')) stack.length = 1;
@@ -103,6 +119,8 @@ export function walkTree(root: TreeNode, comps: readonly string[], opts: WalkOpt
     }
     stack.push({ name: c, node: child });
   }
+  if (opts.unpacker && stack.slice(0, -1).some(notDir)) return 'ENOTDIR';
+  if (opts.unpacker && !opts.lexicalMissing && stack.some((st) => st.node === null)) return 'ENOENT';
   return stack;
 }
 

@@ -101,6 +101,15 @@ const within = (p: string, anc: string): boolean => anc === '/' || p === anc || 
  *   which overlay keeps in a directory of its own there), where it lands through the link in
  *   umoci's tree: a report may put one finding on the first entry that passes through a link.
  */
+/** lstat, or undefined where there is nothing (a missing name, or a name under a file). */
+function lstatOr(p: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
 export function findingPlaces(umociRoot: string, f: string, overlayRoot?: string): string[] {
   const out = new Set<string>();
   const slash = f.lastIndexOf('/');
@@ -117,10 +126,10 @@ export function findingPlaces(umociRoot: string, f: string, overlayRoot?: string
   const parts = f.split('/').filter((c) => c !== '');
   for (let i = 1; i < parts.length; i++) {
     const a = `/${parts.slice(0, i).join('/')}`;
-    if (!fs.lstatSync(`${umociRoot}${a}`, { throwIfNoEntry: false })?.isSymbolicLink()) continue;
+    if (!lstatOr(`${umociRoot}${a}`)?.isSymbolicLink()) continue;
     out.add(a);
     const through = kernelPlace(umociRoot, a);
-    if (through === null || overlayRoot === undefined || !fs.lstatSync(`${overlayRoot}${a}`, { throwIfNoEntry: false })?.isDirectory()) continue;
+    if (through === null || overlayRoot === undefined || !lstatOr(`${overlayRoot}${a}`)?.isDirectory()) continue;
     for (const rel of treeEntries(`${overlayRoot}${a}`).keys()) out.add(through === '/' ? rel : `${through}${rel}`);
   }
   return [...out];

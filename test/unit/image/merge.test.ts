@@ -229,4 +229,24 @@ describe('the layer of each name', () => {
   it('loops through symlinks on an entry path make the layer invalid', async () => {
     await expect(merged([sym('a', 'b'), sym('b', 'a')], [file('a/x')])).rejects.toThrow(/its path loops through symlinks/);
   });
+
+  it("finds an entry's place as umoci's filepath-securejoin does: 255 links, and '..' read lexically even after a file", async () => {
+    // A chain of 45 links: more than the kernel's 40, which umoci follows.
+    const chain = Array.from({ length: 45 }, (_, i) => sym(`c${i}`, i === 44 ? 'd' : `c${i + 1}`));
+    const long = await merged([dir('d'), ...chain], [file('c0/x')]);
+    expect(long.fs.lstat('/d/x').mode & 0o170000).toBe(0o100000);
+    // l -> f/../d with f a file: the kernel says ENOTDIR, securejoin takes f/.. as /.
+    const lexical = await merged([file('f'), dir('d'), sym('l', 'f/../d')], [file('l/x')]);
+    expect(list(lexical.fs)).toContain('/d/x');
+    // A name on the path that stays a file is still no place for an entry.
+    await expect(merged([file('f'), sym('l', 'f/d')], [file('l/x')])).rejects.toThrow(/a name on its path is not a directory/);
+  });
+
+  it('notes an entry that a later whiteout of its own layer moves: archive order (umoci) writes it through the lower link the whiteout removes', async () => {
+    const { tree, fs } = await merged([dir('real'), sym('l', 'real')], [file('l/x'), file('.wh.l')]);
+    // The spec's order: the whiteout first, then /l is a new directory holding x.
+    expect(list(fs)).toEqual(['/l/', '/l/x', '/real/']);
+    expect(tree.ambiguities).toHaveLength(1);
+    expect(tree.ambiguities[0]!.detail).toContain("lands at '/l/x'; umoci and containerd apply a layer in archive order, and it lands at '/real/x'");
+  });
 });
