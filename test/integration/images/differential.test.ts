@@ -136,7 +136,7 @@ describe.skipIf(gate.skip)(`random images: linkcheck agrees with umoci's tree an
       // Where a finding's path leads in umoci's tree, and every path its message names (where the
       // spec's order put the entry or what the whiteout removed).
       const named = (m: string): string[] => [...m.matchAll(/'(\/[^']*)'/g)].map((x) => x[1]!);
-      const places = flagged.flatMap((x) => [...findingPlaces(rootfs, x.path), ...x.findings.filter((f) => f.rule === LC013).flatMap((f) => named(f.message))]);
+      const places = flagged.flatMap((x) => [...findingPlaces(rootfs, x.path), ...x.findings.filter((f) => f.rule === LC013).flatMap((f) => named(f.message ?? ''))]);
       const mine = new Map(ours.links.map((l) => [l.path, l]));
       for (const p of new Set([...kernel.keys(), ...mine.keys()])) {
         if (covered(p, places)) continue;
