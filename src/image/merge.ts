@@ -2,7 +2,7 @@ import { toDisplay } from '../core/bytes.js';
 import type { LayerConflict } from '../rules/types.js';
 import { invalidEntry } from './image-error.js';
 import type { AddedEntry, LayerOp } from './layer-entries.js';
-import { type Inode, pathOfSteps, type TreeNode, walkTree } from './merged-tree.js';
+import { type Inode, pathOfSteps, type TreeNode, type WalkError, walkTree } from './merged-tree.js';
 
 /**
  * Where container runtimes disagree on what a layer means, so the merged view below is one
@@ -21,6 +21,13 @@ export type Ambiguity = LayerConflict;
 type AmbiguityKind = LayerConflict['kind'];
 
 const NO_TIME = 0n;
+
+/** Why an entry has no place, by how the walk to its parent failed. */
+const NO_PLACE: Record<WalkError, string> = {
+  ELOOP: 'its path loops through symlinks',
+  ENOENT: 'a symlink on its path is empty',
+  ENOTDIR: 'a name on its path is not a directory',
+};
 const show = (p: string): string => `'${toDisplay(p)}'`;
 
 /**
@@ -36,8 +43,11 @@ export class MergedTree {
   readonly root: TreeNode;
   readonly ambiguities: Ambiguity[] = [];
   private nextIno = 1n;
-  /** entry- and whiteout-through-symlink, one per link per layer: a count instead of one per entry. */
-  private throughLink = new Map<string, { amb: Ambiguity; count: number; why: string | (() => string) }>();
+  /**
+   * The current layer's ambiguities, one per link passed (or per place archive order moves), with
+   * a count instead of one per entry; their words are asked for once the layer is written.
+   */
+  private pending = new Map<string, { amb: Ambiguity; count: number; why: () => string }>();
   /** What the current layer's whiteouts removed, by the directory it was in, with the whiteout's place in the layer. */
   private removed = new Map<TreeNode, Map<string, Removed>>();
 
@@ -47,13 +57,20 @@ export class MergedTree {
 
   /** Applies one layer's changes; `label` names it in errors. */
   apply(index: number, label: string, ops: readonly LayerOp[]): void {
-    this.throughLink.clear();
+    this.pending.clear();
     this.whiteouts(index, ops);
     for (const [at, op] of ops.entries()) if (op.op === 'add') this.add(index, label, op.path, op.entry, at);
-    for (const { amb, count, why } of this.throughLink.values()) {
-      amb.detail = (typeof why === 'string' ? why : why()) + (count > 1 ? ` (${count} entries of layer ${index} pass through it)` : '');
+    for (const { amb, count, why } of this.pending.values()) {
+      amb.detail = why() + (count > 1 ? ` (${count} entries of layer ${index} pass through it)` : '');
       this.ambiguities.push(amb);
     }
+  }
+
+  /** Notes an ambiguity of the current layer under `key`, or counts one more entry for it. */
+  private note(key: string, amb: Omit<Ambiguity, 'detail'>, why: () => string): void {
+    const seen = this.pending.get(key);
+    if (seen) seen.count++;
+    else this.pending.set(key, { amb: { ...amb, detail: '' }, count: 1, why });
   }
 
   private inode(kind: Inode['kind'], mode: number, from?: AddedEntry): Inode {
@@ -132,14 +149,22 @@ export class MergedTree {
   private parentFor(index: number, label: string, path: string[], at: number): TreeNode | null {
     const written = '/' + path.join('/');
     const links: Passed[] = [];
-    const steps = walkTree(this.root, path.slice(0, -1), { followLast: true, lexicalMissing: true, unpacker: true, onLink: (link, at) => links.push({ link, at }) });
-    const why = steps === 'ELOOP' ? 'its path loops through symlinks' : steps === 'ENOENT' ? 'a symlink on its path is empty' : steps === 'ENOTDIR' || steps[steps.length - 1]!.node?.children === null ? 'a name on its path is not a directory' : null;
-    if (why !== null || typeof steps === 'string') {
-      if (this.noteArchiveOrder(index, written, path, null, at)) return null;
-      throw invalidEntry(label, written, why ?? 'a name on its path is not a directory');
+    // Whether the walk looked up a name that a later whiteout of the layer removed: only then can
+    // archive order take the entry elsewhere (see noteArchiveOrder).
+    let laterWhiteout = false;
+    const child = (dir: TreeNode, name: string): TreeNode | undefined => {
+      if (this.removedAfter(dir, name, at) !== undefined) laterWhiteout = true;
+      return dir.children?.get(name);
+    };
+    const steps = walkTree(this.root, path.slice(0, -1), { followLast: true, lexicalMissing: true, unpacker: true, onLink: (link, p) => links.push({ link, at: p }), ...(this.removed.size > 0 ? { child } : {}) });
+    const failed = typeof steps === 'string' ? steps : steps[steps.length - 1]!.node?.children === null ? 'ENOTDIR' : null;
+    if (failed !== null || typeof steps === 'string') {
+      if (laterWhiteout && this.noteArchiveOrder(index, written, path, null, at)) return null;
+      throw invalidEntry(label, written, NO_PLACE[failed ?? 'ENOTDIR']);
     }
-    this.noteThrough('entry-through-symlink', index, written, joinPath(pathOfSteps(steps), path[path.length - 1]!), links);
-    this.noteArchiveOrder(index, written, path, joinPath(pathOfSteps(steps), path[path.length - 1]!), at);
+    const landed = joinPath(pathOfSteps(steps), path[path.length - 1]!);
+    this.noteThrough('entry-through-symlink', index, written, landed, links);
+    if (laterWhiteout) this.noteArchiveOrder(index, written, path, landed, at);
     let dir = this.root;
     for (let i = 1; i < steps.length; i++) {
       let node = steps[i]!.node;
@@ -161,9 +186,10 @@ export class MergedTree {
   private hardlinkTarget(index: number, label: string, written: string, to: string[], at: number): Inode {
     // Looked up as archive order has it (what a later whiteout of the layer removes is still
     // there), else as the spec's order has it (the layer may have written it since).
-    const child = (dir: TreeNode, name: string): TreeNode | undefined => this.removedAfter(dir, name, at) ?? dir.children?.get(name);
     const found = (steps: ReturnType<typeof walkTree>): TreeNode | null => (typeof steps === 'string' ? null : steps[steps.length - 1]!.node);
-    const target = found(walkTree(this.root, to, { followLast: false, lexicalMissing: false, unpacker: true, child })) ?? found(walkTree(this.root, to, { followLast: false, lexicalMissing: false, unpacker: true }));
+    const target =
+      found(walkTree(this.root, to, { followLast: false, lexicalMissing: false, unpacker: true, child: this.archiveOrder(at) })) ??
+      found(walkTree(this.root, to, { followLast: false, lexicalMissing: false, unpacker: true }));
     const named = show('/' + to.join('/'));
     if (target === null) throw invalidEntry(label, written, `a hard link to ${named}, which does not exist at that point`);
     if (target.children !== null) throw invalidEntry(label, written, `a hard link to ${named}, a directory`);
@@ -192,27 +218,18 @@ export class MergedTree {
       const link = ownLinks.get(where);
       // A link written after the whiteout is not there yet when archive order reaches it.
       if (link === undefined || link.at > at) continue;
-      const key = `own\0${where}`;
-      const seen = this.throughLink.get(key);
-      if (seen) {
-        seen.count++;
-        return;
-      }
-      // Where archive order takes the whiteout: through the layer's links, once they are written
-      // (so asked when the layer is applied).
-      const why = (): string => {
+      // Where archive order takes the whiteout: through the layer's links, once they are written.
+      this.note(`own\0${where}`, { kind: 'whiteout-through-symlink', path: written, upper: index, lower: index }, () => {
         const steps = walkTree(this.root, dir, { followLast: true, lexicalMissing: true, unpacker: true });
         const lands = typeof steps === 'string' ? '' : ` (${name === null ? 'it empties' : 'it removes'} ${show(joinPath(pathOfSteps(steps), name))})`;
         return (
           `${show('/' + where)} is also a symlink (${show(link.text)}) of this layer: the whiteout applies to the lower layers first, as the image spec says ` +
           `and linkcheck does; umoci and containerd apply a layer in archive order, so a whiteout after the link follows it${lands}`
         );
-      };
-      this.throughLink.set(key, { amb: { kind: 'whiteout-through-symlink', path: written, upper: index, lower: index, detail: '' }, count: 1, why });
+      });
       return;
     }
   }
-
 
   /**
    * What a whiteout of this layer that comes after the entry at `at` in the archive removed: the
@@ -224,30 +241,30 @@ export class MergedTree {
     return gone !== undefined && gone.at > at ? gone.node : undefined;
   }
 
+  /** A walk's lookup as archive order has it at the entry at `at`: what a later whiteout removes is still there. */
+  private archiveOrder(at: number): (dir: TreeNode, name: string) => TreeNode | undefined {
+    return (dir, name) => this.removedAfter(dir, name, at) ?? dir.children?.get(name);
+  }
+
   /**
    * An entry whose parent path goes elsewhere when the layer's later whiteouts have not happened
    * yet (archive order: umoci, containerd) than when they have (the spec's order, linkcheck's):
    * a lower symlink or directory that a whiteout after the entry removes.
    */
   private noteArchiveOrder(index: number, written: string, path: readonly string[], landed: string | null, at: number): boolean {
-    if (this.removed.size === 0) return false;
     const links: Passed[] = [];
-    const child = (dir: TreeNode, name: string): TreeNode | undefined => this.removedAfter(dir, name, at) ?? dir.children?.get(name);
-    const steps = walkTree(this.root, path.slice(0, -1), { followLast: true, lexicalMissing: true, unpacker: true, child, onLink: (link, p) => links.push({ link, at: p }) });
+    const steps = walkTree(this.root, path.slice(0, -1), { followLast: true, lexicalMissing: true, unpacker: true, child: this.archiveOrder(at), onLink: (link, p) => links.push({ link, at: p }) });
     const there = typeof steps === 'string' || steps[steps.length - 1]!.node?.children === null ? null : joinPath(pathOfSteps(steps), path[path.length - 1]!);
     if (there === landed) return false;
-    const key = `order\0${written}`;
-    const seen = this.throughLink.get(key);
-    if (seen) {
-      seen.count++;
-      return true;
-    }
     const lower = links.find((l) => l.link.layer < index)?.link.layer ?? index;
-    const why =
-      `a whiteout later in layer ${index} removes a name on its path: the spec applies the whiteout first, as linkcheck does, and the entry ` +
-      `${landed === null ? 'has nowhere to go (linkcheck leaves it out)' : `lands at ${show(landed)}`}; umoci and containerd apply a layer in archive order, ` +
-      `and it lands ${there === null ? 'nowhere (they refuse the layer)' : `at ${show(there)}`}`;
-    this.throughLink.set(key, { amb: { kind: 'entry-through-symlink', path: written, upper: index, lower, detail: '' }, count: 1, why });
+    this.note(
+      `order\0${written}`,
+      { kind: 'entry-through-symlink', path: written, upper: index, lower },
+      () =>
+        `a whiteout later in layer ${index} removes a name on its path: the spec applies the whiteout first, as linkcheck does, and the entry ` +
+        `${landed === null ? 'has nowhere to go (linkcheck leaves it out)' : `lands at ${show(landed)}`}; umoci and containerd apply a layer in archive order, ` +
+        `and it lands ${there === null ? 'nowhere (they refuse the layer)' : `at ${show(there)}`}`,
+    );
     return true;
   }
 
@@ -255,20 +272,16 @@ export class MergedTree {
   private noteThrough(kind: AmbiguityKind, index: number, written: string, landed: string | null, links: Passed[], opaque = false): void {
     const first = links.find((p) => p.link.layer < index);
     if (first === undefined) return;
-    const key = `${kind}\0${first.at}`;
-    const seen = this.throughLink.get(key);
-    if (seen) {
-      seen.count++;
-      return;
-    }
     const { link, at } = first;
     const whiteout = kind === 'whiteout-through-symlink';
-    const lands = landed === null ? 'finds nothing there' : `${opaque ? 'empties' : whiteout ? 'removes' : 'lands at'} ${show(landed)}`;
-    const why =
-      `${show(at)} is a symlink (${show(link.inode.text)}) from layer ${link.layer}: followed, as tar and umoci do, ` +
-      `the ${whiteout ? 'whiteout' : 'entry'} ${lands}; unpacked on overlayfs (docker) it makes ${show(at)} a directory ` +
-      `${whiteout ? 'holding only the whiteout' : 'instead'}, which hides the link`;
-    this.throughLink.set(key, { amb: { kind, path: written, upper: index, lower: link.layer, detail: '' }, count: 1, why });
+    this.note(`${kind}\0${at}`, { kind, path: written, upper: index, lower: link.layer }, () => {
+      const lands = landed === null ? 'finds nothing there' : `${opaque ? 'empties' : whiteout ? 'removes' : 'lands at'} ${show(landed)}`;
+      return (
+        `${show(at)} is a symlink (${show(link.inode.text)}) from layer ${link.layer}: followed, as tar and umoci do, ` +
+        `the ${whiteout ? 'whiteout' : 'entry'} ${lands}; unpacked on overlayfs (docker) it makes ${show(at)} a directory ` +
+        `${whiteout ? 'holding only the whiteout' : 'instead'}, which hides the link`
+      );
+    });
   }
 }
 
