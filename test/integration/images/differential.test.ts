@@ -8,16 +8,15 @@
  * (report.ts: findingPlaces, covered). An image umoci accepts must not be refused.
  *
  * Hand-written cases (images.test.ts) hold what the spec says; this holds what nobody thought to
- * write down. Its first run here found a whiteout under a symlink written earlier in the same
- * layer, which umoci follows and the spec does not.
+ * write down. Searching 8,000 seeds found where linkcheck walked paths unlike umoci's
+ * filepath-securejoin and where the spec's order of a layer's whiteouts differs from the archive
+ * order runtimes apply (see merge.ts).
  */
-import * as fs from 'node:fs';
-import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditImage } from '../../../src/api.js';
 import { removeDir, tempDir } from '../../support/disk.js';
 import { requireTool, toolGate } from '../../support/integration.js';
-import { type ImageSpec, layerTar, sha256, umociUnpackInto } from '../../support/images/image.js';
+import { type ImageSpec, umociUnpackInto, writeLayout } from '../../support/images/image.js';
 import { kernelVerdicts } from '../../support/images/kernel.js';
 import { covered, findingPlaces } from '../../support/images/report.js';
 import { imageToolsMissing } from '../../support/images/tools.js';
@@ -74,24 +73,6 @@ function randomImage(seed: number): ImageSpec {
   return { name: `random-${seed}`, layers: Array.from({ length: int(1, 3) }, (_, i) => ({ note: `layer ${i}`, entries: layer() })) };
 }
 
-/** An OCI layout of `spec` (gzip layers), tagged `t`. */
-function writeLayout(spec: ImageSpec, dir: string): void {
-  fs.mkdirSync(`${dir}/blobs/sha256`, { recursive: true });
-  fs.writeFileSync(`${dir}/oci-layout`, '{"imageLayoutVersion":"1.0.0"}');
-  const blob = (data: Buffer | string): { digest: string; size: number } => {
-    const b = Buffer.from(data);
-    const hex = sha256(b);
-    fs.writeFileSync(`${dir}/blobs/sha256/${hex}`, b);
-    return { digest: `sha256:${hex}`, size: b.length };
-  };
-  const tars = spec.layers.map((_, i) => layerTar(spec, i));
-  const layers = tars.map((t) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...blob(gzipSync(t)) }));
-  const config = blob(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: tars.map((t) => `sha256:${sha256(t)}`) } }));
-  const manifest = blob(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers }));
-  const ref = { 'org.opencontainers.image.ref.name': 't' };
-  fs.writeFileSync(`${dir}/index.json`, JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: ref }] }));
-}
-
 const LC013 = 'layer-ambiguity';
 
 /** The path a link's text names, read lexically from the link's directory ('..' stops at the root). */
@@ -117,7 +98,7 @@ describe.skipIf(gate.skip)(`random images: linkcheck agrees with umoci's tree an
       const spec = randomImage(seed);
       const dir = `${work}/${seed}`;
       writeLayout(spec, `${dir}/oci`);
-      const refused = umociUnpackInto(`${dir}/oci`, 't', `${dir}/bundle`);
+      const refused = umociUnpackInto(`${dir}/oci`, spec.name, `${dir}/bundle`);
       const ours = await auditImage({ image: `${dir}/oci` }).catch((err: unknown) => err as Error);
       const layers = spec.layers.map((l) => l.entries.map((e) => JSON.stringify(e)).join(' ')).join(' | ');
       if (refused !== null) {

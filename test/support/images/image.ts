@@ -139,8 +139,8 @@ function writeBlob(layout: string, data: Buffer | string): { digest: string; siz
   return { digest: `sha256:${hex}`, size: b.length };
 }
 
-/** Writes the OCI image layout of `spec` (gzip layers) into `layout`; returns the layers' diff ids and gzip digests. */
-function writeLayout(spec: ImageSpec, layout: string): Array<{ diffId: string; gzip: string }> {
+/** Writes the OCI image layout of `spec` (gzip layers, tagged `spec.name`) into `layout`; returns the layers' diff ids and gzip digests. */
+export function writeLayout(spec: ImageSpec, layout: string): Array<{ diffId: string; gzip: string }> {
   fs.mkdirSync(`${layout}/blobs/sha256`, { recursive: true });
   fs.writeFileSync(`${layout}/oci-layout`, '{"imageLayoutVersion":"1.0.0"}');
   const layers = spec.layers.map((_, i) => {
