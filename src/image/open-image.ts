@@ -75,18 +75,13 @@ interface Found {
  * told apart by what they hold. Only metadata is kept; the input is opened read-only.
  */
 export async function openImage(path: string, opts: OpenImageOptions = {}): Promise<ImageTree> {
-  let isDir: boolean;
-  try {
-    const st = await stat(path);
-    // A pipe or a device would be read by random access that it cannot give (or block forever).
-    if (!st.isDirectory() && !st.isFile()) throw new UsageError(`${path} is neither a file nor a directory: give an image archive, an OCI layout or a root file system tar`);
-    if (st.isFile() && st.size === 0) throw new UsageError(`${path} is empty: it is not an image`);
-    isDir = st.isDirectory();
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
+  const st = await stat(path).catch((err: unknown) => {
     throw new UsageError(`cannot read the image ${path} (${(err as { code?: string }).code ?? (err as Error).message})`);
-  }
-  if (isDir) return merge(await inLayoutDir(path), opts.ref, path);
+  });
+  // A pipe or a device would be read by random access that it cannot give (or block forever).
+  if (!st.isDirectory() && !st.isFile()) throw new UsageError(`${path} is neither a file nor a directory: give an image archive, an OCI layout or a root file system tar`);
+  if (st.isFile() && st.size === 0) throw new UsageError(`${path} is empty: it is not an image`);
+  if (st.isDirectory()) return merge(await inLayoutDir(path), opts.ref, path);
   const handle = await open(path, 'r');
   try {
     return await merge(await inFile(path, handle), opts.ref, path);

@@ -50,10 +50,16 @@ interface Pending {
   pax: Map<string, string> | null;
 }
 
+/** A PAX record's value; an empty one counts as none, as in Go (the header's field stays). */
+function paxValue(pax: ReadonlyMap<string, string>, key: string): string | undefined {
+  const v = pax.get(key);
+  return v === '' ? undefined : v;
+}
+
 /** A PAX number (decimal, as Go's strconv.ParseInt reads it), else the header's; out of range is an error. */
 function paxNumber(pax: ReadonlyMap<string, string>, key: string, fallback: number): number {
-  const v = pax.get(key);
-  if (v === undefined || v === '') return fallback;
+  const v = paxValue(pax, key);
+  if (v === undefined) return fallback;
   const n = /^[+-]?\d{1,19}$/.test(v) ? Number(v) : NaN;
   if (!Number.isSafeInteger(n)) throw new Error(`the PAX record ${key}=${v} is not a number linkcheck can read`);
   return n;
@@ -61,8 +67,8 @@ function paxNumber(pax: ReadonlyMap<string, string>, key: string, fallback: numb
 
 /** A PAX time, else the header's; a value that is not a time is an error, as in Go. */
 function paxTime(pax: ReadonlyMap<string, string>, key: string, fallback: bigint): bigint {
-  const v = pax.get(key);
-  if (v === undefined || v === '') return fallback;
+  const v = paxValue(pax, key);
+  if (v === undefined) return fallback;
   const ns = paxTimeNs(v);
   if (ns === null) throw new Error(`the PAX record ${key}=${v} is not a time`);
   return ns;
@@ -77,15 +83,12 @@ function paxTime(pax: ReadonlyMap<string, string>, key: string, fallback: bigint
  */
 function entryOf(h: RawHeader, p: Pending, offset: number): TarEntry {
   const pax = p.pax ?? NO_PAX;
-  const text = (key: string, fallback: string): string => {
-    const v = pax.get(key);
-    return v === undefined || v === '' ? fallback : v;
-  };
-  const sparse = ['GNU.sparse.major', 'GNU.sparse.minor', 'GNU.sparse.map'].some((k) => (pax.get(k) ?? '') !== '');
-  let name = text('path', h.name);
-  if (sparse) name = text('GNU.sparse.name', name);
-  if (p.longName !== null && p.longName !== '') name = p.longName;
-  const linkname = p.longLink !== null && p.longLink !== '' ? p.longLink : text('linkpath', h.linkname);
+  const sparse = ['GNU.sparse.major', 'GNU.sparse.minor', 'GNU.sparse.map'].some((k) => paxValue(pax, k) !== undefined);
+  let name = paxValue(pax, 'path') ?? h.name;
+  if (sparse) name = paxValue(pax, 'GNU.sparse.name') ?? name;
+  // An empty GNU long name, like an empty PAX value, leaves the name as it was.
+  name = p.longName || name;
+  const linkname = p.longLink || (paxValue(pax, 'linkpath') ?? h.linkname);
   const type: EntryType = h.flag === '\0' && name.endsWith('/') ? 'dir' : (h.type as EntryType);
   const mtimeNs = paxTime(pax, 'mtime', BigInt(h.mtime) * NS);
   const size = HEADER_ONLY.has(type) ? 0 : paxNumber(pax, 'size', h.size);
@@ -113,6 +116,9 @@ async function readMeta(src: ByteSource, h: RawHeader): Promise<Buffer> {
   return data;
 }
 
+/** The header types that amend the next entry instead of being one. */
+const AMENDS = new Set<RawHeader['type']>(['gnu-long-name', 'gnu-long-link', 'pax', 'pax-global']);
+
 /** What a parser makes of a header's data; what it refuses is bad tar data at that header. */
 function parsed<T>(parse: () => T, at: number): T {
   try {
@@ -124,22 +130,14 @@ function parsed<T>(parse: () => T, at: number): T {
 
 /** Folds a long-name or PAX record into `p`; false when `h` is a real entry. */
 async function amend(src: ByteSource, h: RawHeader, p: Pending, at: number): Promise<boolean> {
-  if (h.type !== 'gnu-long-name' && h.type !== 'gnu-long-link' && h.type !== 'pax' && h.type !== 'pax-global') return false;
+  if (!AMENDS.has(h.type)) return false;
   const data = await readMeta(src, h);
-  switch (h.type) {
-    case 'gnu-long-name':
-      p.longName = field0(data);
-      return true;
-    case 'gnu-long-link':
-      p.longLink = field0(data);
-      return true;
-    case 'pax':
-      p.pax = parsed(() => parsePax(data), at);
-      return true;
-    case 'pax-global':
-      parsed(() => parsePax(data), at);
-      return true;
-  }
+  if (h.type === 'gnu-long-name') p.longName = field0(data);
+  else if (h.type === 'gnu-long-link') p.longLink = field0(data);
+  else if (h.type === 'pax') p.pax = parsed(() => parsePax(data), at);
+  // A global record amends nothing, but must still parse (Go refuses a layer whose records do not).
+  else parsed(() => parsePax(data), at);
+  return true;
 }
 
 /** A GNU long name: the bytes up to the first NUL. */
